@@ -1,0 +1,109 @@
+package quotad
+
+import (
+	"strings"
+	"time"
+)
+
+// Pause reason kinds. A reason string is one of these, or "quota:<api>" /
+// "budget:<api>" built with QuotaReason / BudgetReason.
+const (
+	ReasonManual = "manual" // set and cleared by a person only
+	ReasonErrors = "errors" // consecutive failures; cleared by a person
+	// ReasonQuotaPrefix starts "quota:<api>": cleared automatically when the
+	// API is available again and its auto_resume is on. "quota:" followed by
+	// nothing (ReasonQuotaUnknown) marks a quota error that could not be
+	// attributed; it carries an Until and clears then.
+	ReasonQuotaPrefix  = "quota:"
+	ReasonQuotaUnknown = "quota:?"
+	// ReasonBudgetPrefix starts "budget:<api>": the channel spent its own
+	// budget of that API; cleared at the window's reset.
+	ReasonBudgetPrefix = "budget:"
+	// ReasonChannelLimit is a provider limit of the channel itself (YouTube's
+	// uploadLimitExceeded); it carries an Until.
+	ReasonChannelLimit = "channel_limit"
+)
+
+// QuotaReason returns the pause reason "quota:<api>".
+func QuotaReason(api string) string { return ReasonQuotaPrefix + api }
+
+// BudgetReason returns the pause reason "budget:<api>".
+func BudgetReason(api string) string { return ReasonBudgetPrefix + api }
+
+// QuotaAPI returns the API named by a "quota:<api>" reason, or "" for any
+// other reason (including "quota:?").
+func QuotaAPI(reason string) string {
+	if api, ok := strings.CutPrefix(reason, ReasonQuotaPrefix); ok && api != "?" {
+		return api
+	}
+	return ""
+}
+
+// Priority orders channels: high before normal before low.
+type Priority string
+
+// Priorities.
+const (
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+	PriorityHigh   Priority = "high"
+)
+
+// Rank returns 0 for low, 1 for normal, 2 for high, -1 for anything else.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityLow:
+		return 0
+	case PriorityNormal:
+		return 1
+	case PriorityHigh:
+		return 2
+	}
+	return -1
+}
+
+// Channel is one pipeline: a name, a priority, the APIs it needs, and its
+// state. A channel is active exactly when it has no pause reason.
+type Channel struct {
+	Name     string
+	Priority Priority
+	APIs     []string
+
+	Pauses            []Pause // at most one per Reason, in the order they were added
+	ConsecutiveErrors int
+	// StoredActive is the is_active column as read from the store. It
+	// differs from Active() only when another program edited the row (the
+	// seed's "UPDATE channels SET is_active = 1"); the engine reconciles it.
+	StoredActive bool
+}
+
+// Active reports whether the channel has no pause reason.
+func (c Channel) Active() bool { return len(c.Pauses) == 0 }
+
+// Needs reports whether the channel needs the API.
+func (c Channel) Needs(api string) bool {
+	for _, a := range c.APIs {
+		if a == api {
+			return true
+		}
+	}
+	return false
+}
+
+// Paused returns the pause with the given reason and whether it exists.
+func (c Channel) Paused(reason string) (Pause, bool) {
+	for _, p := range c.Pauses {
+		if p.Reason == reason {
+			return p, true
+		}
+	}
+	return Pause{}, false
+}
+
+// Pause is one reason a channel is not running.
+type Pause struct {
+	Reason string    // "manual", "errors", "quota:<api>", ...
+	Since  time.Time // when it was set
+	Detail string    // free text: a person's reason, the error that caused it
+	Until  time.Time // for reasons that clear at a known time; zero otherwise
+}

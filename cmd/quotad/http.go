@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad/client"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/server"
+)
+
+// HTTP server limits.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 10 * time.Second // in-flight requests may finish within this
+)
+
+func init() {
+	newRemote = func(url, token string) (engine.Service, error) {
+		return client.New(url, client.WithToken(token))
+	}
+	serveFlagHooks = append(serveFlagHooks, rememberServeCmd)
+	serveHooks = append(serveHooks, serveHTTP)
+}
+
+// serveCmds maps a serve command's flags to the command, so that the HTTP
+// hook can print to the command's output (the daemon does not carry it).
+var serveCmds sync.Map // *serveFlags → *cobra.Command
+
+func rememberServeCmd(cmd *cobra.Command, f *serveFlags) { serveCmds.Store(f, cmd) }
+
+func daemonOutput(d *daemon) io.Writer {
+	if cmd, ok := serveCmds.LoadAndDelete(d.flags); ok {
+		return cmd.(*cobra.Command).OutOrStdout()
+	}
+	return os.Stdout
+}
+
+// serveHTTP is the serve hook of the HTTP API: it listens on d.listen and
+// serves until ctx is done, then shuts down gracefully.
+func serveHTTP(ctx context.Context, d *daemon) error {
+	if d.flags.noHTTP {
+		return nil
+	}
+	addr := d.listen
+	if addr == "" {
+		addr = config.DefaultListen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	loopback := isLoopback(ln.Addr())
+	if !loopback && d.token == "" {
+		ln.Close()
+		return fmt.Errorf("refusing to serve HTTP on %s without a token: that address is reachable from other machines; "+
+			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one), or listen on 127.0.0.1", addr)
+	}
+	if d.token == "" {
+		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; " +
+			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one)")
+	}
+	srv := server.New(d.engine, server.Options{
+		Token:        d.token,
+		ProtectReads: !loopback,
+		Ready:        d.readiness,
+		Location:     d.cfg.Location(),
+		Logger:       d.log,
+	})
+	fmt.Fprintf(daemonOutput(d), "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
+	return serveUntilDone(ctx, ln, srv, d.log)
+}
+
+// readiness is the daemon's readiness: its store answers and its monitor runs.
+func (d *daemon) readiness(ctx context.Context) error {
+	if err := d.engine.Store().Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if !d.monitor.Running() {
+		return errors.New("the monitor is not running")
+	}
+	return nil
+}
+
+// newHTTPServer returns the http.Server for h with quotad's timeouts.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves h on ln until ctx is done, then stops accepting,
+// lets in-flight requests finish (at most shutdownTimeout) and returns. It
+// returns an error only when serving fails before ctx is done.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	hs := newHTTPServer(h, log)
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("http: requests still running after the shutdown bound; closing their connections", "bound", shutdownTimeout, "err", err)
+		hs.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}
+
+// isLoopback reports whether a listener's address is reachable only from
+// this machine.
+func isLoopback(a net.Addr) bool {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/store/sqlite"
+)
+
+// globals are the flags every subcommand shares.
+type globals struct {
+	db       string
+	cfgPath  string
+	server   string
+	token    string
+	logLevel string
+}
+
+// DefaultDB is the embedded store used when nothing else is named.
+const DefaultDB = "./quotad.db"
+
+// DefaultConfigPath is read when present and --config is not given.
+const DefaultConfigPath = "./quotad.yaml"
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "quotad",
+		Short: "Keep API-driven pipelines running through provider quota limits",
+		Long: `quotad meters what each channel (pipeline) spends on each API, recognises quota
+errors, pauses exactly the channels that need an exhausted API, resets each quota
+on time and resumes those channels - and never lifts a pause a person made.
+
+Start with:  quotad serve            (daemon on ./quotad.db, built-in quotas)
+             quotad init             (write a commented ./quotad.yaml)`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.db, "db", "", "store: a SQLite file path or a postgres:// URL (env QUOTAD_DB; default "+DefaultDB+")")
+	pf.StringVar(&g.cfgPath, "config", "", "config file (default "+DefaultConfigPath+" if present, else built-in defaults)")
+	pf.StringVar(&g.server, "server", "", "operate a running daemon over HTTP at this URL (env QUOTAD_SERVER)")
+	pf.StringVar(&g.token, "token", "", "bearer token for --server mutations (env QUOTAD_TOKEN)")
+	pf.StringVar(&g.logLevel, "log-level", "info", "diagnostic log level: debug, info, warn, error")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+
+	root.AddCommand(
+		newServeCmd(g), newInitCmd(g), newStatusCmd(g), newChannelsCmd(g), newResetCmd(g),
+		newResumeCmd(g), newPauseCmd(g), newSpendCmd(g), newReportErrorCmd(g), newReportSuccessCmd(g),
+		newClassifyCmd(g), newLogsCmd(g), newScheduleCmd(g), newVersionCmd(),
+	)
+	for _, extra := range extraCommands {
+		root.AddCommand(extra(g))
+	}
+	return root
+}
+
+// extraCommands lets other files of this package register subcommands.
+var extraCommands []func(*globals) *cobra.Command
+
+// exactArgs is cobra.ExactArgs with a usage-error exit status.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d (see --help)", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}
+
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usagef("%s takes %d to %d arguments, got %d (see --help)", cmd.CommandPath(), lo, hi, len(args))
+		}
+		return nil
+	}
+}
+
+func (g *globals) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+// loadConfig reads --config, else ./quotad.yaml when present, else defaults.
+func (g *globals) loadConfig() (config.Config, string, error) {
+	path := g.cfgPath
+	if path == "" {
+		if _, err := os.Stat(DefaultConfigPath); err == nil {
+			path = DefaultConfigPath
+		}
+	}
+	if path == "" {
+		return config.DefaultConfig(), "", nil
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, path, usagef("config file %s does not exist", path)
+		}
+		return cfg, path, err
+	}
+	return cfg, path, nil
+}
+
+// dsn returns the store to open: --db, else QUOTAD_DB, else the config's db,
+// else ./quotad.db.
+func (g *globals) dsn(cfg config.Config) string {
+	for _, s := range []string{g.db, os.Getenv("QUOTAD_DB"), cfg.DB} {
+		if s != "" {
+			return s
+		}
+	}
+	return DefaultDB
+}
+
+func (g *globals) serverURL() string {
+	if g.server != "" {
+		return g.server
+	}
+	return os.Getenv("QUOTAD_SERVER")
+}
+
+func (g *globals) tokenValue(cfg config.Config) string {
+	for _, s := range []string{g.token, os.Getenv("QUOTAD_TOKEN"), cfg.Server.Token} {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// openStore opens the store a DSN names.
+func openStore(ctx context.Context, dsn string) (quotad.Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if openPostgres == nil {
+			return nil, fmt.Errorf("this build has no PostgreSQL store")
+		}
+		return openPostgres(ctx, dsn)
+	}
+	s, err := sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite://"))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// openPostgres is set by the file that links the PostgreSQL store.
+var openPostgres func(ctx context.Context, dsn string) (quotad.Store, error)
+
+// local is a direct connection to the store with an engine on it.
+type local struct {
+	cfg    config.Config
+	store  quotad.Store
+	engine *engine.Engine
+	dsn    string
+}
+
+func (l *local) Close() error {
+	l.engine.Close()
+	return l.store.Close()
+}
+
+// openLocal opens the store and an engine. When the store has never been
+// configured (no APIs), the config is applied so that every command works on
+// a fresh machine; `quotad serve` always applies it.
+func (g *globals) openLocal(ctx context.Context) (*local, error) {
+	cfg, _, err := g.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	dsn := g.dsn(cfg)
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
+	}
+	e := engine.New(st, engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger()})
+	l := &local{cfg: cfg, store: st, engine: e, dsn: dsn}
+	var empty bool
+	if err := st.View(ctx, func(tx quotad.Tx) error {
+		apis, err := tx.APIs()
+		empty = len(apis) == 0
+		return err
+	}); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("read store: %w", err)
+	}
+	if empty {
+		apis, chans := cfg.Domain()
+		if _, err := e.Configure(ctx, apis, chans); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// redactDSN hides a password in a URL-shaped DSN.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
+	}
+	return dsn
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/engine"
+)
+
+// service opens what the operation runs on: the daemon at --server, else the
+// store directly. The returned function releases it.
+func (g *globals) service(ctx context.Context) (engine.Service, config.Config, func(), error) {
+	cfg, _, err := g.loadConfig()
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	if url := g.serverURL(); url != "" {
+		if newRemote == nil {
+			return nil, cfg, nil, fmt.Errorf("this build cannot talk to a server")
+		}
+		svc, err := newRemote(url, g.tokenValue(cfg))
+		return svc, cfg, func() {}, err
+	}
+	l, err := g.openLocal(ctx)
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	return l.engine, l.cfg, func() { l.Close() }, nil
+}
+
+// newRemote is set by the file that links the HTTP client.
+var newRemote func(url, token string) (engine.Service, error)
+
+// withService runs fn with an open service and the command's context.
+func (g *globals) withService(cmd *cobra.Command, fn func(ctx context.Context, svc engine.Service, cfg config.Config) error) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	svc, cfg, done, err := g.service(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(ctx, svc, cfg)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// human formats an instant in the config's zone, "-" for none.
+func human(t *time.Time, loc *time.Location) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	if t.Year() >= 9999 {
+		return "until a person resets it"
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// humanIn is human plus the time left, e.g. "2026-01-12 00:00:00 PST (in 5h29m)".
+func humanIn(t *time.Time, loc *time.Location, now time.Time) string {
+	s := human(t, loc)
+	if t == nil || t.IsZero() || t.Year() >= 9999 {
+		return s
+	}
+	d := t.Sub(now).Round(time.Second)
+	if d >= 0 {
+		return fmt.Sprintf("%s (in %s)", s, shortDur(d))
+	}
+	return fmt.Sprintf("%s (%s ago)", s, shortDur(-d))
+}
+
+func shortDur(d time.Duration) string {
+	if d >= time.Hour {
+		d = d.Round(time.Minute)
+	}
+	s := d.String()
+	if len(s) > 4 && s[len(s)-4:] == "m0s" {
+		s = s[:len(s)-2]
+	}
+	return s
+}

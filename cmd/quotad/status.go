@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/engine"
+)
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every API's quota windows and every channel",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+				st, err := svc.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), st)
+				}
+				printAPIs(cmd, st.APIs, cfg.Location())
+				fmt.Fprintln(cmd.OutOrStdout())
+				printChannels(cmd, st.Channels, cfg.Location())
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printAPIs(cmd *cobra.Command, apis []quotad.APIStatus, loc *time.Location) {
+	now := time.Now()
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "API\tWINDOW\tUSED/LIMIT\tREMAINING\tSTATE\tNEXT RESET")
+	for _, a := range apis {
+		for _, w := range a.Windows {
+			state := "available"
+			if w.Exhausted {
+				state = "EXHAUSTED until " + human(untilOf(w), loc)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d/%d %s\t%d\t%s\t%s\n", a.Name, w.Name, w.Used, w.Limit, a.Unit, w.Remaining, state, humanIn(w.NextReset, loc, now))
+		}
+	}
+	tw.Flush()
+}
+
+func untilOf(w quotad.WindowStatus) *time.Time {
+	if w.BlockedUntil != nil {
+		return w.BlockedUntil
+	}
+	return w.NextReset
+}
+
+func printChannels(cmd *cobra.Command, chans []quotad.ChannelStatus, loc *time.Location) {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL\tSTATE\tPRIORITY\tAPIS\tPAUSE REASONS\tRESUME AT")
+	if len(chans) == 0 {
+		fmt.Fprintln(tw, "(no channels configured)\t\t\t\t\t")
+	}
+	for _, c := range chans {
+		state, resume := "active", "-"
+		if !c.Active {
+			state = "paused"
+			resume = human(c.ResumeAt, loc)
+			if c.ResumeAt == nil {
+				resume = "when a person resumes it"
+			}
+		}
+		reasons := make([]string, 0, len(c.PauseReasons))
+		for _, p := range c.PauseReasons {
+			reasons = append(reasons, p.Reason)
+		}
+		r := strings.Join(reasons, ",")
+		if r == "" {
+			r = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, state, c.Priority, strings.Join(c.APIs, ","), r, resume)
+	}
+	tw.Flush()
+}
+
+func newChannelsCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "channels",
+		Short: "Show every channel: state, pause reasons, expected resume time",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+				st, err := svc.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), st.Channels)
+				}
+				printChannels(cmd, st.Channels, cfg.Location())
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

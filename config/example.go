@@ -1,0 +1,89 @@
+package config
+
+// Example is a commented configuration file, written by `quotad init`: the
+// built-in defaults spelled out, plus a RankRiot channel that needs groq,
+// youtube and pexels, with a job left commented out.
+const Example = `# quotad configuration.
+#
+# Every key is optional: a missing key keeps its built-in default, shown
+# here. Durations are Go duration strings: 30s, 5m, 1h30m, and 1d = 24h.
+
+# Default time zone of reset rules and job schedules (an IANA zone name).
+# YouTube resets its quota at midnight Pacific time.
+timezone: America/Los_Angeles
+
+# Consecutive non-quota errors after which a channel is paused with reason
+# "errors" (a person resumes it). 1 to 100000.
+error_threshold: 20
+
+# Interval of the full catch-up pass that applies resets missed while the
+# daemon was down or the clock jumped. Resets themselves run on time, by
+# timer. At least 1s.
+safety_tick: 1h
+
+# How often the daemon checks the store for changes made by other processes
+# (the CLI, another daemon, sqlite3). 100ms to 1m.
+poll_interval: 1s
+
+# The store: a SQLite file path, or a postgres:// URL for several daemons
+# sharing the same quotas. Empty lets the CLI choose (its --db flag or the
+# default path).
+db: ""
+
+server:
+  # Address of the HTTP API, metrics and dashboard of "quotad serve".
+  listen: 127.0.0.1:8080
+  # Bearer token required for changes through the HTTP API. The
+  # QUOTAD_TOKEN environment variable overrides it.
+  token: ""
+
+runner:
+  # How many channel jobs may run at the same time, over all channels.
+  max_concurrent: 4
+
+# The APIs your pipelines call. When this mapping is present it replaces
+# the built-in APIs entirely (these three, the seed's table).
+#
+# Reset rules ("reset"):
+#   daily HH:MM [ZONE]            every day at a local time
+#   weekly DAY HH:MM [ZONE]       DAY = mon..sun, e.g. weekly mon 09:00
+#   monthly D HH:MM [ZONE]        D = 1..31 or last; past the month's end = its last day
+#   every DURATION                aligned, no zone: "every 1h" resets on the hour
+#   cron "EXPR" [ZONE]            five-field cron, e.g. cron "0 */6 * * *"
+# ZONE is an IANA zone name (or PT, ET, CT, MT) and defaults to timezone.
+apis:
+  groq:
+    unit: tokens               # what the limits count ("units" when absent)
+    keywords: [groq, llama]    # words that attribute an error text to this API
+    auto_resume: true          # resume channels paused for this API when it resets
+    windows:
+      - {name: daily, limit: 100000, reset: "daily 00:00"}
+  youtube:
+    unit: units
+    keywords: [youtube, google]
+    auto_resume: true
+    windows:
+      - {name: daily, limit: 10000, reset: "daily 00:00"}
+  pexels:
+    unit: requests
+    keywords: [pexels]
+    auto_resume: true
+    windows:                   # every window counts; the API is available when none is exhausted
+      - {name: hourly, limit: 200, reset: "every 1h"}
+      - {name: monthly, limit: 20000, reset: "monthly 1 00:00"}
+
+# Channels: your pipelines. A channel is paused while an API it needs is
+# exhausted and resumed when that API resets.
+channels:
+  RankRiot:
+    apis: [groq, youtube, pexels]  # the APIs this channel needs
+    priority: normal               # low, normal or high
+    # An optional job that quotad runs for the channel while it is active.
+    # job:
+    #   command: ["python3", "make_video.py"]  # a list (argv), or a string run with sh -c
+    #   dir: /srv/rankriot                     # working directory
+    #   env: {PYTHONUNBUFFERED: "1"}           # extra environment variables
+    #   schedule: "every 6h"                   # reset-rule syntax; zone defaults to timezone
+    #   timeout: 30m                           # default 1h
+    #   estimate: {groq: 8000, youtube: 1600}  # expected units per run, per API the channel needs
+`

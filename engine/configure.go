@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+)
+
+// ConfigureResult says what applying a configuration changed.
+type ConfigureResult struct {
+	Changed bool     `json:"changed"`
+	Notes   []string `json:"notes"`
+}
+
+// Configure makes the store's APIs and channels match the given definitions
+// (typically config.Domain()). Limits, rules, units, keywords, priorities and
+// needs are updated; usage, exhaustion, pauses and error counts are kept. A
+// window whose rule changed gets its next reset from the new rule. APIs,
+// windows and channels that are no longer defined are removed. Every rule is
+// checked before anything changes.
+func (e *Engine) Configure(ctx context.Context, apis []quotad.API, channels []quotad.Channel) (ConfigureResult, error) {
+	for _, a := range apis {
+		if a.Name == "" || len(a.Windows) == 0 {
+			return ConfigureResult{}, quotad.Invalidf("API %q needs a name and at least one window", a.Name)
+		}
+		for _, w := range a.Windows {
+			if _, err := e.rule(w.Rule); err != nil {
+				return ConfigureResult{}, fmt.Errorf("API %s window %s: %w", a.Name, w.Name, err)
+			}
+			if w.Limit <= 0 {
+				return ConfigureResult{}, quotad.Invalidf("API %s window %s: limit must be positive", a.Name, w.Name)
+			}
+		}
+	}
+	v, err := e.do(ctx, func(t *txn) (any, error) { return t.configure(apis, channels) })
+	if err != nil {
+		return ConfigureResult{}, fmt.Errorf("apply config: %w", err)
+	}
+	return v.(ConfigureResult), nil
+}
+
+func (t *txn) configure(apis []quotad.API, channels []quotad.Channel) (ConfigureResult, error) {
+	var notes []string
+	existing, err := t.allAPIList()
+	if err != nil {
+		return ConfigureResult{}, err
+	}
+	if _, err := t.allChannels(); err != nil {
+		return ConfigureResult{}, err
+	}
+	want := map[string]bool{}
+	for _, def := range apis {
+		want[def.Name] = true
+		cur, ok := t.apis[def.Name]
+		if !ok {
+			a := def
+			a.Windows = slices.Clone(def.Windows)
+			for i := range a.Windows {
+				t.initWindow(&a.Windows[i])
+			}
+			t.apis[a.Name] = &a
+			t.touchAPI(a.Name)
+			notes = append(notes, "added API "+a.Name)
+			continue
+		}
+		if n := t.mergeAPI(cur, def); len(n) > 0 {
+			notes = append(notes, n...)
+		}
+	}
+	for _, a := range existing {
+		if !want[a.Name] {
+			t.deleteAPI(a.Name)
+			notes = append(notes, "removed API "+a.Name)
+		}
+	}
+	wantCh := map[string]bool{}
+	for _, def := range channels {
+		wantCh[def.Name] = true
+		if def.Priority == "" {
+			def.Priority = quotad.PriorityNormal
+		}
+		cur, ok := t.chans[def.Name]
+		if !ok {
+			c := quotad.Channel{Name: def.Name, Priority: def.Priority, APIs: slices.Clone(def.APIs), StoredActive: true}
+			t.chans[c.Name] = &c
+			t.touchChannel(c.Name)
+			notes = append(notes, "added channel "+c.Name)
+			continue
+		}
+		if cur.Priority != def.Priority || !slices.Equal(cur.APIs, def.APIs) {
+			cur.Priority, cur.APIs = def.Priority, slices.Clone(def.APIs)
+			t.touchChannel(cur.Name)
+			notes = append(notes, "updated channel "+cur.Name)
+		}
+	}
+	for name := range t.chans {
+		if !wantCh[name] {
+			t.deleteChannel(name)
+			notes = append(notes, "removed channel "+name)
+		}
+	}
+	// Quota pauses of removed APIs, and limits raised above usage, may free channels.
+	if _, err := t.resumeCleared(false); err != nil {
+		return ConfigureResult{}, err
+	}
+	res := ConfigureResult{Changed: len(notes) > 0, Notes: notes}
+	if res.Notes == nil {
+		res.Notes = []string{}
+	}
+	if res.Changed {
+		t.emit(quotad.LevelInfo, "", quotad.CategoryConfig, "Config applied: "+strings.Join(notes, "; "), nil)
+	}
+	return res, nil
+}
+
+// initWindow gives a new window its schedule: the current period started at
+// the rule's previous instant and ends at its next one.
+func (t *txn) initWindow(w *quotad.Window) {
+	r, _ := t.e.rule(w.Rule) // checked by Configure
+	w.Used, w.Reserved, w.Exhausted = 0, 0, false
+	w.ExhaustedAt, w.BlockedUntil = time.Time{}, time.Time{}
+	w.LastReset, w.NextReset = r.Prev(t.now), r.Next(t.now)
+}
+
+// mergeAPI updates cur's definition from def, keeping window state.
+func (t *txn) mergeAPI(cur *quotad.API, def quotad.API) []string {
+	var notes []string
+	if cur.Unit != def.Unit || cur.AutoResume != def.AutoResume || !slices.Equal(cur.Keywords, def.Keywords) {
+		cur.Unit, cur.AutoResume, cur.Keywords = def.Unit, def.AutoResume, slices.Clone(def.Keywords)
+		notes = append(notes, "updated API "+cur.Name)
+	}
+	old := map[string]quotad.Window{}
+	for _, w := range cur.Windows {
+		old[w.Name] = w
+	}
+	changedWindows := len(cur.Windows) != len(def.Windows)
+	windows := make([]quotad.Window, 0, len(def.Windows))
+	for _, d := range def.Windows {
+		w, ok := old[d.Name]
+		if !ok {
+			w = d
+			t.initWindow(&w)
+			notes = append(notes, fmt.Sprintf("added window %s/%s", cur.Name, d.Name))
+			changedWindows = true
+			windows = append(windows, w)
+			continue
+		}
+		if w.Rule != d.Rule {
+			r, _ := t.e.rule(d.Rule)
+			w.Rule, w.NextReset = d.Rule, r.Next(t.now)
+			notes = append(notes, fmt.Sprintf("window %s/%s resets %s", cur.Name, d.Name, d.Rule))
+			changedWindows = true
+		}
+		if w.Limit != d.Limit {
+			w.Limit = d.Limit
+			notes = append(notes, fmt.Sprintf("window %s/%s limit %d", cur.Name, d.Name, d.Limit))
+			changedWindows = true
+			// A limit raised above usage frees a window exhausted by count alone.
+			if w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit {
+				w.Exhausted, w.ExhaustedAt = false, time.Time{}
+			}
+		}
+		windows = append(windows, w)
+	}
+	for name := range old {
+		if !slices.ContainsFunc(def.Windows, func(w quotad.Window) bool { return w.Name == name }) {
+			notes = append(notes, fmt.Sprintf("removed window %s/%s", cur.Name, name))
+			changedWindows = true
+		}
+	}
+	if len(notes) > 0 || changedWindows {
+		cur.Windows = windows
+		t.touchAPI(cur.Name)
+		// A limit lowered to or below usage exhausts the window now.
+		var reached []int
+		for i, w := range cur.Windows {
+			if !w.Exhausted && w.Used >= w.Limit {
+				reached = append(reached, i)
+			}
+		}
+		if len(reached) > 0 {
+			t.exhaust(cur, reached, time.Time{}, "limit lowered by config", "")
+		}
+	}
+	return notes
+}

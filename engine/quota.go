@@ -1,0 +1,318 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+)
+
+// SpendResult is the outcome of a spend or a commit.
+type SpendResult struct {
+	API       string                `json:"api"`
+	Channel   string                `json:"channel,omitempty"`
+	Units     int64                 `json:"units"`
+	Exhausted bool                  `json:"exhausted"` // the API is exhausted after this operation
+	Windows   []quotad.WindowStatus `json:"windows"`
+}
+
+// Reservation is a grant of units returned by Reserve.
+type Reservation struct {
+	ID        string    `json:"id"`
+	API       string    `json:"api"`
+	Channel   string    `json:"channel,omitempty"`
+	Units     int64     `json:"units"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// DefaultReservationTTL is how long an uncommitted reservation holds its units.
+const DefaultReservationTTL = 5 * time.Minute
+
+// MaxReservationTTL bounds the TTL a caller may ask for.
+const MaxReservationTTL = 24 * time.Hour
+
+func (e *Engine) checkUnits(units int64, zeroOK bool) error {
+	if units < 0 || (units == 0 && !zeroOK) {
+		return quotad.Invalidf("units must be positive, got %d", units)
+	}
+	if units > e.opts.MaxUnits {
+		return quotad.Invalidf("units %d exceed the maximum of %d per operation", units, e.opts.MaxUnits)
+	}
+	return nil
+}
+
+// Spend records units spent on an API by a channel ("" for none). Every
+// window of the API counts them. A spend on an exhausted API is refused with
+// an *quotad.ExhaustedError; a spend that reaches a window's limit is
+// recorded and exhausts the API, pausing the channels that need it.
+func (e *Engine) Spend(ctx context.Context, api string, units int64, channel string) (SpendResult, error) {
+	if err := e.checkUnits(units, false); err != nil {
+		return SpendResult{}, err
+	}
+	v, err := e.do(ctx, func(t *txn) (any, error) { return t.spend(api, units, channel, true) })
+	if err != nil {
+		e.countRefused(api, err)
+		return SpendResult{}, fmt.Errorf("spend %s: %w", api, err)
+	}
+	e.countSpend(api, units)
+	return v.(SpendResult), nil
+}
+
+func (t *txn) spend(api string, units int64, channel string, refuseExhausted bool) (SpendResult, error) {
+	a, err := t.api(api)
+	if err != nil {
+		return SpendResult{}, err
+	}
+	if channel != "" {
+		if _, err := t.channel(channel); err != nil {
+			return SpendResult{}, err
+		}
+	}
+	if refuseExhausted && !a.Available() {
+		return SpendResult{}, exhaustedErr(a)
+	}
+	var reached []int
+	for i := range a.Windows {
+		w := &a.Windows[i]
+		w.Used = addSat(w.Used, units)
+		t.touchWindow(a.Name, w.Name)
+		if !w.Exhausted && w.Used >= w.Limit {
+			reached = append(reached, i)
+		}
+	}
+	if len(reached) > 0 {
+		t.exhaust(a, reached, time.Time{}, "limit reached", channel)
+	}
+	return t.spendResult(a, channel, units), nil
+}
+
+func (t *txn) spendResult(a *quotad.API, channel string, units int64) SpendResult {
+	return SpendResult{API: a.Name, Channel: channel, Units: units, Exhausted: !a.Available(), Windows: quotad.StatusOf(*a).Windows}
+}
+
+func exhaustedErr(a *quotad.API) error {
+	ee := &quotad.ExhaustedError{API: a.Name}
+	for _, w := range a.Windows {
+		if w.Exhausted && !w.Until().Before(ee.Until) {
+			ee.Window, ee.Until = w.Name, w.Until()
+		}
+	}
+	return ee
+}
+
+// exhaust marks windows of a as exhausted (until the provider's stated time
+// when known) and, when the API was available, pauses every channel that
+// needs it.
+func (t *txn) exhaust(a *quotad.API, idx []int, until time.Time, detail, channel string) {
+	wasAvailable := a.Available()
+	before := a.AvailableAt()
+	for _, i := range idx {
+		w := &a.Windows[i]
+		if !w.Exhausted {
+			w.ExhaustedAt = t.now
+		}
+		w.Exhausted = true
+		if !until.IsZero() {
+			w.BlockedUntil = until
+		}
+		t.touchWindow(a.Name, w.Name)
+	}
+	at := a.AvailableAt()
+	fields := map[string]string{"api": a.Name, "until": fmtRFC(at), "detail": detail}
+	names := make([]string, 0, len(idx))
+	for _, i := range idx {
+		names = append(names, a.Windows[i].Name)
+	}
+	fields["window"] = strings.Join(names, ",")
+	switch {
+	case wasAvailable:
+		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
+			fmt.Sprintf("%s quota exhausted at %s - will auto-resume at %s", strings.ToUpper(a.Name), t.e.human(t.now), t.e.humanOr(at, "a person's reset")), fields)
+		t.pauseForAPI(a, detail)
+	case !at.Equal(before):
+		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
+			fmt.Sprintf("%s quota still exhausted - now until %s", strings.ToUpper(a.Name), t.e.humanOr(at, "a person's reset")), fields)
+	}
+}
+
+// pauseForAPI gives quota:<api> to every channel that needs the API and is
+// not held by a person (manual or errors pause).
+func (t *txn) pauseForAPI(a *quotad.API, detail string) {
+	chans, err := t.allChannels()
+	if err != nil {
+		return
+	}
+	reason := quotad.QuotaReason(a.Name)
+	for _, c := range chans {
+		if !c.Needs(a.Name) || heldByPerson(c) {
+			continue
+		}
+		if _, ok := c.Paused(reason); ok {
+			continue
+		}
+		wasActive := c.Active()
+		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
+		t.touchChannel(c.Name)
+		if wasActive {
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
+				fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", titleCase(a.Name), t.e.humanOr(a.AvailableAt(), "a person's reset")),
+				map[string]string{"api": a.Name, "reason": reason})
+		}
+	}
+}
+
+func heldByPerson(c *quotad.Channel) bool {
+	for _, p := range c.Pauses {
+		if p.Reason == quotad.ReasonManual || p.Reason == quotad.ReasonErrors {
+			return true
+		}
+	}
+	return false
+}
+
+// Reserve grants units of an API to a channel until committed, released or
+// expired (ttl 0 means DefaultReservationTTL). It refuses, with an
+// *quotad.ExhaustedError, when any window lacks the free units.
+func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (Reservation, error) {
+	if err := e.checkUnits(units, false); err != nil {
+		return Reservation{}, err
+	}
+	if ttl == 0 {
+		ttl = DefaultReservationTTL
+	}
+	if ttl < time.Second || ttl > MaxReservationTTL {
+		return Reservation{}, quotad.Invalidf("ttl must be between 1s and %s, got %s", MaxReservationTTL, ttl)
+	}
+	v, err := e.do(ctx, func(t *txn) (any, error) {
+		a, err := t.api(api)
+		if err != nil {
+			return nil, err
+		}
+		if channel != "" {
+			if _, err := t.channel(channel); err != nil {
+				return nil, err
+			}
+		}
+		if !a.Available() {
+			return nil, exhaustedErr(a)
+		}
+		for _, w := range a.Windows {
+			if w.Free() < units {
+				return nil, &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset}
+			}
+		}
+		r := quotad.Reservation{ID: newID(), API: a.Name, Channel: channel, Units: units, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
+		if err := t.tx.SaveReservation(r); err != nil {
+			return nil, t.storeErr(err)
+		}
+		for i := range a.Windows {
+			a.Windows[i].Reserved = addSat(a.Windows[i].Reserved, units)
+			t.touchWindow(a.Name, a.Windows[i].Name)
+		}
+		return Reservation{ID: r.ID, API: r.API, Channel: r.Channel, Units: r.Units, ExpiresAt: r.ExpiresAt.UTC()}, nil
+	})
+	if err != nil {
+		e.countRefused(api, err)
+		return Reservation{}, fmt.Errorf("reserve %s: %w", api, err)
+	}
+	e.counts.add(func(c *Counters) { c.Reservations[api]++ })
+	return v.(Reservation), nil
+}
+
+// Commit turns a reservation into a spend of the units actually used (which
+// may be more or less than reserved, or zero).
+func (e *Engine) Commit(ctx context.Context, id string, units int64) (SpendResult, error) {
+	if err := e.checkUnits(units, true); err != nil {
+		return SpendResult{}, err
+	}
+	v, err := e.do(ctx, func(t *txn) (any, error) {
+		r, a, err := t.takeReservation(id)
+		if err != nil {
+			return nil, err
+		}
+		if units == 0 {
+			return t.spendResult(a, r.Channel, 0), nil
+		}
+		if r.Channel != "" {
+			if _, err := t.channel(r.Channel); err != nil {
+				r.Channel = "" // the channel was removed meanwhile; the units still count
+			}
+		}
+		return t.spend(a.Name, units, r.Channel, false)
+	})
+	if err != nil {
+		return SpendResult{}, fmt.Errorf("commit reservation %s: %w", id, err)
+	}
+	res := v.(SpendResult)
+	e.countSpend(res.API, units)
+	return res, nil
+}
+
+// Release gives a reservation's units back unspent.
+func (e *Engine) Release(ctx context.Context, id string) error {
+	_, err := e.do(ctx, func(t *txn) (any, error) {
+		_, _, err := t.takeReservation(id)
+		return nil, err
+	})
+	if err != nil {
+		return fmt.Errorf("release reservation %s: %w", id, err)
+	}
+	return nil
+}
+
+// takeReservation deletes a reservation and returns its units to its API.
+func (t *txn) takeReservation(id string) (quotad.Reservation, *quotad.API, error) {
+	r, err := t.tx.Reservation(id)
+	if err != nil {
+		return r, nil, t.storeErr(err)
+	}
+	if err := t.tx.DeleteReservation(id); err != nil {
+		return r, nil, t.storeErr(err)
+	}
+	a, err := t.api(r.API)
+	if err != nil {
+		return r, nil, err
+	}
+	for i := range a.Windows {
+		w := &a.Windows[i]
+		w.Reserved = max(0, w.Reserved-r.Units)
+		t.touchWindow(a.Name, w.Name)
+	}
+	return r, a, nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func addSat(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (e *Engine) countSpend(api string, units int64) {
+	e.counts.add(func(c *Counters) { c.Spends[api]++; c.SpendUnits[api] += uint64(units) })
+}
+
+func (e *Engine) countRefused(api string, err error) {
+	if errors.Is(err, quotad.ErrExhausted) {
+		e.counts.add(func(c *Counters) { c.Refused[api]++ })
+	}
+}

@@ -1,0 +1,298 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/classify"
+)
+
+// billingHold is the blocked_until of an API whose quota no time restores
+// (a billing problem): only a person's reset lifts it.
+var billingHold = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// ErrorReport is what a channel's failed call reported.
+type ErrorReport struct {
+	Channel string `json:"channel,omitempty"`
+	classify.Evidence
+}
+
+// ReportResult says how a reported error was classified and what it changed.
+type ReportResult struct {
+	Verdict           classify.Verdict `json:"verdict"`
+	Paused            []string         `json:"paused"`        // channels that were paused by this report
+	APIExhausted      bool             `json:"api_exhausted"` // the attributed API is exhausted after it
+	ConsecutiveErrors int              `json:"consecutive_errors"`
+}
+
+// Classify classifies evidence against the configured APIs without changing
+// anything.
+func (e *Engine) Classify(ctx context.Context, r ErrorReport) (classify.Verdict, error) {
+	var v classify.Verdict
+	err := e.store.View(ctx, func(tx quotad.Tx) error {
+		apis, err := tx.APIs()
+		if err != nil {
+			return err
+		}
+		var ch *quotad.Channel
+		if r.Channel != "" {
+			c, err := tx.Channel(r.Channel)
+			if err != nil {
+				return err
+			}
+			ch = &c
+		}
+		v, err = verdictFor(r, apis, ch, e.clock.Now())
+		return err
+	})
+	return v, err
+}
+
+// verdictFor classifies and applies the attribution rules that need the
+// configuration: an explicit API must exist; a quota error naming no API from
+// a channel that needs exactly one API is attributed to it.
+func verdictFor(r ErrorReport, apis []quotad.API, ch *quotad.Channel, now time.Time) (classify.Verdict, error) {
+	if r.API != "" && !hasAPI(apis, r.API) {
+		return classify.Verdict{}, fmt.Errorf("%w: %q", quotad.ErrUnknownAPI, r.API)
+	}
+	if len(r.Message) > 1<<20 {
+		return classify.Verdict{}, quotad.Invalidf("message is longer than 1 MiB")
+	}
+	infos := make([]classify.APIInfo, 0, len(apis))
+	for _, a := range apis {
+		infos = append(infos, classify.APIInfo{Name: a.Name, Keywords: a.Keywords})
+	}
+	v := classify.Classify(r.Evidence, infos, now)
+	if v.Quota && v.API == "" && ch != nil && len(ch.APIs) == 1 {
+		v.API = ch.APIs[0]
+		v.Evidence += fmt.Sprintf("; attributed to %s, the only API channel %s needs", v.API, ch.Name)
+	}
+	if v.API != "" && !hasAPI(apis, v.API) { // attributed by shape to an API that is not configured
+		v.Evidence += fmt.Sprintf("; %s is not a configured API", v.API)
+		v.API = ""
+	}
+	return v, nil
+}
+
+func hasAPI(apis []quotad.API, name string) bool {
+	for _, a := range apis {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ReportError classifies a failed call and acts on it: a quota error exhausts
+// the API until the provider's stated time (else the window's next reset) and
+// pauses the channels that need it; a billing error holds the API until a
+// person resets it; a channel limit pauses only that channel; any other error
+// counts toward the channel's consecutive-error threshold.
+func (e *Engine) ReportError(ctx context.Context, r ErrorReport) (ReportResult, error) {
+	v, err := e.do(ctx, func(t *txn) (any, error) { return t.reportError(r) })
+	if err != nil {
+		return ReportResult{}, fmt.Errorf("report error: %w", err)
+	}
+	res := v.(ReportResult)
+	key := res.Verdict.API
+	if key == "" {
+		key = "-"
+	}
+	e.counts.add(func(c *Counters) { c.Classified[key+"/"+string(res.Verdict.Kind)]++ })
+	return res, nil
+}
+
+func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
+	var ch *quotad.Channel
+	if r.Channel != "" {
+		c, err := t.channel(r.Channel)
+		if err != nil {
+			return ReportResult{}, err
+		}
+		ch = c
+	}
+	apiList, err := t.allAPIList()
+	if err != nil {
+		return ReportResult{}, err
+	}
+	apis := make([]quotad.API, len(apiList))
+	for i, a := range apiList {
+		apis[i] = *a
+	}
+	v, err := verdictFor(r, apis, ch, t.now)
+	if err != nil {
+		return ReportResult{}, err
+	}
+	res := ReportResult{Verdict: v, Paused: []string{}}
+	before := t.activeSet()
+	detail := truncate(strings.Join(strings.Fields(r.Message), " "), 200)
+	switch {
+	case v.Kind == classify.KindChannel && ch != nil:
+		t.pauseChannel(ch, quotad.ReasonChannelLimit, v.Until, "provider limit of this channel: "+detail)
+	case v.Quota && v.API != "":
+		a, _ := t.api(v.API)
+		until := v.Until
+		if v.Kind == classify.KindBilling {
+			until = billingHold
+		}
+		t.exhaust(a, pickWindows(a, until), until, detail, r.Channel)
+		res.APIExhausted = !a.Available()
+	case v.Quota && ch != nil: // a quota error nobody can attribute: hold this channel only
+		until := v.Until
+		if until.IsZero() {
+			until = t.earliestReset(ch)
+		}
+		t.pauseChannel(ch, quotad.ReasonQuotaUnknown, until, "unattributed quota error: "+detail)
+	case v.Quota:
+		t.emit(quotad.LevelWarning, "", quotad.CategoryQuota, "Unattributed quota error reported: "+detail, map[string]string{"evidence": v.Evidence})
+	case ch != nil:
+		ch.ConsecutiveErrors++
+		t.touchChannel(ch.Name)
+		t.emit(quotad.LevelError, ch.Name, quotad.CategoryError,
+			fmt.Sprintf("Error %d/%d: %s", ch.ConsecutiveErrors, t.e.opts.ErrorThreshold, detail), map[string]string{"kind": string(v.Kind)})
+		if ch.ConsecutiveErrors >= t.e.opts.ErrorThreshold {
+			if _, ok := ch.Paused(quotad.ReasonErrors); !ok {
+				t.pauseChannel(ch, quotad.ReasonErrors, time.Time{}, fmt.Sprintf("%d consecutive errors; last: %s", ch.ConsecutiveErrors, detail))
+			}
+		}
+	default:
+		t.emit(quotad.LevelError, "", quotad.CategoryError, "Error reported: "+detail, map[string]string{"kind": string(v.Kind)})
+	}
+	if ch != nil {
+		res.ConsecutiveErrors = ch.ConsecutiveErrors
+	}
+	for name := range before {
+		if c := t.chans[name]; c != nil && !c.Active() {
+			res.Paused = append(res.Paused, name)
+		}
+	}
+	sortStrings(res.Paused)
+	return res, nil
+}
+
+// activeSet returns the channels loaded in this transaction that are active.
+func (t *txn) activeSet() map[string]bool {
+	m := map[string]bool{}
+	if _, err := t.allChannels(); err != nil {
+		return m
+	}
+	for name, c := range t.chans {
+		if c.Active() {
+			m[name] = true
+		}
+	}
+	return m
+}
+
+func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, detail string) {
+	if p, ok := c.Paused(reason); ok {
+		if until.After(p.Until) {
+			for i := range c.Pauses {
+				if c.Pauses[i].Reason == reason {
+					c.Pauses[i].Until = until
+				}
+			}
+			t.touchChannel(c.Name)
+		}
+		return
+	}
+	c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail, Until: until})
+	t.touchChannel(c.Name)
+	msg := fmt.Sprintf("Channel paused (%s): %s", reason, detail)
+	if !until.IsZero() {
+		msg += " - will auto-resume at " + t.e.human(until)
+	} else {
+		msg += " - waits for a person"
+	}
+	t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": reason, "until": fmtRFC(until)})
+}
+
+// earliestReset returns the earliest next reset among a channel's APIs.
+func (t *txn) earliestReset(c *quotad.Channel) time.Time {
+	var at time.Time
+	for _, name := range c.APIs {
+		a, err := t.api(name)
+		if err != nil {
+			continue
+		}
+		for _, w := range a.Windows {
+			if u := w.Until(); !u.IsZero() && (at.IsZero() || u.Before(at)) {
+				at = u
+			}
+		}
+	}
+	if at.IsZero() {
+		at = t.now.Add(time.Hour)
+	}
+	return at
+}
+
+// pickWindows chooses which window a quota error exhausts. With a stated
+// retry time: the window with the earliest next reset at or after it (the
+// quota that can explain such a wait), else the one resetting last. Without:
+// the window closest to its limit, ties to the earliest reset (a wrong guess
+// then costs one short pause, not a long one).
+func pickWindows(a *quotad.API, until time.Time) []int {
+	best := -1
+	if !until.IsZero() {
+		for i, w := range a.Windows {
+			if !w.NextReset.Before(until) && (best < 0 || w.NextReset.Before(a.Windows[best].NextReset)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			for i, w := range a.Windows {
+				if best < 0 || w.NextReset.After(a.Windows[best].NextReset) {
+					best = i
+				}
+			}
+		}
+		return []int{best}
+	}
+	bestRatio := -1.0
+	for i, w := range a.Windows {
+		ratio := float64(w.Used) / float64(max(w.Limit, 1))
+		if ratio > bestRatio || (ratio == bestRatio && w.NextReset.Before(a.Windows[best].NextReset)) {
+			best, bestRatio = i, ratio
+		}
+	}
+	return []int{best}
+}
+
+// ReportSuccess records that a channel's call or run succeeded: its
+// consecutive-error count goes back to zero.
+func (e *Engine) ReportSuccess(ctx context.Context, channel string) (quotad.ChannelStatus, error) {
+	v, err := e.do(ctx, func(t *txn) (any, error) {
+		c, err := t.channel(channel)
+		if err != nil {
+			return nil, err
+		}
+		if c.ConsecutiveErrors != 0 {
+			c.ConsecutiveErrors = 0
+			t.touchChannel(c.Name)
+		}
+		return quotad.ChannelStatusOf(*c, nil), nil
+	})
+	if err != nil {
+		return quotad.ChannelStatus{}, fmt.Errorf("report success: %w", err)
+	}
+	return v.(quotad.ChannelStatus), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/engine"
+)
+
+// Error codes of the JSON error body. Clients map them back to the quotad
+// sentinel errors (see package client).
+const (
+	codeInvalid            = "invalid"             // 400: bad input (quotad.ErrInvalid)
+	codeUnauthorized       = "unauthorized"        // 401: missing or wrong bearer token
+	codeForbidden          = "forbidden"           // 403: cross-origin browser request, or a host name without a token
+	codeUnknownAPI         = "unknown_api"         // 404: quotad.ErrUnknownAPI
+	codeUnknownChannel     = "unknown_channel"     // 404: quotad.ErrUnknownChannel
+	codeUnknownReservation = "unknown_reservation" // 404: quotad.ErrUnknownReservation
+	codeNotFound           = "not_found"           // 404: no such endpoint
+	codeMethodNotAllowed   = "method_not_allowed"  // 405
+	codeConflict           = "conflict"            // 409: quotad.ErrConflict
+	codeTooLarge           = "too_large"           // 413: body over the limit
+	codeExhausted          = "exhausted"           // 429: *quotad.ExhaustedError
+	codeInternal           = "internal"            // 500: store failure; details only in the log
+	codeUnavailable        = "unavailable"         // 503: engine closed, request cancelled
+)
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong. API, Window and Until are set for
+// "exhausted" (429): the API refused, its exhausted window, and when it is
+// expected to serve again.
+type ErrorDetail struct {
+	Code    string     `json:"code"`
+	Message string     `json:"message"`
+	API     string     `json:"api,omitempty"`
+	Window  string     `json:"window,omitempty"`
+	Until   *time.Time `json:"until,omitempty"`
+}
+
+// httpError is an error with its status and code decided by the server.
+type httpError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(status int, code, format string, args ...any) error {
+	return &httpError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidf reports bad input as quotad.ErrInvalid does: "invalid input: …".
+func invalidf(format string, args ...any) error { return quotad.Invalidf(format, args...) }
+
+// writeError writes err as a JSON error response with a fitting status.
+// Failures the client cannot fix are logged with their details and answered
+// with a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.describe(err)
+	if status == http.StatusTooManyRequests && body.Error.Until != nil {
+		secs := math.Ceil(body.Error.Until.Sub(s.now()).Seconds())
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, min(secs, math.MaxInt32))), 10))
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="quotad"`)
+	}
+	if status >= 500 {
+		s.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	writeJSON(w, status, body)
+}
+
+// describe maps an error to a status and body.
+func (s *Server) describe(err error) (int, ErrorBody) {
+	var (
+		he  *httpError
+		mbe *http.MaxBytesError
+		ee  *quotad.ExhaustedError
+	)
+	detail := func(code, msg string) ErrorBody { return ErrorBody{ErrorDetail{Code: code, Message: msg}} }
+	switch {
+	case errors.As(err, &he):
+		return he.status, detail(he.code, he.msg)
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, detail(codeTooLarge, fmt.Sprintf("request body is larger than %d bytes", mbe.Limit))
+	case errors.As(err, &ee):
+		b := detail(codeExhausted, err.Error())
+		b.Error.API, b.Error.Window, b.Error.Until = ee.API, ee.Window, quotad.TimePtr(ee.Until)
+		return http.StatusTooManyRequests, b
+	case errors.Is(err, quotad.ErrUnknownReservation):
+		return http.StatusNotFound, detail(codeUnknownReservation, err.Error())
+	case errors.Is(err, quotad.ErrUnknownChannel):
+		return http.StatusNotFound, detail(codeUnknownChannel, err.Error())
+	case errors.Is(err, quotad.ErrUnknownAPI):
+		return http.StatusNotFound, detail(codeUnknownAPI, err.Error())
+	case errors.Is(err, quotad.ErrInvalid):
+		return http.StatusBadRequest, detail(codeInvalid, err.Error())
+	case errors.Is(err, quotad.ErrConflict):
+		return http.StatusConflict, detail(codeConflict, err.Error())
+	case errors.Is(err, engine.ErrClosed):
+		return http.StatusServiceUnavailable, detail(codeUnavailable, "quotad is shutting down")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, detail(codeUnavailable, "request cancelled before it completed")
+	}
+	return http.StatusInternalServerError, detail(codeInternal, "internal error (store failure); the details are in quotad's log")
+}
+
+// writeJSON writes v as the JSON response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away: nothing to do
+}

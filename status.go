@@ -1,0 +1,147 @@
+package quotad
+
+import "time"
+
+// Status is the answer of `quotad status --json` and GET /api/v1/status.
+type Status struct {
+	APIs     []APIStatus     `json:"apis"`
+	Channels []ChannelStatus `json:"channels"`
+}
+
+// APIStatus is one API as shown to people and programs.
+type APIStatus struct {
+	Name        string         `json:"name"`
+	Unit        string         `json:"unit"`
+	Available   bool           `json:"available"`
+	AutoResume  bool           `json:"auto_resume"`
+	AvailableAt *time.Time     `json:"available_at"` // when an unavailable API serves again; null when available
+	Keywords    []string       `json:"keywords"`
+	Windows     []WindowStatus `json:"windows"`
+}
+
+// WindowStatus is one quota window as shown to people and programs.
+type WindowStatus struct {
+	Name         string     `json:"name"`
+	Limit        int64      `json:"limit"`
+	Used         int64      `json:"used"`
+	Remaining    int64      `json:"remaining"`
+	Reserved     int64      `json:"reserved"`
+	Exhausted    bool       `json:"exhausted"`
+	ExhaustedAt  *time.Time `json:"exhausted_at"`
+	BlockedUntil *time.Time `json:"blocked_until"`
+	LastReset    *time.Time `json:"last_reset"`
+	NextReset    *time.Time `json:"next_reset"`
+	Rule         string     `json:"rule"`
+}
+
+// ChannelStatus is one channel as shown by `quotad channels --json`.
+type ChannelStatus struct {
+	Name              string        `json:"name"`
+	Active            bool          `json:"active"`
+	Priority          Priority      `json:"priority"`
+	APIs              []string      `json:"apis"`
+	PauseReasons      []PauseStatus `json:"pause_reasons"`
+	ResumeAt          *time.Time    `json:"resume_at"` // when quota pauses are expected to clear; null if never by themselves
+	ConsecutiveErrors int           `json:"consecutive_errors"`
+}
+
+// PauseStatus is one pause reason as shown to people and programs.
+type PauseStatus struct {
+	Reason string     `json:"reason"`
+	Since  *time.Time `json:"since"`
+	Detail string     `json:"detail"`
+	Until  *time.Time `json:"until"`
+}
+
+// EventStatus is one event as shown by `quotad logs --json`.
+type EventStatus struct {
+	ID       int64             `json:"id"`
+	Time     time.Time         `json:"timestamp"`
+	Level    string            `json:"level"`
+	Channel  string            `json:"channel"`
+	Category string            `json:"category"`
+	Message  string            `json:"message"`
+	Fields   map[string]string `json:"fields,omitempty"`
+}
+
+// TimePtr returns nil for the zero time and a pointer to t in UTC otherwise.
+func TimePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// StatusOf returns the view of an API.
+func StatusOf(a API) APIStatus {
+	s := APIStatus{
+		Name: a.Name, Unit: a.Unit, Available: a.Available(), AutoResume: a.AutoResume,
+		AvailableAt: TimePtr(a.AvailableAt()), Keywords: nonNil(a.Keywords),
+		Windows: make([]WindowStatus, 0, len(a.Windows)),
+	}
+	for _, w := range a.Windows {
+		s.Windows = append(s.Windows, WindowStatus{
+			Name: w.Name, Limit: w.Limit, Used: w.Used, Remaining: w.Remaining(), Reserved: w.Reserved,
+			Exhausted: w.Exhausted, ExhaustedAt: TimePtr(w.ExhaustedAt), BlockedUntil: TimePtr(w.BlockedUntil),
+			LastReset: TimePtr(w.LastReset), NextReset: TimePtr(w.NextReset), Rule: w.Rule,
+		})
+	}
+	return s
+}
+
+// ChannelStatusOf returns the view of a channel; apis gives the state of the
+// APIs it needs, to compute when its quota pauses clear.
+func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
+	s := ChannelStatus{
+		Name: c.Name, Active: c.Active(), Priority: c.Priority, APIs: nonNil(c.APIs),
+		PauseReasons: make([]PauseStatus, 0, len(c.Pauses)), ConsecutiveErrors: c.ConsecutiveErrors,
+	}
+	for _, p := range c.Pauses {
+		s.PauseReasons = append(s.PauseReasons, PauseStatus{Reason: p.Reason, Since: TimePtr(p.Since), Detail: p.Detail, Until: TimePtr(p.Until)})
+	}
+	s.ResumeAt = TimePtr(ResumeAt(c, apis))
+	return s
+}
+
+// ResumeAt returns when all of a channel's pauses are expected to clear by
+// themselves, or the zero time when that will not happen without a person
+// (manual or errors pauses, an API without auto_resume) or the channel is
+// active.
+func ResumeAt(c Channel, apis map[string]API) time.Time {
+	var at time.Time
+	for _, p := range c.Pauses {
+		var u time.Time
+		switch api := QuotaAPI(p.Reason); {
+		case api != "":
+			a, ok := apis[api]
+			if !ok || !a.AutoResume {
+				return time.Time{}
+			}
+			u = a.AvailableAt()
+			if u.IsZero() { // available already: clears at the next pass
+				u = p.Since
+			}
+		case !p.Until.IsZero():
+			u = p.Until
+		default:
+			return time.Time{}
+		}
+		if u.After(at) {
+			at = u
+		}
+	}
+	return at
+}
+
+// EventStatusOf returns the view of an event.
+func EventStatusOf(e Event) EventStatus {
+	return EventStatus{ID: e.ID, Time: e.Time.UTC(), Level: e.Level, Channel: e.Channel, Category: e.Category, Message: e.Message, Fields: e.Fields}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

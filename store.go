@@ -1,0 +1,90 @@
+package quotad
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of quotad and its single source of truth.
+// Implementations: store/sqlite (embedded default) and store/postgres. Both
+// pass the contract suite in store/storetest.
+type Store interface {
+	// Update runs fn in one read-write transaction and commits it when fn
+	// returns nil; any error rolls everything back. Write transactions are
+	// serialized against every other writer, in this process and in other
+	// processes on the same database (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+	// transaction-scoped advisory lock), so fn may read, decide and write
+	// without losing updates. Update returns only once the commit is durable.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction over a consistent snapshot.
+	// Write methods of the Tx return an error inside View.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is the set of reads and writes available inside a transaction. Methods
+// use the context given to Update or View. Lists are ordered by name (APIs,
+// channels) and windows keep the order in which SaveAPI wrote them.
+type Tx interface {
+	// APIs returns every API with its windows.
+	APIs() ([]API, error)
+	// API returns one API; a missing one is an error wrapping ErrUnknownAPI.
+	API(name string) (API, error)
+	// SaveAPI inserts or replaces an API's definition and all its windows'
+	// state; windows of that API not in a.Windows are deleted.
+	SaveAPI(a API) error
+	// SaveWindow writes one window's state (limit, rule, used, reserved,
+	// times, flags). A missing API or window wraps ErrUnknownAPI.
+	SaveWindow(api string, w Window) error
+	// DeleteAPI removes an API and its windows (no error if missing).
+	DeleteAPI(name string) error
+
+	// Channels returns every channel with its pauses.
+	Channels() ([]Channel, error)
+	// Channel returns one channel; a missing one wraps ErrUnknownChannel.
+	Channel(name string) (Channel, error)
+	// SaveChannel inserts or replaces a channel, its pauses and its error
+	// count; it stores is_active = c.Active().
+	SaveChannel(c Channel) error
+	// DeleteChannel removes a channel (no error if missing).
+	DeleteChannel(name string) error
+	// ChannelsOutOfSync returns channels whose stored is_active disagrees
+	// with their pause reasons (edited by another program).
+	ChannelsOutOfSync() ([]Channel, error)
+
+	// AppendEvents writes events to the logs table, setting nothing on the
+	// arguments; IDs are assigned by the store in order.
+	AppendEvents(events ...Event) error
+	// Events returns events matching f, newest first.
+	Events(f EventFilter) ([]Event, error)
+
+	// Reservation returns one reservation; a missing one wraps
+	// ErrUnknownReservation.
+	Reservation(id string) (Reservation, error)
+	// SaveReservation inserts or replaces a reservation.
+	SaveReservation(r Reservation) error
+	// DeleteReservation removes a reservation (no error if missing).
+	DeleteReservation(id string) error
+	// ExpiredReservations returns reservations with ExpiresAt <= now.
+	ExpiredReservations(now time.Time) ([]Reservation, error)
+
+	// DueAt returns the earliest instant at which time alone changes state:
+	// the minimum over windows of next_reset, over exhausted windows of
+	// blocked_until, over pauses of until, and over reservations of
+	// expires_at. It returns the zero time when nothing is due.
+	DueAt() (time.Time, error)
+}
+
+// Reservation holds units of an API for a channel until committed with the
+// real amount, released, or expired.
+type Reservation struct {
+	ID        string
+	API       string
+	Channel   string
+	Units     int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}

@@ -1,0 +1,211 @@
+// Package sqlite is quotad's embedded default store: one SQLite file in WAL
+// mode, opened through the pure-Go driver modernc.org/sqlite.
+//
+// The file keeps the seed's tables and columns (api_quotas, channels, logs),
+// so the documented sqlite3 commands work on it as written, for example
+//
+//	sqlite3 channels.db "SELECT api_name, quota_remaining, is_exhausted, next_reset FROM api_quotas;"
+//
+// A Store holds two connection pools on the file: one writer connection whose
+// transactions start with BEGIN IMMEDIATE (serialized against every writer in
+// this and other processes) and a pool of query-only readers whose
+// transactions read a WAL snapshot without blocking the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/quotad/quotad"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DriverName is the database/sql driver the store uses.
+const DriverName = "sqlite"
+
+// BusyTimeoutMillis is how long a connection waits for a lock held by another
+// connection or process before failing with SQLITE_BUSY.
+const BusyTimeoutMillis = 5000
+
+const (
+	writerParams = "_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	readerParams = "_txlock=deferred&_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+)
+
+// ErrReadOnly is returned by the write methods of a Tx given to View.
+var ErrReadOnly = errors.New("sqlite: write in a read-only (View) transaction")
+
+// Store is the SQLite implementation of quotad.Store. It is safe for
+// concurrent use.
+type Store struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	wstmts stmtSet // every statement, prepared on the writer
+	rstmts stmtSet // read statements, prepared on the reader pool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ quotad.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path, runs
+// migrations, and returns the store. Two processes may open the same file at
+// once; migrations are serialized and applied once.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	s := &Store{path: path}
+	var err error
+	s.writer, err = sql.Open(DriverName, path+"?"+writerParams)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	s.writer.SetConnMaxLifetime(0)
+	s.writer.SetConnMaxIdleTime(0)
+	if err := s.writer.PingContext(ctx); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.reader, err = sql.Open(DriverName, path+"?"+readerParams)
+	if err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s (readers): %w", path, err)
+	}
+	n := min(max(runtime.GOMAXPROCS(0), 4), 16)
+	s.reader.SetMaxOpenConns(n)
+	s.reader.SetMaxIdleConns(n)
+	s.reader.SetConnMaxLifetime(0)
+	s.reader.SetConnMaxIdleTime(0)
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// checkPath refuses names that would not reach one shared file: the two
+// pools of an in-memory database would each see their own database.
+func checkPath(path string) error {
+	switch {
+	case path == "":
+		return fmt.Errorf("sqlite: open: %w: empty path", quotad.ErrInvalid)
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		return fmt.Errorf("sqlite: open %s: %w: give a file path (no :memory: or file: URI)", path, quotad.ErrInvalid)
+	case strings.ContainsRune(path, '?'):
+		return fmt.Errorf("sqlite: open %s: %w: '?' is not allowed in the path", path, quotad.ErrInvalid)
+	}
+	return nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for id := range numStmts {
+		st, err := s.writer.PrepareContext(ctx, stmtSQL[id])
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", stmtSQL[id], err)
+		}
+		s.wstmts[id] = st
+		if stmtWrites[id] {
+			continue
+		}
+		if st, err = s.reader.PrepareContext(ctx, stmtSQL[id]); err != nil {
+			return fmt.Errorf("prepare %s: %w", stmtSQL[id], err)
+		}
+		s.rstmts[id] = st
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// DB returns the writer handle, for tests and tools. A statement run on it
+// waits for the writer connection, so do not use it inside Update.
+func (s *Store) DB() *sql.DB { return s.writer }
+
+// Update runs fn in one read-write transaction (BEGIN IMMEDIATE) and commits
+// it when fn returns nil; fn's error is returned as is after rolling back.
+// fn must not call Update or View on the same Store.
+func (s *Store) Update(ctx context.Context, fn func(quotad.Tx) error) error {
+	return s.run(ctx, s.writer, &s.wstmts, true, fn)
+}
+
+// View runs fn in a read-only transaction over one WAL snapshot.
+func (s *Store) View(ctx context.Context, fn func(quotad.Tx) error) error {
+	return s.run(ctx, s.reader, &s.rstmts, false, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, set *stmtSet, write bool, fn func(quotad.Tx) error) (err error) {
+	what := "view"
+	if write {
+		what = "update"
+	}
+	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: begin: %w", what, err)
+	}
+	t := &tx{ctx: ctx, sqlTx: sqlTx, set: set, write: write}
+	done := false
+	defer func() {
+		if !done { // fn panicked
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		done = true
+		_ = sqlTx.Rollback()
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// Ping checks that both pools reach the database.
+func (s *Store) Ping(ctx context.Context) error {
+	for _, db := range []*sql.DB{s.writer, s.reader} {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: ping %s: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+// Close closes both pools. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, set := range []*stmtSet{&s.wstmts, &s.rstmts} {
+			for _, st := range set {
+				if st != nil {
+					errs = append(errs, st.Close())
+				}
+			}
+		}
+		if s.reader != nil {
+			errs = append(errs, s.reader.Close())
+		}
+		errs = append(errs, s.writer.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlite: close %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
+}

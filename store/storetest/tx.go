@@ -1,0 +1,283 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quotad/quotad"
+)
+
+var txTests = []subtest{
+	{"Ping", testPing},
+	{"Rollback", testRollback},
+	{"ViewRejectsWrites", testViewRejectsWrites},
+	{"ViewReturnsError", testViewReturnsError},
+	{"CanceledContext", testCanceledContext},
+}
+
+var concurrencyTests = []subtest{
+	{"NoLostUpdate", testNoLostUpdate},
+	{"ViewSnapshot", testViewSnapshot},
+}
+
+var errBoom = errors.New("boom")
+
+func testPing(t *testing.T, e *env) {
+	if err := e.s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}
+
+// state is everything the suite can read back, to compare before and after.
+type state struct {
+	APIs     []quotad.API
+	Channels []quotad.Channel
+	Events   []quotad.Event
+	Res      []quotad.Reservation
+	Due      time.Time
+}
+
+func readState(t *testing.T, s quotad.Store) state {
+	t.Helper()
+	var st state
+	view(t, s, func(tx quotad.Tx) (err error) {
+		if st.APIs, err = tx.APIs(); err != nil {
+			return err
+		}
+		if st.Channels, err = tx.Channels(); err != nil {
+			return err
+		}
+		if st.Events, err = tx.Events(quotad.EventFilter{Limit: 1000}); err != nil {
+			return err
+		}
+		if st.Res, err = tx.ExpiredReservations(at(1000 * time.Hour)); err != nil {
+			return err
+		}
+		st.Due, err = tx.DueAt()
+		return err
+	})
+	return st
+}
+
+func equalState(t *testing.T, what string, got, want state) {
+	t.Helper()
+	equalList(t, what+": APIs", got.APIs, want.APIs, normAPI)
+	equalList(t, what+": channels", got.Channels, want.Channels, normChannel)
+	equalList(t, what+": events", got.Events, want.Events, normEvent)
+	equalList(t, what+": reservations", got.Res, want.Res, normReservation)
+	equal(t, what+": DueAt", got.Due, want.Due, normTime)
+}
+
+// seed writes one of everything.
+func seed(t *testing.T, s quotad.Store) {
+	t.Helper()
+	saveAPIs(t, s, groqAPI(), youtubeAPI())
+	saveChannels(t, s, rankRiot(), calm())
+	appendEvents(t, s, quotad.Event{Time: base, Level: quotad.LevelInfo, Category: quotad.CategoryConfig, Message: "seeded"})
+	saveReservations(t, s, quotad.Reservation{ID: "r1", API: "groq", Channel: "Calm", Units: 9, CreatedAt: base, ExpiresAt: at(time.Hour)})
+}
+
+// writeEverything calls every write method of tx, changing every table.
+func writeEverything(tx quotad.Tx) []error {
+	w := groqAPI().Windows[1]
+	w.Used = 99999
+	c := calm()
+	c.Pauses = []quotad.Pause{{Reason: quotad.ReasonManual, Since: base}}
+	return []error{
+		tx.SaveAPI(pexelsAPI()),
+		tx.SaveWindow("groq", w),
+		tx.DeleteAPI("youtube"),
+		tx.SaveChannel(c),
+		tx.DeleteChannel("RankRiot"),
+		tx.AppendEvents(quotad.Event{Time: base, Level: quotad.LevelInfo, Category: quotad.CategoryJob, Message: "x"}),
+		tx.SaveReservation(quotad.Reservation{ID: "r2", API: "groq", Units: 1, CreatedAt: base, ExpiresAt: at(time.Second)}),
+		tx.DeleteReservation("r1"),
+	}
+}
+
+var writeNames = []string{"SaveAPI", "SaveWindow", "DeleteAPI", "SaveChannel", "DeleteChannel", "AppendEvents", "SaveReservation", "DeleteReservation"}
+
+func testRollback(t *testing.T, e *env) {
+	seed(t, e.s)
+	before := readState(t, e.s)
+	err := e.s.Update(t.Context(), func(tx quotad.Tx) error {
+		for i, err := range writeEverything(tx) {
+			if err != nil {
+				return fmt.Errorf("%s: %w", writeNames[i], err)
+			}
+		}
+		// Writes are visible inside the transaction...
+		if _, err := tx.API("youtube"); !errors.Is(err, quotad.ErrUnknownAPI) {
+			t.Errorf("deleted API visible in its own transaction: %v", err)
+		}
+		if a, err := tx.API("groq"); err != nil || a.Windows[1].Used != 99999 {
+			t.Errorf("SaveWindow not visible in its own transaction: %+v, %v", a, err)
+		}
+		return fmt.Errorf("fn failed: %w", errBoom)
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update returned %v, want fn's error (errors.Is errBoom)", err)
+	}
+	// ...and none of them outlive the rollback.
+	equalState(t, "after a rolled-back Update", readState(t, e.s), before)
+
+	// A panic rolls back too, and the store stays usable.
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("panic in fn did not propagate")
+			}
+		}()
+		_ = e.s.Update(t.Context(), func(tx quotad.Tx) error {
+			writeEverything(tx)
+			panic("fn panicked")
+		})
+	}()
+	equalState(t, "after a panicking Update", readState(t, e.s), before)
+	update(t, e.s, func(tx quotad.Tx) error { return tx.DeleteReservation("r1") })
+}
+
+func testViewRejectsWrites(t *testing.T, e *env) {
+	seed(t, e.s)
+	before := readState(t, e.s)
+	view(t, e.s, func(tx quotad.Tx) error {
+		for i, err := range writeEverything(tx) {
+			if err == nil {
+				t.Errorf("%s inside View succeeded", writeNames[i])
+			}
+		}
+		return nil
+	})
+	equalState(t, "after writes inside View", readState(t, e.s), before)
+}
+
+func testViewReturnsError(t *testing.T, e *env) {
+	err := e.s.View(t.Context(), func(tx quotad.Tx) error { return errBoom })
+	if !errors.Is(err, errBoom) {
+		t.Errorf("View returned %v, want fn's error", err)
+	}
+}
+
+func testCanceledContext(t *testing.T, e *env) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := e.s.Update(ctx, func(tx quotad.Tx) error { return tx.SaveAPI(groqAPI()) })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Update with a canceled context: err = %v, want context.Canceled", err)
+	}
+	if got := readAPIs(t, e.s); len(got) != 0 {
+		t.Errorf("Update with a canceled context wrote %+v", got)
+	}
+}
+
+// testNoLostUpdate runs 16 goroutines × 50 Updates, each a read-modify-write
+// of one window's Used; every increment must survive.
+func testNoLostUpdate(t *testing.T, e *env) {
+	const workers, each = 16, 50
+	saveAPIs(t, e.s, quotad.API{Name: "counter", AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}})
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				err := e.s.Update(context.Background(), func(tx quotad.Tx) error {
+					a, err := tx.API("counter")
+					if err != nil {
+						return err
+					}
+					w := a.Windows[0]
+					w.Used++
+					return tx.SaveWindow("counter", w)
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Update: %v", err)
+	}
+	if got := readAPI(t, e.s, "counter").Windows[0].Used; got != workers*each {
+		t.Errorf("Used = %d after %d increments: %d lost", got, workers*each, workers*each-got)
+	}
+}
+
+// testViewSnapshot updates two APIs together in every Update while Views
+// read them with two separate calls: a View must never see one without the
+// other.
+func testViewSnapshot(t *testing.T, e *env) {
+	const writers, each, readers = 4, 40, 4
+	pair := func(name string) quotad.API {
+		return quotad.API{Name: name, AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}}
+	}
+	saveAPIs(t, e.s, pair("left"), pair("right"))
+	var (
+		wg, rg sync.WaitGroup
+		stop   atomic.Bool
+		views  atomic.Int64
+	)
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				err := e.s.Update(context.Background(), func(tx quotad.Tx) error {
+					l, err := tx.API("left")
+					if err != nil {
+						return err
+					}
+					w := l.Windows[0]
+					w.Used++
+					if err := tx.SaveWindow("left", w); err != nil {
+						return err
+					}
+					return tx.SaveWindow("right", w)
+				})
+				if err != nil {
+					t.Errorf("Update: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for range readers {
+		rg.Go(func() {
+			for !stop.Load() || views.Load() == 0 {
+				err := e.s.View(context.Background(), func(tx quotad.Tx) error {
+					l, err := tx.API("left")
+					if err != nil {
+						return err
+					}
+					time.Sleep(50 * time.Microsecond) // let a writer commit in between
+					r, err := tx.API("right")
+					if err != nil {
+						return err
+					}
+					if lu, ru := l.Windows[0].Used, r.Windows[0].Used; lu != ru {
+						return fmt.Errorf("View saw left.Used = %d and right.Used = %d: not one snapshot", lu, ru)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("View: %v", err)
+					return
+				}
+				views.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	stop.Store(true)
+	rg.Wait()
+	if l, r := readAPI(t, e.s, "left").Windows[0].Used, readAPI(t, e.s, "right").Windows[0].Used; l != writers*each || r != writers*each {
+		t.Errorf("after %d paired increments: left %d right %d", writers*each, l, r)
+	}
+	t.Logf("%d views during %d updates", views.Load(), writers*each)
+}
