@@ -76,6 +76,44 @@ type Tx interface {
 	// blocked_until, over pauses of until, and over reservations of
 	// expires_at. It returns the zero time when nothing is due.
 	DueAt() (time.Time, error)
+
+	// JobState returns a channel's job record; a channel with no record yet
+	// gives JobState{Channel: channel} and no error.
+	JobState(channel string) (JobState, error)
+	// JobStates returns every job record, ordered by channel.
+	JobStates() ([]JobState, error)
+	// SaveJobState inserts or replaces a job record.
+	SaveJobState(s JobState) error
+
+	// AddUsage adds each bucket's Units and Count to the stored bucket with
+	// the same (API, Channel, Start, Resolution), creating it if needed.
+	AddUsage(buckets ...UsageBucket) error
+	// Usage returns the buckets matching f, ordered by Start, API, Channel.
+	Usage(f UsageFilter) ([]UsageBucket, error)
+	// RollupUsage folds minute buckets that start before before into hour
+	// buckets (adding to existing ones) and deletes them; it returns how many
+	// minute buckets it folded.
+	RollupUsage(before time.Time) (int, error)
+	// PruneUsage deletes hour buckets that start before before and returns
+	// how many it deleted.
+	PruneUsage(before time.Time) (int, error)
+
+	// EnqueueNotifications inserts notifications (ID is assigned); one whose
+	// (Notifier, Key) is already stored is skipped.
+	EnqueueNotifications(ns ...Notification) error
+	// DueNotifications returns up to limit pending notifications whose
+	// NextAttempt is at or before now, oldest first.
+	DueNotifications(now time.Time, limit int) ([]Notification, error)
+	// SaveNotification updates a stored notification's State, Attempts,
+	// NextAttempt and LastError.
+	SaveNotification(n Notification) error
+	// Notifications returns the newest notifications in any state, up to limit.
+	Notifications(limit int) ([]Notification, error)
+
+	// Once records key and reports whether it was new, so that a one-shot
+	// action (a forecast warning once per window per period) happens once
+	// across processes.
+	Once(key string, at time.Time) (bool, error)
 }
 
 // Reservation holds units of an API for a channel until committed with the

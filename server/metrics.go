@@ -93,7 +93,7 @@ type stateCollector struct {
 	up, limit, used, remaining, reserved, exhausted, toReset, available, paused, active *prometheus.Desc
 
 	spends, units, refused, reservations, classified, resets, exhaustions *prometheus.Desc
-	resumes, pauses, transactions, operations, failures                  *prometheus.Desc
+	resumes, pauses, transactions, operations, failures                   *prometheus.Desc
 }
 
 func newStateCollector(svc engine.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger) *stateCollector {

@@ -11,7 +11,7 @@ func TestMetrics(t *testing.T) {
 	ev := newEnv(t, Options{Token: testToken})
 	ev.ok("POST", "/api/v1/apis/youtube/spend", `{"units": 4000, "channel": "Shorts"}`, nil)
 	ev.ok("POST", "/api/v1/apis/youtube/spend", `{"units": 6000}`, nil) // exhausts youtube
-	ev.req("POST", "/api/v1/apis/youtube/spend", `{"units": 1}`)         // refused
+	ev.req("POST", "/api/v1/apis/youtube/spend", `{"units": 1}`)        // refused
 	ev.ok("POST", "/api/v1/apis/groq/reserve", `{"units": 10}`, nil)
 	ev.ok("POST", "/api/v1/channels/RankRiot/pause", `{"reason": "x"}`, nil)
 	ev.ok("POST", "/api/v1/errors", `{"channel": "RankRiot", "message": "disk full"}`, nil)
@@ -35,7 +35,7 @@ func TestMetrics(t *testing.T) {
 		`quotad_window_exhausted{api="groq",window="daily"} 1`, // blocked 7 s by the rate limit; no monitor runs here
 		`quotad_window_exhausted{api="pexels",window="monthly"} 0`,
 		`quotad_window_seconds_to_reset{api="youtube",window="daily"} 46800`, // 13 h to midnight Pacific
-		`quotad_window_seconds_to_reset{api="pexels",window="hourly"} 0`,    // due now; the monitor is not running
+		`quotad_window_seconds_to_reset{api="pexels",window="hourly"} 0`,     // due now; the monitor is not running
 		`quotad_api_available{api="youtube"} 0`,
 		`quotad_api_available{api="pexels"} 1`,
 		`quotad_channel_paused{channel="Shorts",reason="quota:youtube"} 1`,

@@ -132,7 +132,7 @@ var _ quotad.Tx = (*tx)(nil)
 
 func (t *tx) stmt(id stmtID) *sql.Stmt {
 	if t.bound[id] == nil {
-		t.bound[id] = t.set[id]; if t.write { t.bound[id] = t.sqlTx.StmtContext(t.ctx, t.set[id]) }
+		t.bound[id] = t.sqlTx.StmtContext(t.ctx, t.set[id])
 	}
 	return t.bound[id]
 }

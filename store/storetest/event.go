@@ -88,24 +88,28 @@ func testEventFilter(t *testing.T, e *env) {
 		ev(quotad.LevelInfo, "RankRiot", quotad.CategoryAutoResume, "e4"),
 		ev(quotad.LevelWarning, "Calm", quotad.CategoryQuota, "e5"),
 		ev(quotad.LevelError, "Calm", quotad.CategoryError, "e6"),
+		ev(quotad.LevelInfo, "Calm", "quotas", "e7"),
 	)
 	cases := []struct {
 		f    quotad.EventFilter
 		want []string
 	}{
-		{quotad.EventFilter{}, []string{"e6", "e5", "e4", "e3", "e2", "e1"}},
+		{quotad.EventFilter{}, []string{"e7", "e6", "e5", "e4", "e3", "e2", "e1"}},
 		{quotad.EventFilter{Category: "quota"}, []string{"e5", "e1"}},
-		{quotad.EventFilter{Category: "%quota%"}, []string{"e5", "e2", "e1"}},
-		{quotad.EventFilter{Category: "quota%"}, []string{"e5", "e2", "e1"}},
+		{quotad.EventFilter{Category: "%quota%"}, []string{"e7", "e5", "e2", "e1"}},
+		{quotad.EventFilter{Category: "quota%"}, []string{"e7", "e5", "e2", "e1"}},
+		{quotad.EventFilter{Category: "quota_%"}, []string{"e7", "e2"}},
 		{quotad.EventFilter{Category: "%resume"}, []string{"e4"}},
 		{quotad.EventFilter{Category: "quota_"}, []string{}}, // no '%': exact
 		{quotad.EventFilter{Category: "nope"}, []string{}},
 		{quotad.EventFilter{Channel: "RankRiot"}, []string{"e4", "e3", "e1"}},
 		{quotad.EventFilter{Level: quotad.LevelWarning}, []string{"e5", "e3", "e1"}},
 		{quotad.EventFilter{Category: "quota", Channel: "Calm"}, []string{"e5"}},
+		{quotad.EventFilter{Category: "quota_reset"}, []string{"e2"}},
 		{quotad.EventFilter{Category: "%quota%", Level: quotad.LevelInfo}, []string{"e2"}},
 		{quotad.EventFilter{Channel: "Calm", Level: quotad.LevelError}, []string{"e6"}},
-		{quotad.EventFilter{Limit: 2}, []string{"e6", "e5"}},
+		{quotad.EventFilter{Channel: "Calm"}, []string{"e7", "e6", "e5"}},
+		{quotad.EventFilter{Limit: 2}, []string{"e7", "e6"}},
 	}
 	for _, c := range cases {
 		if got := messages(readEvents(t, e.s, c.f)); !reflect.DeepEqual(got, c.want) {

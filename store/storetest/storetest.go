@@ -81,6 +81,9 @@ func Run(t *testing.T, open func(t *testing.T) quotad.Store, opts ...Option) {
 		{"DueAt", dueAtTests},
 		{"Tx", txTests},
 		{"Concurrency", concurrencyTests},
+		{"Job", jobTests},
+		{"Usage", usageTests},
+		{"Notification", notificationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

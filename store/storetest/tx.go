@@ -23,6 +23,7 @@ var txTests = []subtest{
 var concurrencyTests = []subtest{
 	{"NoLostUpdate", testNoLostUpdate},
 	{"ViewSnapshot", testViewSnapshot},
+	{"ViewIsolation", testViewIsolation},
 }
 
 var errBoom = errors.New("boom")
@@ -280,4 +281,77 @@ func testViewSnapshot(t *testing.T, e *env) {
 		t.Errorf("after %d paired increments: left %d right %d", writers*each, l, r)
 	}
 	t.Logf("%d views during %d updates", views.Load(), writers*each)
+}
+
+// testViewIsolation checks, deterministically, that a View sees neither the
+// uncommitted writes of an Update nor what an Update commits after the View
+// read its first row.
+func testViewIsolation(t *testing.T, e *env) {
+	pair := func(name string) quotad.API {
+		return quotad.API{Name: name, AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}}
+	}
+	saveAPIs(t, e.s, pair("left"), pair("right"))
+	setBoth := func(tx quotad.Tx, used int64) error {
+		w := pair("").Windows[0]
+		w.Used = used
+		if err := tx.SaveWindow("left", w); err != nil {
+			return err
+		}
+		return tx.SaveWindow("right", w)
+	}
+	usedOf := func(tx quotad.Tx, name string) int64 {
+		a, err := tx.API(name)
+		if err != nil {
+			t.Errorf("API(%s): %v", name, err)
+			return -1
+		}
+		return a.Windows[0].Used
+	}
+
+	// No dirty read.
+	written, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- e.s.Update(context.Background(), func(tx quotad.Tx) error {
+			err := setBoth(tx, 1)
+			close(written)
+			<-release
+			return err
+		})
+	}()
+	<-written
+	view(t, e.s, func(tx quotad.Tx) error {
+		if u := usedOf(tx, "left"); u != 0 {
+			t.Errorf("View saw Used = %d written by an Update not yet committed", u)
+		}
+		return nil
+	})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+
+	// Repeatable reads: a commit during the View is not seen by it.
+	view(t, e.s, func(tx quotad.Tx) error {
+		first := usedOf(tx, "left")
+		go func() { done <- e.s.Update(context.Background(), func(tx quotad.Tx) error { return setBoth(tx, 2) }) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Update during View: %v", err)
+			}
+			done <- nil
+		case <-time.After(5 * time.Second):
+			t.Log("the Update waits for the View to end (isolation by locking)")
+		}
+		if l, r := usedOf(tx, "left"), usedOf(tx, "right"); first != 1 || l != first || r != first {
+			t.Errorf("View read left %d, then left %d and right %d around a commit; want 1, 1, 1", first, l, r)
+		}
+		return nil
+	})
+	if err := <-done; err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if l, r := readAPI(t, e.s, "left").Windows[0].Used, readAPI(t, e.s, "right").Windows[0].Used; l != 2 || r != 2 {
+		t.Errorf("after the View: left %d right %d, want 2 2", l, r)
+	}
 }
