@@ -11,6 +11,16 @@ type API struct {
 	Keywords   []string // lower-case words that attribute an error text to this API
 	AutoResume bool     // clear quota:<api> pauses automatically when available again
 	Windows    []Window // at least one; order is the config's
+	// Reserve keeps the last Units of every window for channels at or above
+	// Priority: lower channels stop there. The zero Reserve keeps nothing.
+	Reserve Reserve
+}
+
+// Reserve is the part of every window of an API kept for channels at or
+// above a priority.
+type Reserve struct {
+	Priority Priority
+	Units    int64
 }
 
 // Available reports whether no window of the API is exhausted.

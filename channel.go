@@ -22,6 +22,13 @@ const (
 	// ReasonChannelLimit is a provider limit of the channel itself (YouTube's
 	// uploadLimitExceeded); it carries an Until.
 	ReasonChannelLimit = "channel_limit"
+	// ReasonReservePrefix starts "reserve:<api>": the channel's priority is
+	// below the API's reserve, which is all that is left; cleared at the
+	// window's reset (it carries an Until).
+	ReasonReservePrefix = "reserve:"
+	// ReasonCapabilityPrefix starts "capability:<name>": every provider of a
+	// fallback need is exhausted; cleared when any of them is available.
+	ReasonCapabilityPrefix = "capability:"
 )
 
 // QuotaReason returns the pause reason "quota:<api>".
@@ -67,7 +74,12 @@ func (p Priority) Rank() int {
 type Channel struct {
 	Name     string
 	Priority Priority
-	APIs     []string
+	APIs     []string // APIs the channel needs, every one of them
+	// Fallbacks are needs that any one of several providers satisfies, in
+	// order of preference: {llm, [groq, openai]}. Each provider is an API.
+	Fallbacks []Capability
+	// Budgets cap what this channel may spend of an API per window.
+	Budgets []Budget
 
 	Pauses            []Pause // at most one per Reason, in the order they were added
 	ConsecutiveErrors int
@@ -75,6 +87,29 @@ type Channel struct {
 	// differs from Active() only when another program edited the row (the
 	// seed's "UPDATE channels SET is_active = 1"); the engine reconciles it.
 	StoredActive bool
+}
+
+// Capability is a need that any one of several APIs satisfies.
+type Capability struct {
+	Name      string   // e.g. "llm", "stock"
+	Providers []string // API names, most preferred first
+}
+
+// Budget caps the units a channel may spend of one API in each period of a
+// window: Units, or Share of the window's limit when Units is 0.
+type Budget struct {
+	API    string
+	Window string // "" = every window of the API
+	Units  int64
+	Share  float64 // 0 < Share <= 1
+}
+
+// Limit returns the budget's units for a window with the given limit.
+func (b Budget) Limit(windowLimit int64) int64 {
+	if b.Units > 0 {
+		return b.Units
+	}
+	return int64(b.Share * float64(windowLimit))
 }
 
 // Active reports whether the channel has no pause reason.

@@ -20,6 +20,8 @@ const (
 	CategoryConfig     = "config"      // config applied to the store
 	CategoryJob        = "job"         // a channel's job ran
 	CategoryBudget     = "budget"      // a channel passed its own budget
+	CategoryThreshold  = "threshold"   // a window passed a fraction of its limit
+	CategoryForecast   = "forecast"    // a window is projected to run out before its reset
 )
 
 // Event is one row of the logs table. Every state change writes one.

@@ -1,6 +1,9 @@
 package quotad
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Status is the answer of `quotad status --json` and GET /api/v1/status.
 type Status struct {
@@ -32,17 +35,30 @@ type WindowStatus struct {
 	LastReset    *time.Time `json:"last_reset"`
 	NextReset    *time.Time `json:"next_reset"`
 	Rule         string     `json:"rule"`
+	// ForecastExhaustedAt is when the window is projected to run out at its
+	// recent burn rate, when that is before its next reset; null otherwise.
+	ForecastExhaustedAt *time.Time `json:"forecast_exhausted_at"`
 }
 
 // ChannelStatus is one channel as shown by `quotad channels --json`.
 type ChannelStatus struct {
-	Name              string        `json:"name"`
-	Active            bool          `json:"active"`
-	Priority          Priority      `json:"priority"`
-	APIs              []string      `json:"apis"`
-	PauseReasons      []PauseStatus `json:"pause_reasons"`
-	ResumeAt          *time.Time    `json:"resume_at"` // when quota pauses are expected to clear; null if never by themselves
-	ConsecutiveErrors int           `json:"consecutive_errors"`
+	Name              string              `json:"name"`
+	Active            bool                `json:"active"`
+	Priority          Priority            `json:"priority"`
+	APIs              []string            `json:"apis"`
+	PauseReasons      []PauseStatus       `json:"pause_reasons"`
+	ResumeAt          *time.Time          `json:"resume_at"` // when quota pauses are expected to clear; null if never by themselves
+	ConsecutiveErrors int                 `json:"consecutive_errors"`
+	Fallbacks         map[string][]string `json:"fallbacks,omitempty"` // capability → providers, most preferred first
+	Budgets           []BudgetStatus      `json:"budgets,omitempty"`
+}
+
+// BudgetStatus is one per-channel budget as shown to people and programs.
+type BudgetStatus struct {
+	API    string  `json:"api"`
+	Window string  `json:"window,omitempty"`
+	Units  int64   `json:"units,omitempty"`
+	Share  float64 `json:"share,omitempty"`
 }
 
 // PauseStatus is one pause reason as shown to people and programs.
@@ -101,6 +117,15 @@ func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
 		s.PauseReasons = append(s.PauseReasons, PauseStatus{Reason: p.Reason, Since: TimePtr(p.Since), Detail: p.Detail, Until: TimePtr(p.Until)})
 	}
 	s.ResumeAt = TimePtr(ResumeAt(c, apis))
+	if len(c.Fallbacks) > 0 {
+		s.Fallbacks = map[string][]string{}
+		for _, f := range c.Fallbacks {
+			s.Fallbacks[f.Name] = f.Providers
+		}
+	}
+	for _, b := range c.Budgets {
+		s.Budgets = append(s.Budgets, BudgetStatus{API: b.API, Window: b.Window, Units: b.Units, Share: b.Share})
+	}
 	return s
 }
 
@@ -121,6 +146,11 @@ func ResumeAt(c Channel, apis map[string]API) time.Time {
 			u = a.AvailableAt()
 			if u.IsZero() { // available already: clears at the next pass
 				u = p.Since
+			}
+		case strings.HasPrefix(p.Reason, ReasonCapabilityPrefix):
+			u = capabilityBack(c, strings.TrimPrefix(p.Reason, ReasonCapabilityPrefix), apis)
+			if u.IsZero() {
+				return time.Time{}
 			}
 		case !p.Until.IsZero():
 			u = p.Until
@@ -144,4 +174,25 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// capabilityBack returns when the first provider of a channel's fallback
+// need is expected to be available again (zero if unknown).
+func capabilityBack(c Channel, name string, apis map[string]API) time.Time {
+	var at time.Time
+	for _, capb := range c.Fallbacks {
+		if capb.Name != name {
+			continue
+		}
+		for _, p := range capb.Providers {
+			a, ok := apis[p]
+			if !ok || !a.AutoResume {
+				continue
+			}
+			if u := a.AvailableAt(); !u.IsZero() && (at.IsZero() || u.Before(at)) {
+				at = u
+			}
+		}
+	}
+	return at
 }

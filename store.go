@@ -33,8 +33,9 @@ type Tx interface {
 	APIs() ([]API, error)
 	// API returns one API; a missing one is an error wrapping ErrUnknownAPI.
 	API(name string) (API, error)
-	// SaveAPI inserts or replaces an API's definition and all its windows'
-	// state; windows of that API not in a.Windows are deleted.
+	// SaveAPI inserts or replaces an API's definition (including Reserve)
+	// and all its windows' state; windows of that API not in a.Windows are
+	// deleted.
 	SaveAPI(a API) error
 	// SaveWindow writes one window's state (limit, rule, used, reserved,
 	// times, flags). A missing API or window wraps ErrUnknownAPI.
@@ -46,8 +47,9 @@ type Tx interface {
 	Channels() ([]Channel, error)
 	// Channel returns one channel; a missing one wraps ErrUnknownChannel.
 	Channel(name string) (Channel, error)
-	// SaveChannel inserts or replaces a channel, its pauses and its error
-	// count; it stores is_active = c.Active().
+	// SaveChannel inserts or replaces a channel (including Fallbacks and
+	// Budgets), its pauses and its error count; it stores
+	// is_active = c.Active().
 	SaveChannel(c Channel) error
 	// DeleteChannel removes a channel (no error if missing).
 	DeleteChannel(name string) error

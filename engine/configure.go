@@ -85,14 +85,15 @@ func (t *txn) configure(apis []quotad.API, channels []quotad.Channel) (Configure
 		}
 		cur, ok := t.chans[def.Name]
 		if !ok {
-			c := quotad.Channel{Name: def.Name, Priority: def.Priority, APIs: slices.Clone(def.APIs), StoredActive: true}
+			c := quotad.Channel{Name: def.Name, Priority: def.Priority, APIs: slices.Clone(def.APIs), StoredActive: true,
+				Fallbacks: slices.Clone(def.Fallbacks), Budgets: slices.Clone(def.Budgets)}
 			t.chans[c.Name] = &c
 			t.touchChannel(c.Name)
 			notes = append(notes, "added channel "+c.Name)
 			continue
 		}
-		if cur.Priority != def.Priority || !slices.Equal(cur.APIs, def.APIs) {
-			cur.Priority, cur.APIs = def.Priority, slices.Clone(def.APIs)
+		if cur.Priority != def.Priority || !slices.Equal(cur.APIs, def.APIs) || !equalFallbacks(cur.Fallbacks, def.Fallbacks) || !slices.Equal(cur.Budgets, def.Budgets) {
+			cur.Priority, cur.APIs, cur.Fallbacks, cur.Budgets = def.Priority, slices.Clone(def.APIs), slices.Clone(def.Fallbacks), slices.Clone(def.Budgets)
 			t.touchChannel(cur.Name)
 			notes = append(notes, "updated channel "+cur.Name)
 		}
@@ -129,8 +130,8 @@ func (t *txn) initWindow(w *quotad.Window) {
 // mergeAPI updates cur's definition from def, keeping window state.
 func (t *txn) mergeAPI(cur *quotad.API, def quotad.API) []string {
 	var notes []string
-	if cur.Unit != def.Unit || cur.AutoResume != def.AutoResume || !slices.Equal(cur.Keywords, def.Keywords) {
-		cur.Unit, cur.AutoResume, cur.Keywords = def.Unit, def.AutoResume, slices.Clone(def.Keywords)
+	if cur.Unit != def.Unit || cur.AutoResume != def.AutoResume || !slices.Equal(cur.Keywords, def.Keywords) || cur.Reserve != def.Reserve {
+		cur.Unit, cur.AutoResume, cur.Keywords, cur.Reserve = def.Unit, def.AutoResume, slices.Clone(def.Keywords), def.Reserve
 		notes = append(notes, "updated API "+cur.Name)
 	}
 	old := map[string]quotad.Window{}
@@ -187,4 +188,10 @@ func (t *txn) mergeAPI(cur *quotad.API, def quotad.API) []string {
 		}
 	}
 	return notes
+}
+
+func equalFallbacks(a, b []quotad.Capability) bool {
+	return slices.EqualFunc(a, b, func(x, y quotad.Capability) bool {
+		return x.Name == y.Name && slices.Equal(x.Providers, y.Providers)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +29,18 @@ type Options struct {
 	ErrorThreshold int            // consecutive non-quota errors before an "errors" pause; default 20
 	MaxUnits       int64          // largest units accepted by one operation; default 1e12
 	Logger         *slog.Logger   // diagnostics; default slog.Default()
+	// Thresholds are fractions of a window's limit (0.8, 0.95) whose crossing
+	// by a spend emits a "threshold" event. Nil means DefaultThresholds;
+	// an empty non-nil slice means none.
+	Thresholds []float64
+	// Outbox, if set, turns the events of each transaction into
+	// notifications queued in the same transaction, so that no committed
+	// event loses its notification.
+	Outbox func(events []quotad.Event) []quotad.Notification
 }
+
+// DefaultThresholds are the usage fractions that emit threshold events.
+var DefaultThresholds = []float64{0.8, 0.95}
 
 // DefaultErrorThreshold is the seed's "channel pauses after 20 errors".
 const DefaultErrorThreshold = 20
@@ -79,6 +91,9 @@ func New(store quotad.Store, opts Options) *Engine {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Thresholds == nil {
+		opts.Thresholds = DefaultThresholds
 	}
 	e := &Engine{
 		store: store, clock: opts.Clock, opts: opts, log: opts.Logger,
@@ -230,7 +245,11 @@ func (e *Engine) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 			return err
 		}
 		apis := map[string]quotad.API{}
-		for _, n := range c.APIs {
+		names := slices.Clone(c.APIs)
+		for _, f := range c.Fallbacks {
+			names = append(names, f.Providers...)
+		}
+		for _, n := range names {
 			if a, err := tx.API(n); err == nil {
 				apis[n] = a
 			}

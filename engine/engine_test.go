@@ -38,6 +38,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, start time.Time, channels map[string][]string) *fixture {
 	t.Helper()
+	var chans []quotad.Channel
+	for name, needs := range channels {
+		chans = append(chans, quotad.Channel{Name: name, APIs: needs, Priority: quotad.PriorityNormal})
+	}
+	return newFixtureWith(t, start, nil, chans)
+}
+
+// newFixtureWith is newFixture with the default APIs changed by edit and the
+// channels given in full.
+func newFixtureWith(t *testing.T, start time.Time, edit func(apis []quotad.API), chans []quotad.Channel) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/quotad.db")
 	if err != nil {
@@ -47,9 +58,8 @@ func newFixture(t *testing.T, start time.Time, channels map[string][]string) *fi
 	e := engine.New(st, engine.Options{Clock: fc, Location: la, ErrorThreshold: 20})
 	t.Cleanup(func() { e.Close(); st.Close() })
 	apis, _ := config.DefaultConfig().Domain()
-	var chans []quotad.Channel
-	for name, needs := range channels {
-		chans = append(chans, quotad.Channel{Name: name, APIs: needs, Priority: quotad.PriorityNormal})
+	if edit != nil {
+		edit(apis)
 	}
 	if _, err := e.Configure(ctx, apis, chans); err != nil {
 		t.Fatal(err)
@@ -541,4 +551,9 @@ func TestBillingHoldsUntilAPersonResets(t *testing.T) {
 	if r, err := f.e.Reset(f.ctx, "groq"); err != nil || len(r.Resumed) != 1 {
 		t.Fatalf("reset: %+v %v", r, err)
 	}
+}
+
+func defaultAPIs() []quotad.API {
+	apis, _ := config.DefaultConfig().Domain()
+	return apis
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,25 +70,37 @@ func (t *txn) spend(api string, units int64, channel string, refuseExhausted boo
 	if err != nil {
 		return SpendResult{}, err
 	}
+	var ch *quotad.Channel
 	if channel != "" {
-		if _, err := t.channel(channel); err != nil {
+		if ch, err = t.channel(channel); err != nil {
 			return SpendResult{}, err
 		}
 	}
 	if refuseExhausted && !a.Available() {
 		return SpendResult{}, exhaustedErr(a)
 	}
+	if refuseExhausted && ch != nil {
+		if err := t.checkChannelLimits(a, ch, units); err != nil {
+			return SpendResult{}, err
+		}
+	}
 	var reached []int
 	for i := range a.Windows {
 		w := &a.Windows[i]
+		before := w.Used
 		w.Used = addSat(w.Used, units)
 		t.touchWindow(a.Name, w.Name)
 		if !w.Exhausted && w.Used >= w.Limit {
 			reached = append(reached, i)
 		}
+		t.crossed(a, w, before)
 	}
+	t.recordUsage(a.Name, channel, units)
 	if len(reached) > 0 {
 		t.exhaust(a, reached, time.Time{}, "limit reached", channel)
+	}
+	if err := t.applyChannelLimits(a, ch); err != nil {
+		return SpendResult{}, err
 	}
 	return t.spendResult(a, channel, units), nil
 }
@@ -150,7 +163,11 @@ func (t *txn) pauseForAPI(a *quotad.API, detail string) {
 	}
 	reason := quotad.QuotaReason(a.Name)
 	for _, c := range chans {
-		if !c.Needs(a.Name) || heldByPerson(c) {
+		if heldByPerson(c) {
+			continue
+		}
+		if !c.Needs(a.Name) {
+			t.pauseForCapabilities(c, a.Name, detail)
 			continue
 		}
 		if _, ok := c.Paused(reason); ok {
@@ -194,16 +211,26 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 		if err != nil {
 			return nil, err
 		}
+		var ch *quotad.Channel
 		if channel != "" {
-			if _, err := t.channel(channel); err != nil {
+			if ch, err = t.channel(channel); err != nil {
 				return nil, err
 			}
 		}
 		if !a.Available() {
 			return nil, exhaustedErr(a)
 		}
+		var kept int64
+		if ch != nil {
+			if err := t.checkChannelLimits(a, ch, units); err != nil {
+				return nil, err
+			}
+			if belowReserve(a, ch) {
+				kept = a.Reserve.Units
+			}
+		}
 		for _, w := range a.Windows {
-			if w.Free() < units {
+			if w.Free()-kept < units {
 				return nil, &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset}
 			}
 		}
@@ -314,5 +341,20 @@ func (e *Engine) countSpend(api string, units int64) {
 func (e *Engine) countRefused(api string, err error) {
 	if errors.Is(err, quotad.ErrExhausted) {
 		e.counts.add(func(c *Counters) { c.Refused[api]++ })
+	}
+}
+
+// crossed emits a threshold event for each configured fraction of the limit
+// that this spend carried the window across.
+func (t *txn) crossed(a *quotad.API, w *quotad.Window, before int64) {
+	for _, f := range t.e.opts.Thresholds {
+		mark := int64(math.Ceil(f * float64(w.Limit)))
+		if before < mark && w.Used >= mark {
+			pct := strconv.FormatFloat(f*100, 'f', -1, 64)
+			t.emit(quotad.LevelWarning, "", quotad.CategoryThreshold,
+				fmt.Sprintf("%s %s window passed %s%% of its limit (%d/%d %s)", strings.ToUpper(a.Name), w.Name, pct, w.Used, w.Limit, a.Unit),
+				map[string]string{"api": a.Name, "window": w.Name, "threshold": pct, "used": strconv.FormatInt(w.Used, 10),
+					"limit": strconv.FormatInt(w.Limit, 10), "next_reset": fmtRFC(w.NextReset)})
+		}
 	}
 }

@@ -157,7 +157,7 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 		kept := c.Pauses[:0:0]
 		var cleared []string
 		for _, p := range c.Pauses {
-			if t.pauseCleared(p, byPerson) {
+			if t.pauseCleared(c, p, byPerson) {
 				cleared = append(cleared, p.Reason)
 				continue
 			}
@@ -181,7 +181,15 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 	return resumed, nil
 }
 
-func (t *txn) pauseCleared(p quotad.Pause, byPerson bool) bool {
+func (t *txn) pauseCleared(c *quotad.Channel, p quotad.Pause, byPerson bool) bool {
+	if name, ok := strings.CutPrefix(p.Reason, quotad.ReasonCapabilityPrefix); ok {
+		for _, capb := range c.Fallbacks {
+			if capb.Name == name {
+				return t.anyAvailable(capb.Providers)
+			}
+		}
+		return true // the fallback list is gone: nothing left to wait for
+	}
 	if api := quotad.QuotaAPI(p.Reason); api != "" {
 		a, err := t.api(api)
 		if err != nil {

@@ -28,6 +28,7 @@ type txn struct {
 	dirtyChan map[string]bool
 	delChan   map[string]bool
 	events    []quotad.Event
+	usage     map[usageKey]*quotad.UsageBucket
 
 	fatal error // a store failure: the whole transaction must be abandoned
 }
@@ -190,12 +191,59 @@ func (t *txn) flush() error {
 			return err
 		}
 	}
+	if len(t.usage) > 0 {
+		buckets := make([]quotad.UsageBucket, 0, len(t.usage))
+		for _, b := range t.usage {
+			buckets = append(buckets, *b)
+		}
+		sort.Slice(buckets, func(i, j int) bool {
+			a, b := buckets[i], buckets[j]
+			if a.API != b.API {
+				return a.API < b.API
+			}
+			if a.Channel != b.Channel {
+				return a.Channel < b.Channel
+			}
+			return a.Start.Before(b.Start)
+		})
+		if err := t.tx.AddUsage(buckets...); err != nil {
+			return err
+		}
+	}
 	if len(t.events) > 0 {
 		if err := t.tx.AppendEvents(t.events...); err != nil {
 			return err
 		}
+		if t.e.opts.Outbox != nil {
+			if ns := t.e.opts.Outbox(t.events); len(ns) > 0 {
+				if err := t.tx.EnqueueNotifications(ns...); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
+}
+
+type usageKey struct {
+	api, channel string
+	start        int64
+}
+
+// recordUsage adds units to this transaction's per-minute usage bucket.
+func (t *txn) recordUsage(api, channel string, units int64) {
+	start := t.now.UTC().Truncate(time.Minute)
+	k := usageKey{api, channel, start.Unix()}
+	if t.usage == nil {
+		t.usage = map[usageKey]*quotad.UsageBucket{}
+	}
+	b := t.usage[k]
+	if b == nil {
+		b = &quotad.UsageBucket{API: api, Channel: channel, Start: start, Resolution: quotad.Minute}
+		t.usage[k] = b
+	}
+	b.Units += units
+	b.Count++
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -19,7 +19,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				for range 10 {
+				for range 5 {
 					for _, r := range []struct{ method, path, body string }{
 						{"POST", "/api/v1/apis/groq/spend", `{"units": 1, "channel": "RankRiot"}`},
 						{"POST", "/api/v1/apis/nope/spend", `{"units": 1}`},

@@ -26,7 +26,7 @@ const (
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	shutdownTimeout   = 10 * time.Second // in-flight requests may finish within this
+	shutdownTimeout   = 10 * time.Second // in-flight requests may finish within this after the daemon is told to stop
 )
 
 func init() {
@@ -82,7 +82,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Logger:       d.log,
 	})
 	fmt.Fprintf(daemonOutput(d), "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
-	return serveUntilDone(ctx, ln, srv, d.log)
+	return serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
 }
 
 // readiness is the daemon's readiness: its store answers and its monitor runs.
@@ -110,9 +110,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // serveUntilDone serves h on ln until ctx is done, then stops accepting,
-// lets in-flight requests finish (at most shutdownTimeout) and returns. It
-// returns an error only when serving fails before ctx is done.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// lets in-flight requests finish (at most bound, then their connections are
+// closed) and returns. It returns an error only when serving fails before
+// ctx is done.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, bound time.Duration) error {
 	hs := newHTTPServer(h, log)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -121,10 +122,10 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		log.Warn("http: requests still running after the shutdown bound; closing their connections", "bound", shutdownTimeout, "err", err)
+		log.Warn("http: requests still running after the shutdown bound; closing their connections", "bound", bound, "err", err)
 		hs.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -187,7 +187,7 @@ func (g *globals) openLocal(ctx context.Context) (*local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}
-	e := engine.New(st, engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger()})
+	e := engine.New(st, g.engineOptions(cfg))
 	l := &local{cfg: cfg, store: st, engine: e, dsn: dsn}
 	var empty bool
 	if err := st.View(ctx, func(tx quotad.Tx) error {
@@ -220,4 +220,17 @@ func redactDSN(dsn string) string {
 		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
 	}
 	return dsn
+}
+
+// engineOptionHooks let parts of the program (notifications, budgets) add
+// to the engine options a config asks for.
+var engineOptionHooks []func(cfg config.Config, o *engine.Options)
+
+// engineOptions returns the engine options the config asks for.
+func (g *globals) engineOptions(cfg config.Config) engine.Options {
+	o := engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger()}
+	for _, h := range engineOptionHooks {
+		h(cfg, &o)
+	}
+	return o
 }

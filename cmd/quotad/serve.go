@@ -85,7 +85,9 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		return fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}
 	defer st.Close()
-	e := engine.New(st, engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: log})
+	opts := g.engineOptions(cfg)
+	opts.Logger = log
+	e := engine.New(st, opts)
 	defer e.Close()
 	out := cmd.OutOrStdout()
 	if !f.quiet {

@@ -139,3 +139,35 @@ func BenchmarkSaveChannel(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkUpdateEngineBatch is one group-commit batch as the engine writes
+// it: each API touched is read once and each changed window written once,
+// however many spends the batch holds (here 3 APIs, 6 windows, 2 events).
+func BenchmarkUpdateEngineBatch(b *testing.B) {
+	s := benchStore(b, 10)
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		err := s.Update(ctx, func(tx quotad.Tx) error {
+			for _, name := range []string{"api01", "api02", "api03"} {
+				a, err := tx.API(name)
+				if err != nil {
+					return err
+				}
+				for _, w := range a.Windows {
+					w.Used += 512
+					if err := tx.SaveWindow(name, w); err != nil {
+						return err
+					}
+				}
+			}
+			return tx.AppendEvents(
+				quotad.Event{Time: now, Level: quotad.LevelInfo, Category: quotad.CategoryQuota, Message: "a"},
+				quotad.Event{Time: now, Level: quotad.LevelInfo, Category: quotad.CategoryPause, Channel: "c", Message: "b"})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +28,18 @@ func TestMigrationAppliedOnceEach(t *testing.T) {
 	}
 	s.Close()
 
-	// A failing migration 2 rolls back alone: migration 1 stays, 2 is not
-	// recorded, and its first statement left nothing behind.
-	withMigrations(t, migration{2, "broken", []string{`CREATE TABLE extra (x INTEGER)`, `THIS IS NOT SQL`}})
-	if _, err := Open(t.Context(), path); err == nil || !strings.Contains(err.Error(), "migration 2 (broken)") {
+	// A failing new migration rolls back alone: the earlier ones stay, it is
+	// not recorded, and its first statement left nothing behind.
+	next := SchemaVersion() + 1
+	var want []string
+	for v := 1; v <= next; v++ {
+		want = append(want, strconv.Itoa(v))
+	}
+	withMigrations(t, migration{next, "broken", []string{`CREATE TABLE extra_test (x INTEGER)`, `THIS IS NOT SQL`}})
+	if _, err := Open(t.Context(), path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d (broken)", next)) {
 		t.Fatalf("Open with a broken migration: %v", err)
 	}
-	migrations[len(migrations)-1] = migration{2, "add extra", []string{`CREATE TABLE extra (x INTEGER)`}}
+	migrations[len(migrations)-1] = migration{next, "add extra", []string{`CREATE TABLE extra_test (x INTEGER)`}}
 	for range 2 { // the second Open finds it applied and does nothing
 		s, err := Open(t.Context(), path)
 		if err != nil {
@@ -42,11 +49,11 @@ func TestMigrationAppliedOnceEach(t *testing.T) {
 		if err := s.DB().QueryRow(`SELECT group_concat(version) FROM (SELECT version FROM schema_migrations ORDER BY version)`).Scan(&versions); err != nil {
 			t.Fatal(err)
 		}
-		if versions != "1,2" {
-			t.Errorf("applied versions = %s, want 1,2", versions)
+		if versions != strings.Join(want, ",") {
+			t.Errorf("applied versions = %s, want %s", versions, strings.Join(want, ","))
 		}
-		if _, err := s.DB().Exec(`INSERT INTO extra VALUES (1)`); err != nil {
-			t.Errorf("migration 2 not applied: %v", err)
+		if _, err := s.DB().Exec(`INSERT INTO extra_test VALUES (1)`); err != nil {
+			t.Errorf("migration %d not applied: %v", next, err)
 		}
 		s.Close()
 	}

@@ -128,6 +128,24 @@ func TestSeedQueriesDatabaseSQL(t *testing.T) {
 		t.Errorf("%s =\n%s\nwant\n%s", seedLogs, strings.Join(msgs, "\n"), strings.Join(wantLogs, "\n"))
 	}
 
+	// quota_remaining follows SaveWindow too.
+	err = s.Update(t.Context(), func(tx quotad.Tx) error {
+		a, err := tx.API("youtube")
+		if err != nil {
+			return err
+		}
+		w := a.Windows[0]
+		w.Used = 2500
+		return tx.SaveWindow("youtube", w)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var remaining int64
+	if err := db.QueryRow(`SELECT quota_remaining FROM api_quotas WHERE api_name = 'youtube'`).Scan(&remaining); err != nil || remaining != 7500 {
+		t.Errorf("quota_remaining after SaveWindow = %d (%v), want 7500", remaining, err)
+	}
+
 	if got := outOfSync(t, s); len(got) != 0 {
 		t.Fatalf("out of sync before the edit: %v", got)
 	}

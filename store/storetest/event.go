@@ -106,7 +106,7 @@ func testEventFilter(t *testing.T, e *env) {
 		{quotad.EventFilter{Level: quotad.LevelWarning}, []string{"e5", "e3", "e1"}},
 		{quotad.EventFilter{Category: "quota", Channel: "Calm"}, []string{"e5"}},
 		{quotad.EventFilter{Category: "quota_reset"}, []string{"e2"}},
-		{quotad.EventFilter{Category: "%quota%", Level: quotad.LevelInfo}, []string{"e2"}},
+		{quotad.EventFilter{Category: "%quota%", Level: quotad.LevelInfo}, []string{"e7", "e2"}},
 		{quotad.EventFilter{Channel: "Calm", Level: quotad.LevelError}, []string{"e6"}},
 		{quotad.EventFilter{Channel: "Calm"}, []string{"e7", "e6", "e5"}},
 		{quotad.EventFilter{Limit: 2}, []string{"e7", "e6"}},

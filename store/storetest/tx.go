@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,12 +16,6 @@ var txTests = []subtest{
 	{"ViewRejectsWrites", testViewRejectsWrites},
 	{"ViewReturnsError", testViewReturnsError},
 	{"CanceledContext", testCanceledContext},
-}
-
-var concurrencyTests = []subtest{
-	{"NoLostUpdate", testNoLostUpdate},
-	{"ViewSnapshot", testViewSnapshot},
-	{"ViewIsolation", testViewIsolation},
 }
 
 var errBoom = errors.New("boom")
@@ -41,6 +33,9 @@ type state struct {
 	Events   []quotad.Event
 	Res      []quotad.Reservation
 	Due      time.Time
+	Jobs     []quotad.JobState
+	Usage    []quotad.UsageBucket
+	Notes    []quotad.Notification
 }
 
 func readState(t *testing.T, s quotad.Store) state {
@@ -59,10 +54,34 @@ func readState(t *testing.T, s quotad.Store) state {
 		if st.Res, err = tx.ExpiredReservations(at(1000 * time.Hour)); err != nil {
 			return err
 		}
+		if st.Jobs, err = tx.JobStates(); err != nil {
+			return err
+		}
+		if st.Usage, err = tx.Usage(quotad.UsageFilter{}); err != nil {
+			return err
+		}
+		if st.Notes, err = tx.Notifications(1000); err != nil {
+			return err
+		}
 		st.Due, err = tx.DueAt()
 		return err
 	})
 	return st
+}
+
+func normJob(j quotad.JobState) quotad.JobState {
+	j.NextRun, j.LastStart, j.LastEnd, j.LeaseUntil = normTime(j.NextRun), normTime(j.LastStart), normTime(j.LastEnd), normTime(j.LeaseUntil)
+	return j
+}
+
+func normUsage(b quotad.UsageBucket) quotad.UsageBucket {
+	b.Start = normTime(b.Start)
+	return b
+}
+
+func normNotification(n quotad.Notification) quotad.Notification {
+	n.NextAttempt, n.CreatedAt = normTime(n.NextAttempt), normTime(n.CreatedAt)
+	return n
 }
 
 func equalState(t *testing.T, what string, got, want state) {
@@ -72,6 +91,9 @@ func equalState(t *testing.T, what string, got, want state) {
 	equalList(t, what+": events", got.Events, want.Events, normEvent)
 	equalList(t, what+": reservations", got.Res, want.Res, normReservation)
 	equal(t, what+": DueAt", got.Due, want.Due, normTime)
+	equalList(t, what+": job states", got.Jobs, want.Jobs, normJob)
+	equalList(t, what+": usage", got.Usage, want.Usage, normUsage)
+	equalList(t, what+": notifications", got.Notes, want.Notes, normNotification)
 }
 
 // seed writes one of everything.
@@ -81,35 +103,89 @@ func seed(t *testing.T, s quotad.Store) {
 	saveChannels(t, s, rankRiot(), calm())
 	appendEvents(t, s, quotad.Event{Time: base, Level: quotad.LevelInfo, Category: quotad.CategoryConfig, Message: "seeded"})
 	saveReservations(t, s, quotad.Reservation{ID: "r1", API: "groq", Channel: "Calm", Units: 9, CreatedAt: base, ExpiresAt: at(time.Hour)})
+	update(t, s, func(tx quotad.Tx) error {
+		if err := tx.SaveJobState(quotad.JobState{Channel: "Calm", NextRun: at(time.Hour), Runs: 1}); err != nil {
+			return err
+		}
+		if err := tx.AddUsage(quotad.UsageBucket{API: "groq", Channel: "Calm", Start: base.Truncate(time.Minute),
+			Resolution: quotad.Minute, Units: 9, Count: 1}); err != nil {
+			return err
+		}
+		if err := tx.EnqueueNotifications(quotad.Notification{Notifier: "slack", Key: "seeded", Kind: "exhausted",
+			Payload: `{"api":"groq"}`, State: quotad.NotifyPending, CreatedAt: base}); err != nil {
+			return err
+		}
+		_, err := tx.Once("seeded", base)
+		return err
+	})
 }
 
-// writeEverything calls every write method of tx, changing every table.
-func writeEverything(tx quotad.Tx) []error {
+// write is one call of a write method of Tx.
+type write struct {
+	name string
+	fn   func(tx quotad.Tx) error
+}
+
+// writes calls every write method of Tx, changing every table.
+func writes() []write {
 	w := groqAPI().Windows[1]
 	w.Used = 99999
 	c := calm()
 	c.Pauses = []quotad.Pause{{Reason: quotad.ReasonManual, Since: base}}
-	return []error{
-		tx.SaveAPI(pexelsAPI()),
-		tx.SaveWindow("groq", w),
-		tx.DeleteAPI("youtube"),
-		tx.SaveChannel(c),
-		tx.DeleteChannel("RankRiot"),
-		tx.AppendEvents(quotad.Event{Time: base, Level: quotad.LevelInfo, Category: quotad.CategoryJob, Message: "x"}),
-		tx.SaveReservation(quotad.Reservation{ID: "r2", API: "groq", Units: 1, CreatedAt: base, ExpiresAt: at(time.Second)}),
-		tx.DeleteReservation("r1"),
+	return []write{
+		{"SaveAPI", func(tx quotad.Tx) error { return tx.SaveAPI(pexelsAPI()) }},
+		{"SaveWindow", func(tx quotad.Tx) error { return tx.SaveWindow("groq", w) }},
+		{"DeleteAPI", func(tx quotad.Tx) error { return tx.DeleteAPI("youtube") }},
+		{"SaveChannel", func(tx quotad.Tx) error { return tx.SaveChannel(c) }},
+		{"DeleteChannel", func(tx quotad.Tx) error { return tx.DeleteChannel("RankRiot") }},
+		{"AppendEvents", func(tx quotad.Tx) error {
+			return tx.AppendEvents(quotad.Event{Time: base, Level: quotad.LevelInfo, Category: quotad.CategoryJob, Message: "x"})
+		}},
+		{"SaveReservation", func(tx quotad.Tx) error {
+			return tx.SaveReservation(quotad.Reservation{ID: "r2", API: "groq", Units: 1, CreatedAt: base, ExpiresAt: at(time.Second)})
+		}},
+		{"DeleteReservation", func(tx quotad.Tx) error { return tx.DeleteReservation("r1") }},
+		{"SaveJobState", func(tx quotad.Tx) error {
+			return tx.SaveJobState(quotad.JobState{Channel: "Calm", Runs: 2, Holder: "me", LeaseUntil: at(time.Minute)})
+		}},
+		{"AddUsage", func(tx quotad.Tx) error {
+			return tx.AddUsage(quotad.UsageBucket{API: "groq", Channel: "Calm", Start: base.Truncate(time.Minute),
+				Resolution: quotad.Minute, Units: 1, Count: 1})
+		}},
+		{"RollupUsage", func(tx quotad.Tx) error { _, err := tx.RollupUsage(at(24 * time.Hour)); return err }},
+		{"PruneUsage", func(tx quotad.Tx) error { _, err := tx.PruneUsage(at(48 * time.Hour)); return err }},
+		{"EnqueueNotifications", func(tx quotad.Tx) error {
+			return tx.EnqueueNotifications(quotad.Notification{Notifier: "slack", Key: "new", State: quotad.NotifyPending, CreatedAt: base})
+		}},
+		{"SaveNotification", func(tx quotad.Tx) error {
+			list, err := tx.Notifications(1)
+			if err != nil || len(list) == 0 {
+				return fmt.Errorf("no notification to save: %v", err)
+			}
+			n := list[0]
+			n.State, n.Attempts, n.LastError = quotad.NotifySent, 1, ""
+			return tx.SaveNotification(n)
+		}},
+		{"Once", func(tx quotad.Tx) error {
+			if _, err := tx.Once("fresh", base); err != nil {
+				return err
+			}
+			fresh, err := tx.Once("fresh", base)
+			if err == nil && fresh {
+				return errors.New("Once reported the same key new twice in one transaction")
+			}
+			return err
+		}},
 	}
 }
-
-var writeNames = []string{"SaveAPI", "SaveWindow", "DeleteAPI", "SaveChannel", "DeleteChannel", "AppendEvents", "SaveReservation", "DeleteReservation"}
 
 func testRollback(t *testing.T, e *env) {
 	seed(t, e.s)
 	before := readState(t, e.s)
 	err := e.s.Update(t.Context(), func(tx quotad.Tx) error {
-		for i, err := range writeEverything(tx) {
-			if err != nil {
-				return fmt.Errorf("%s: %w", writeNames[i], err)
+		for _, w := range writes() {
+			if err := w.fn(tx); err != nil {
+				return fmt.Errorf("%s: %w", w.name, err)
 			}
 		}
 		// Writes are visible inside the transaction...
@@ -135,21 +211,32 @@ func testRollback(t *testing.T, e *env) {
 			}
 		}()
 		_ = e.s.Update(t.Context(), func(tx quotad.Tx) error {
-			writeEverything(tx)
+			for _, w := range writes() {
+				_ = w.fn(tx)
+			}
 			panic("fn panicked")
 		})
 	}()
 	equalState(t, "after a panicking Update", readState(t, e.s), before)
-	update(t, e.s, func(tx quotad.Tx) error { return tx.DeleteReservation("r1") })
+	update(t, e.s, func(tx quotad.Tx) error {
+		// The rolled-back Once keys are new again; the committed one is not.
+		if fresh, err := tx.Once("fresh", base); err != nil || !fresh {
+			t.Errorf("Once(fresh) after rollbacks = %v, %v; want true", fresh, err)
+		}
+		if fresh, err := tx.Once("seeded", base); err != nil || fresh {
+			t.Errorf("Once(seeded) = %v, %v; want false", fresh, err)
+		}
+		return tx.DeleteReservation("r1")
+	})
 }
 
 func testViewRejectsWrites(t *testing.T, e *env) {
 	seed(t, e.s)
 	before := readState(t, e.s)
 	view(t, e.s, func(tx quotad.Tx) error {
-		for i, err := range writeEverything(tx) {
-			if err == nil {
-				t.Errorf("%s inside View succeeded", writeNames[i])
+		for _, w := range writes() {
+			if err := w.fn(tx); err == nil {
+				t.Errorf("%s inside View succeeded", w.name)
 			}
 		}
 		return nil
@@ -173,185 +260,5 @@ func testCanceledContext(t *testing.T, e *env) {
 	}
 	if got := readAPIs(t, e.s); len(got) != 0 {
 		t.Errorf("Update with a canceled context wrote %+v", got)
-	}
-}
-
-// testNoLostUpdate runs 16 goroutines × 50 Updates, each a read-modify-write
-// of one window's Used; every increment must survive.
-func testNoLostUpdate(t *testing.T, e *env) {
-	const workers, each = 16, 50
-	saveAPIs(t, e.s, quotad.API{Name: "counter", AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}})
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for range each {
-				err := e.s.Update(context.Background(), func(tx quotad.Tx) error {
-					a, err := tx.API("counter")
-					if err != nil {
-						return err
-					}
-					w := a.Windows[0]
-					w.Used++
-					return tx.SaveWindow("counter", w)
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("Update: %v", err)
-	}
-	if got := readAPI(t, e.s, "counter").Windows[0].Used; got != workers*each {
-		t.Errorf("Used = %d after %d increments: %d lost", got, workers*each, workers*each-got)
-	}
-}
-
-// testViewSnapshot updates two APIs together in every Update while Views
-// read them with two separate calls: a View must never see one without the
-// other.
-func testViewSnapshot(t *testing.T, e *env) {
-	const writers, each, readers = 4, 40, 4
-	pair := func(name string) quotad.API {
-		return quotad.API{Name: name, AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}}
-	}
-	saveAPIs(t, e.s, pair("left"), pair("right"))
-	var (
-		wg, rg sync.WaitGroup
-		stop   atomic.Bool
-		views  atomic.Int64
-	)
-	for range writers {
-		wg.Go(func() {
-			for range each {
-				err := e.s.Update(context.Background(), func(tx quotad.Tx) error {
-					l, err := tx.API("left")
-					if err != nil {
-						return err
-					}
-					w := l.Windows[0]
-					w.Used++
-					if err := tx.SaveWindow("left", w); err != nil {
-						return err
-					}
-					return tx.SaveWindow("right", w)
-				})
-				if err != nil {
-					t.Errorf("Update: %v", err)
-					return
-				}
-			}
-		})
-	}
-	for range readers {
-		rg.Go(func() {
-			for !stop.Load() || views.Load() == 0 {
-				err := e.s.View(context.Background(), func(tx quotad.Tx) error {
-					l, err := tx.API("left")
-					if err != nil {
-						return err
-					}
-					time.Sleep(50 * time.Microsecond) // let a writer commit in between
-					r, err := tx.API("right")
-					if err != nil {
-						return err
-					}
-					if lu, ru := l.Windows[0].Used, r.Windows[0].Used; lu != ru {
-						return fmt.Errorf("View saw left.Used = %d and right.Used = %d: not one snapshot", lu, ru)
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("View: %v", err)
-					return
-				}
-				views.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	stop.Store(true)
-	rg.Wait()
-	if l, r := readAPI(t, e.s, "left").Windows[0].Used, readAPI(t, e.s, "right").Windows[0].Used; l != writers*each || r != writers*each {
-		t.Errorf("after %d paired increments: left %d right %d", writers*each, l, r)
-	}
-	t.Logf("%d views during %d updates", views.Load(), writers*each)
-}
-
-// testViewIsolation checks, deterministically, that a View sees neither the
-// uncommitted writes of an Update nor what an Update commits after the View
-// read its first row.
-func testViewIsolation(t *testing.T, e *env) {
-	pair := func(name string) quotad.API {
-		return quotad.API{Name: name, AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40}}}
-	}
-	saveAPIs(t, e.s, pair("left"), pair("right"))
-	setBoth := func(tx quotad.Tx, used int64) error {
-		w := pair("").Windows[0]
-		w.Used = used
-		if err := tx.SaveWindow("left", w); err != nil {
-			return err
-		}
-		return tx.SaveWindow("right", w)
-	}
-	usedOf := func(tx quotad.Tx, name string) int64 {
-		a, err := tx.API(name)
-		if err != nil {
-			t.Errorf("API(%s): %v", name, err)
-			return -1
-		}
-		return a.Windows[0].Used
-	}
-
-	// No dirty read.
-	written, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- e.s.Update(context.Background(), func(tx quotad.Tx) error {
-			err := setBoth(tx, 1)
-			close(written)
-			<-release
-			return err
-		})
-	}()
-	<-written
-	view(t, e.s, func(tx quotad.Tx) error {
-		if u := usedOf(tx, "left"); u != 0 {
-			t.Errorf("View saw Used = %d written by an Update not yet committed", u)
-		}
-		return nil
-	})
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-
-	// Repeatable reads: a commit during the View is not seen by it.
-	view(t, e.s, func(tx quotad.Tx) error {
-		first := usedOf(tx, "left")
-		go func() { done <- e.s.Update(context.Background(), func(tx quotad.Tx) error { return setBoth(tx, 2) }) }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Update during View: %v", err)
-			}
-			done <- nil
-		case <-time.After(5 * time.Second):
-			t.Log("the Update waits for the View to end (isolation by locking)")
-		}
-		if l, r := usedOf(tx, "left"), usedOf(tx, "right"); first != 1 || l != first || r != first {
-			t.Errorf("View read left %d, then left %d and right %d around a commit; want 1, 1, 1", first, l, r)
-		}
-		return nil
-	})
-	if err := <-done; err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if l, r := readAPI(t, e.s, "left").Windows[0].Used, readAPI(t, e.s, "right").Windows[0].Used; l != 2 || r != 2 {
-		t.Errorf("after the View: left %d right %d, want 2 2", l, r)
 	}
 }

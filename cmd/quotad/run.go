@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/runner"
+)
+
+func init() { extraCommands = append(extraCommands, newRunCmd) }
+
+func newRunCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "run CHANNEL",
+		Short: "Run a channel's job now, in the foreground, with the daemon's accounting",
+		Long: `Run a channel's job now, whatever its schedule, in the foreground: its output is
+shown as it comes and captured. The run is accounted like a scheduled one: a
+quota error in its last lines pauses the channel and exhausts the API, another
+failure counts toward the error threshold, a success clears the count; it is
+recorded in the event log (category "job") and the job's record.
+
+A paused channel's job is refused unless --force. A job that is running
+(under the daemon or another "quotad run") is always refused: the store's
+lease keeps one channel's job from running twice.
+
+run works on the store directly (--db, QUOTAD_DB); the job reaches quotad
+through QUOTAD_DB, QUOTAD_TOKEN, QUOTAD_BIN and QUOTAD_CHANNEL. A relative
+job dir is resolved against the config file's directory, where a job without
+a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			cfg, path, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			ch, ok := cfg.Channel(args[0])
+			switch {
+			case !ok:
+				return fmt.Errorf("%w: %q is not in the config", quotad.ErrUnknownChannel, args[0])
+			case ch.Job == nil:
+				return fmt.Errorf("channel %s has no job in the config", ch.Name)
+			}
+			l, err := g.openLocal(ctx)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			r, err := runner.New(l.engine, []config.ChannelConfig{ch}, runner.Options{
+				Location:  cfg.Location(),
+				Env:       jobEnv(l.dsn, "", g.tokenValue(cfg), path),
+				Logger:    g.logger(),
+				ConfigDir: configDir(path),
+			})
+			if err != nil {
+				return err
+			}
+			res, err := r.RunOnce(ctx, ch.Name, force, cmd.OutOrStdout())
+			switch {
+			case errors.Is(err, runner.ErrPaused):
+				return fmt.Errorf("%w; not running its job (--force runs it anyway)", err)
+			case err != nil:
+				return err
+			}
+			return runSummary(cmd, res)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "run even if the channel is paused")
+	return cmd
+}
+
+// runSummary prints how a run went on standard error and returns an error
+// (exit status 1) unless it succeeded.
+func runSummary(cmd *cobra.Command, res runner.Result) error {
+	took := res.Duration.Round(time.Millisecond)
+	switch {
+	case res.OK():
+		fmt.Fprintf(cmd.ErrOrStderr(), "[OK] job of channel %s finished in %s\n", res.Channel, took)
+		return nil
+	case res.Interrupted:
+		return fmt.Errorf("job of channel %s interrupted after %s", res.Channel, took)
+	}
+	msg := fmt.Sprintf("job of channel %s: %s after %s: %s", res.Channel, res.Outcome, took, res.Detail)
+	if len(res.Paused) > 0 {
+		msg += fmt.Sprintf("; paused %v", res.Paused)
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/runner"
+)
+
+// httpReadyWait bounds how long the job runner waits for the daemon's HTTP
+// API before its jobs are pointed at the store instead.
+const httpReadyWait = 5 * time.Second
+
+func init() {
+	serveFlagHooks = append(serveFlagHooks, rememberRunnerCmd)
+	serveHooks = append(serveHooks, serveJobs)
+}
+
+// runnerCmds maps a serve command's flags to the command, so that the job
+// runner prints to the command's output.
+var runnerCmds sync.Map // *serveFlags → *cobra.Command
+
+func rememberRunnerCmd(cmd *cobra.Command, f *serveFlags) { runnerCmds.Store(f, cmd) }
+
+// serveJobs is the serve hook of the job runner: it runs the channels' jobs
+// on their schedules until ctx is done (nothing with --no-jobs or when no
+// channel has a job).
+func serveJobs(ctx context.Context, d *daemon) error {
+	var w io.Writer = os.Stdout
+	if cmd, ok := runnerCmds.LoadAndDelete(d.flags); ok {
+		w = cmd.(*cobra.Command).OutOrStdout()
+	}
+	if d.flags.noJobs {
+		return nil
+	}
+	var chans []config.ChannelConfig
+	scheduled := 0
+	for _, ch := range d.cfg.Channels {
+		if ch.Job != nil {
+			chans = append(chans, ch)
+			if ch.Job.Schedule != "" {
+				scheduled++
+			}
+		}
+	}
+	if len(chans) == 0 {
+		return nil
+	}
+	server := ""
+	if !d.flags.noHTTP {
+		server = d.httpURL(ctx)
+	}
+	p := &printer{w: w, loc: d.cfg.Location()}
+	r, err := runner.New(d.engine, chans, runner.Options{
+		MaxConcurrent: d.cfg.Runner.MaxConcurrent,
+		Location:      d.cfg.Location(),
+		Env:           jobEnv(d.dsn, server, d.token, d.cfgPath),
+		Logger:        d.log,
+		ConfigDir:     configDir(d.cfgPath),
+		PollInterval:  time.Duration(d.cfg.PollInterval),
+		OnRun: func(res runner.Result) {
+			if !d.flags.quiet {
+				p.print([]quotad.Event{res.Event})
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("job runner: %w", err)
+	}
+	via := "the store " + redactDSN(d.dsn)
+	if server != "" {
+		via = server
+	}
+	fmt.Fprintf(w, "[OK] Job runner active: %d job(s), %d scheduled, at most %d at a time; jobs reach quotad through %s\n",
+		len(chans), scheduled, d.cfg.Runner.MaxConcurrent, via)
+	return r.Run(ctx)
+}
+
+// httpURL returns the URL at which jobs reach the daemon's HTTP API, once
+// it accepts connections, or "" when it cannot tell (a port chosen by the
+// system) or the API does not come up in time: jobs then use the store.
+func (d *daemon) httpURL(ctx context.Context) string {
+	addr := d.listen
+	if addr == "" {
+		addr = config.DefaultListen
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" || port == "" {
+		return ""
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	hp := net.JoinHostPort(host, port)
+	deadline := time.Now().Add(httpReadyWait)
+	for {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", hp)
+		if err == nil {
+			conn.Close()
+			return "http://" + hp
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			d.log.Warn("job runner: the HTTP API does not answer; jobs will use the store directly", "addr", hp, "err", err)
+			return ""
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// jobEnv returns the variables that tell a job's quotad commands where
+// quotad is: QUOTAD_SERVER (the daemon's HTTP API) or else QUOTAD_DB (the
+// store, as an absolute path), QUOTAD_TOKEN, QUOTAD_BIN (this binary) and
+// QUOTAD_CONFIG (the config file). Empty values are set too, so that the
+// daemon's own environment cannot point jobs elsewhere.
+func jobEnv(dsn, server, token, cfgPath string) func(string) []string {
+	bin, err := os.Executable()
+	if err != nil {
+		bin = "quotad"
+	}
+	vars := []string{"QUOTAD_BIN=" + bin, "QUOTAD_TOKEN=" + token}
+	if server != "" {
+		vars = append(vars, "QUOTAD_SERVER="+server, "QUOTAD_DB=")
+	} else {
+		vars = append(vars, "QUOTAD_SERVER=", "QUOTAD_DB="+absDSN(dsn))
+	}
+	cfg := ""
+	if cfgPath != "" {
+		if abs, err := filepath.Abs(cfgPath); err == nil {
+			cfg = abs
+		}
+	}
+	vars = append(vars, "QUOTAD_CONFIG="+cfg)
+	return func(string) []string { return vars }
+}
+
+// absDSN makes a SQLite path absolute, since jobs run in other directories;
+// URLs are returned as they are.
+func absDSN(dsn string) string {
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	if strings.Contains(path, "://") || filepath.IsAbs(path) {
+		return dsn
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return dsn
+}
+
+// configDir returns the directory of the config file, against which
+// relative job directories resolve; "" (the current directory) without one.
+func configDir(cfgPath string) string {
+	if cfgPath == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(cfgPath)
+	if err != nil {
+		return filepath.Dir(cfgPath)
+	}
+	return filepath.Dir(abs)
+}

@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+)
+
+// This file holds what a channel may use: fallback providers for a
+// capability, its own budgets, and the part of a window kept for
+// higher-priority channels.
+
+// capabilityReason returns the pause reason "capability:<name>".
+func capabilityReason(name string) string { return quotad.ReasonCapabilityPrefix + name }
+
+// pauseForCapabilities gives capability:<name> to channels for which the
+// exhaustion of api left no available provider of a fallback need.
+func (t *txn) pauseForCapabilities(c *quotad.Channel, api string, detail string) {
+	for _, capb := range c.Fallbacks {
+		if !contains(capb.Providers, api) || t.anyAvailable(capb.Providers) {
+			continue
+		}
+		reason := capabilityReason(capb.Name)
+		if _, ok := c.Paused(reason); ok {
+			continue
+		}
+		wasActive := c.Active()
+		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
+		t.touchChannel(c.Name)
+		if wasActive {
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
+				fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
+				map[string]string{"api": api, "reason": reason})
+		}
+	}
+}
+
+// anyAvailable reports whether any of the APIs is available.
+func (t *txn) anyAvailable(apis []string) bool {
+	for _, name := range apis {
+		if a, err := t.api(name); err == nil && a.Available() {
+			return true
+		}
+	}
+	return false
+}
+
+// Pick is the answer to "which provider should this channel use now for a
+// capability": the first available one in the channel's order of preference.
+type Pick struct {
+	Channel    string   `json:"channel"`
+	Capability string   `json:"capability"`
+	Provider   string   `json:"provider"`  // "" when every provider is exhausted
+	Providers  []string `json:"providers"` // the order of preference
+	Available  []string `json:"available"` // those available now
+	// Until is when the first provider is expected back, when none is
+	// available.
+	Until *time.Time `json:"until"`
+}
+
+// Pick returns the provider a channel should use for a capability: the first
+// of its fallback list that is available and not held by the channel's own
+// budget or the API's reserve. A channel may also name an API it needs
+// directly as the capability.
+func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, error) {
+	var p Pick
+	err := e.store.View(ctx, func(tx quotad.Tx) error {
+		c, err := tx.Channel(channel)
+		if err != nil {
+			return err
+		}
+		providers := []string(nil)
+		for _, capb := range c.Fallbacks {
+			if capb.Name == capability {
+				providers = capb.Providers
+			}
+		}
+		if providers == nil && c.Needs(capability) {
+			providers = []string{capability}
+		}
+		if providers == nil {
+			return quotad.Invalidf("channel %s has no fallback list named %q", channel, capability)
+		}
+		p = Pick{Channel: channel, Capability: capability, Providers: providers, Available: []string{}}
+		var earliest time.Time
+		for _, name := range providers {
+			a, err := tx.API(name)
+			if err != nil {
+				return err
+			}
+			held := false
+			for _, pause := range c.Pauses {
+				if pause.Reason == quotad.BudgetReason(name) || pause.Reason == quotad.ReasonReservePrefix+name {
+					held = true
+				}
+			}
+			if a.Available() && !held {
+				p.Available = append(p.Available, name)
+				if p.Provider == "" {
+					p.Provider = name
+				}
+			} else if at := a.AvailableAt(); !at.IsZero() && (earliest.IsZero() || at.Before(earliest)) {
+				earliest = at
+			}
+		}
+		if p.Provider == "" {
+			p.Until = quotad.TimePtr(earliest)
+		}
+		return nil
+	})
+	if err != nil {
+		return Pick{}, fmt.Errorf("pick %s for %s: %w", capability, channel, err)
+	}
+	return p, nil
+}
+
+// checkChannelLimits refuses a spend by a channel held by its own budget or
+// by the API's reserve for higher priorities.
+func (t *txn) checkChannelLimits(a *quotad.API, c *quotad.Channel, units int64) error {
+	for _, p := range c.Pauses {
+		if p.Reason == quotad.BudgetReason(a.Name) || p.Reason == quotad.ReasonReservePrefix+a.Name {
+			return &quotad.ExhaustedError{API: a.Name, Window: "channel " + p.Reason, Until: p.Until}
+		}
+	}
+	if !belowReserve(a, c) {
+		return nil
+	}
+	for _, w := range a.Windows {
+		if w.Used >= w.Limit-a.Reserve.Units {
+			return &quotad.ExhaustedError{API: a.Name, Window: w.Name + " (reserved for " + string(a.Reserve.Priority) + " priority)", Until: w.NextReset}
+		}
+	}
+	return nil
+}
+
+// belowReserve reports whether the API keeps a reserve that the channel's
+// priority does not reach.
+func belowReserve(a *quotad.API, c *quotad.Channel) bool {
+	return c != nil && a.Reserve.Units > 0 && c.Priority.Rank() < a.Reserve.Priority.Rank()
+}
+
+// applyChannelLimits runs after a spend: a channel past its budget for a
+// window is paused until that window's reset, and once a window is into its
+// reserve every channel below the reserve's priority that needs the API is
+// paused until the reset.
+func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
+	if c != nil {
+		for _, b := range c.Budgets {
+			if b.API != a.Name {
+				continue
+			}
+			for _, w := range a.Windows {
+				if b.Window != "" && b.Window != w.Name {
+					continue
+				}
+				used, err := t.channelUsedSince(c.Name, a.Name, w.LastReset)
+				if err != nil {
+					return err
+				}
+				if limit := b.Limit(w.Limit); used >= limit {
+					t.pauseChannel(c, quotad.BudgetReason(a.Name), w.NextReset,
+						fmt.Sprintf("spent %d of its budget of %d %s of %s in window %s", used, limit, a.Unit, a.Name, w.Name))
+				}
+			}
+		}
+	}
+	if a.Reserve.Units <= 0 {
+		return nil
+	}
+	for _, w := range a.Windows {
+		if w.Used < w.Limit-a.Reserve.Units {
+			continue
+		}
+		chans, err := t.allChannels()
+		if err != nil {
+			return err
+		}
+		for _, ch := range chans {
+			if belowReserve(a, ch) && (ch.Needs(a.Name) || inFallbacks(ch, a.Name)) && !heldByPerson(ch) {
+				t.pauseChannel(ch, quotad.ReasonReservePrefix+a.Name, w.NextReset,
+					fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Name, a.Reserve.Units, a.Unit, a.Reserve.Priority))
+			}
+		}
+	}
+	return nil
+}
+
+func inFallbacks(c *quotad.Channel, api string) bool {
+	for _, capb := range c.Fallbacks {
+		if contains(capb.Providers, api) {
+			return true
+		}
+	}
+	return false
+}
+
+// channelUsedSince returns the units a channel spent on an API since an
+// instant: stored usage buckets plus this transaction's pending ones.
+func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, error) {
+	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since.UTC().Truncate(time.Minute)})
+	if err != nil {
+		return 0, t.storeErr(err)
+	}
+	var sum int64
+	for _, b := range buckets {
+		sum += b.Units
+	}
+	for k, b := range t.usage {
+		if k.api == api && k.channel == channel && !b.Start.Before(since.UTC().Truncate(time.Minute)) {
+			sum += b.Units
+		}
+	}
+	return sum, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,266 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/classify"
+	"github.com/quotad/quotad/engine"
+)
+
+// Outcomes of a run, as stored in quotad.JobState.LastResult.
+const (
+	OutcomeOK      = quotad.JobOK      // exited 0
+	OutcomeFailed  = quotad.JobFailed  // exited non-zero with a non-quota error, could not start, or was interrupted
+	OutcomeQuota   = quotad.JobQuota   // exited non-zero and its output is a quota error
+	OutcomeTimeout = quotad.JobTimeout // killed at its timeout
+)
+
+// Bounds of what a run's event carries.
+const (
+	eventTailBytes = 4 << 10 // the "tail" field: the last lines, at most 4 KiB
+	detailBytes    = 200     // JobState.LastDetail and the message's quote of the output
+)
+
+// Result is what one run did.
+type Result struct {
+	Channel     string
+	Trigger     string // "schedule", "manual" or "forced"
+	ExitCode    int    // -1 when killed by a signal or never started
+	Outcome     string // OutcomeOK, OutcomeFailed, OutcomeQuota or OutcomeTimeout
+	Interrupted bool   // stopped because the runner's context ended; not accounted
+	// Verdict is the engine's classification of a failed run's output (nil
+	// for a successful or interrupted run).
+	Verdict  *classify.Verdict
+	Paused   []string // channels paused by this run's accounting
+	Tail     []string // the last lines of output (at most TailLines)
+	Dropped  int64    // bytes of output before Tail
+	Output   int64    // bytes of output in all
+	Started  time.Time
+	Ended    time.Time
+	Duration time.Duration // real time the process ran
+	Detail   string        // short text, as stored in LastDetail
+	Event    quotad.Event  // the run's event, as appended to the log
+}
+
+// OK reports whether the run succeeded.
+func (r Result) OK() bool { return r.Outcome == OutcomeOK }
+
+// RunOnce runs a channel's job now, in the foreground, whatever its
+// schedule says: its output is copied to out (nil for none) as well as
+// captured, and the run is accounted and recorded like a scheduled one,
+// under the same lease. It refuses with a *PausedError when the channel is
+// paused, unless force, and with a *BusyError when the job is running
+// elsewhere (force does not override that). The error is nil whenever the
+// job ran, whatever its outcome; Result.OK says how it went. RunOnce does
+// not count against MaxConcurrent.
+func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io.Writer) (Result, error) {
+	j, ok := r.jobs[channel]
+	if !ok {
+		return Result{}, fmt.Errorf("%w: %q has no job", quotad.ErrUnknownChannel, channel)
+	}
+	if !r.claim(channel, false) {
+		return Result{}, &BusyError{Channel: channel, Holder: r.id}
+	}
+	defer r.done(channel)
+	st, err := r.acquire(ctx, j, func(tx quotad.Tx, _ quotad.JobState, _ time.Time) error {
+		ch, err := tx.Channel(channel)
+		if err != nil {
+			return err
+		}
+		if !ch.Active() && !force {
+			apis := map[string]quotad.API{}
+			for _, name := range ch.APIs {
+				if a, err := tx.API(name); err == nil {
+					apis[name] = a
+				}
+			}
+			pe := &PausedError{Channel: channel, ResumeAt: quotad.ResumeAt(ch, apis)}
+			for _, p := range ch.Pauses {
+				pe.Reasons = append(pe.Reasons, p.Reason)
+			}
+			return pe
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	trigger := "manual"
+	if force {
+		trigger = "forced"
+	}
+	return r.runJob(ctx, j, st, trigger, out), nil
+}
+
+// runJob runs a job whose lease is held, accounts for its outcome with the
+// engine, and releases the lease with the run's record and event.
+func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger string, out io.Writer) Result {
+	tail := NewTail(out)
+	o := execute(ctx, spec{
+		argv: j.cfg.Command, dir: j.dir, env: r.environ(j),
+		timeout: j.timeout, grace: r.opts.KillGrace, out: tail,
+	})
+	res := Result{Channel: j.channel, Trigger: trigger, ExitCode: o.exitCode, Started: st.LastStart, Duration: o.duration, Output: tail.Total()}
+	res.Tail, res.Dropped = tail.Lines()
+	last := ""
+	if n := len(res.Tail); n > 0 {
+		last = oneLine(res.Tail[n-1], detailBytes)
+	}
+	actx := context.WithoutCancel(ctx) // accounting happens even when the daemon is stopping
+	var message string
+	switch {
+	case o.interrupted:
+		res.Outcome, res.Interrupted = OutcomeFailed, true
+		res.Detail = "interrupted: the runner stopped; " + o.status
+	case o.startErr != nil:
+		res.Outcome = OutcomeFailed
+		res.Detail = "could not start: " + o.startErr.Error()
+		message = "job could not start: " + o.startErr.Error()
+	case o.timedOut:
+		res.Outcome = OutcomeTimeout
+		res.Detail = fmt.Sprintf("timed out after %s; process group killed", j.timeout)
+		message = fmt.Sprintf("job timed out after %s and was killed", j.timeout)
+	case o.exitCode == 0:
+		res.Outcome = OutcomeOK
+		res.Detail = o.status
+		if _, err := r.e.ReportSuccess(actx, j.channel); err != nil {
+			r.log.Error("runner: recording success", "channel", j.channel, "err", err)
+		}
+	default:
+		res.Outcome = OutcomeFailed
+		res.Detail = o.status
+		message = strings.Join(res.Tail, "\n")
+		if strings.TrimSpace(message) == "" {
+			message = "job failed with " + o.status + " and printed nothing"
+		}
+	}
+	if message != "" {
+		rep, err := r.e.ReportError(actx, engine.ErrorReport{Channel: j.channel, Evidence: classify.Evidence{Message: message}})
+		if err != nil {
+			r.log.Error("runner: reporting the job's failure", "channel", j.channel, "err", err)
+		} else {
+			v := rep.Verdict
+			res.Verdict, res.Paused = &v, rep.Paused
+			if v.Quota && res.Outcome == OutcomeFailed && o.startErr == nil {
+				res.Outcome = OutcomeQuota
+			}
+			res.Detail += "; " + describeVerdict(v)
+		}
+	}
+	res.Detail = oneLine(res.Detail, detailBytes)
+	res.Event = r.event(j, res, last, o.startErr != nil)
+	err := r.release(ctx, j, func(s *quotad.JobState, now time.Time) {
+		res.Ended = now
+		s.LastEnd, s.LastResult, s.LastDetail = now, res.Outcome, res.Detail
+		s.Runs++
+		if j.timed && !res.Interrupted { // an interrupted run stays due: it runs again at start-up
+			s.NextRun = j.schedule.Next(now)
+		}
+	}, res.Event)
+	if err != nil {
+		r.log.Error("runner: the run could not be recorded; its lease lapses by itself", "channel", j.channel, "err", err)
+	}
+	if res.Ended.IsZero() {
+		res.Ended = r.clock.Now()
+	}
+	if r.opts.OnRun != nil {
+		r.opts.OnRun(res)
+	}
+	return res
+}
+
+// event returns the log event of a run; startErr tells a command that
+// could not start from one that failed.
+func (r *Runner) event(j *job, res Result, last string, startErr bool) quotad.Event {
+	took := res.Duration.Round(time.Millisecond)
+	level, msg := quotad.LevelError, ""
+	switch {
+	case res.Interrupted:
+		level, msg = quotad.LevelWarning, "Job interrupted: the runner stopped; it runs again when due"
+	case startErr:
+		msg = "Job " + res.Detail
+	case res.Outcome == OutcomeOK:
+		level, msg = quotad.LevelInfo, fmt.Sprintf("Job finished in %s", took)
+	case res.Outcome == OutcomeTimeout:
+		msg = fmt.Sprintf("Job timed out after %s; its process group was killed", j.timeout)
+	case res.Outcome == OutcomeQuota:
+		level, msg = quotad.LevelWarning, fmt.Sprintf("Job hit a quota (%s) after %s", verdictAPI(res.Verdict), took)
+	default:
+		msg = fmt.Sprintf("Job failed (exit %d) after %s", res.ExitCode, took)
+	}
+	if last != "" && res.Outcome != OutcomeOK && !res.Interrupted {
+		msg += ": " + last
+	}
+	fields := map[string]string{
+		"outcome":   res.Outcome,
+		"trigger":   res.Trigger,
+		"exit_code": strconv.Itoa(res.ExitCode),
+		"duration":  took.String(),
+		"output":    strconv.FormatInt(res.Output, 10),
+		"dropped":   strconv.FormatInt(res.Dropped, 10),
+		"tail":      tailField(res.Tail),
+		"detail":    res.Detail,
+		"holder":    r.id,
+	}
+	if v := res.Verdict; v != nil {
+		fields["kind"], fields["api"] = string(v.Kind), v.API
+		if !v.Until.IsZero() {
+			fields["until"] = v.Until.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	if res.Interrupted {
+		fields["interrupted"] = "true"
+	}
+	return quotad.Event{Time: r.clock.Now(), Level: level, Channel: j.channel, Category: quotad.CategoryJob, Message: msg, Fields: fields}
+}
+
+// describeVerdict is a short account of a classification.
+func describeVerdict(v classify.Verdict) string {
+	s := string(v.Kind)
+	if v.API != "" {
+		s += " on " + v.API
+	}
+	if !v.Until.IsZero() {
+		s += " until " + v.Until.UTC().Format(time.RFC3339)
+	}
+	if v.Evidence != "" {
+		s += " (" + v.Evidence + ")"
+	}
+	return s
+}
+
+func verdictAPI(v *classify.Verdict) string {
+	if v == nil || v.API == "" {
+		return "unattributed"
+	}
+	return v.API
+}
+
+// tailField joins the last lines into at most eventTailBytes, dropping whole
+// lines from the front (a single longer line keeps its end).
+func tailField(lines []string) string {
+	s := strings.TrimRight(strings.Join(lines, "\n"), " \t\n")
+	if len(s) <= eventTailBytes {
+		return s
+	}
+	s = s[len(s)-eventTailBytes:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 && i < len(s)-1 {
+		return s[i+1:]
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+// oneLine collapses white space and cuts s to at most n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

@@ -1,0 +1,277 @@
+// Package postgres is quotad's PostgreSQL store: several daemons and workers
+// on several machines sharing one set of quotas.
+//
+// The database keeps the same tables and columns as the SQLite store
+// (api_quotas, apis, channels, channel_pauses, logs, reservations, jobs,
+// usage, notifications, once_keys) with native types: timestamptz (NULL for
+// an unset time, microsecond precision), bigint, boolean and jsonb. The
+// seed's queries work as written, for example
+//
+//	psql "$QUOTAD_DB" -c "SELECT api_name, quota_remaining, is_exhausted, next_reset FROM api_quotas"
+//
+// Serialization: every Update begins a READ COMMITTED transaction and first
+// takes a transaction-scoped advisory lock, so writers in every process on
+// every machine run one at a time and each decides on what the previous one
+// committed. A View is a REPEATABLE READ READ ONLY transaction (one
+// snapshot) and never waits for writers. After an Update that changed
+// something commits, the store's NOTIFY on channel quotad_changes wakes the
+// other instances; Changes exposes those notifications.
+//
+// Schema migrations are versioned in schema_migrations and applied by Open,
+// each in a transaction holding a migration advisory lock, so any number of
+// instances may start at once.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/quotad/quotad"
+)
+
+// NotifyChannel is the LISTEN/NOTIFY channel on which committed changes are
+// announced. Its payload names the store (see Store.Changes); a NOTIFY with an
+// empty payload (a person's `NOTIFY quotad_changes` in psql) wakes every
+// instance.
+const NotifyChannel = "quotad_changes"
+
+// LockClass is the first key of the two-key transaction-scoped advisory lock
+// that every Update takes: pg_advisory_xact_lock(LockClass, oid), where oid
+// is the object id of the store's api_quotas table. Every process that
+// writes the same tables takes the same lock; stores in other schemas of the
+// same database do not contend.
+const LockClass int32 = 0x71756f74 // "quot"
+
+// DefaultConnectTimeout bounds each connection attempt when the DSN sets no
+// connect_timeout.
+const DefaultConnectTimeout = 10 * time.Second
+
+// ErrReadOnly is returned by the write methods of a Tx given to View.
+var ErrReadOnly = errors.New("postgres: write in a read-only (View) transaction")
+
+// Watcher is implemented by stores that announce committed changes made by
+// any process. It is optional: a consumer (the monitor) that finds it uses
+// it to wake at once, and otherwise polls.
+type Watcher interface {
+	// Changes returns a channel that receives a value after a change to the
+	// store is committed by any process (values coalesce: one receive may
+	// stand for many commits). It is never closed.
+	Changes() <-chan struct{}
+}
+
+// Store is the PostgreSQL implementation of quotad.Store. It is safe for
+// concurrent use.
+type Store struct {
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	scope string // oid of api_quotas: the write lock's second key and the NOTIFY payload
+
+	beginWrite string // BEGIN + advisory lock, one round trip
+	commitNote string // NOTIFY + COMMIT, one round trip
+
+	changes    chan struct{}
+	mu         sync.Mutex // guards listening and closed
+	listening  bool
+	closed     bool
+	listenCtx  context.Context
+	stopListen context.CancelFunc
+	listenWG   sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+var (
+	_ quotad.Store = (*Store)(nil)
+	_ Watcher      = (*Store)(nil)
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+// WithLogger sets the logger for the store's diagnostics (the LISTEN
+// connection's reconnects). The default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string; pgxpool settings such as pool_max_conns and a
+// search_path are honoured), applies migrations, and returns the store.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w: %v", quotad.ErrInvalid, err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "quotad"
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	var oid uint32
+	if err := pool.QueryRow(ctx, `SELECT 'api_quotas'::regclass::oid`).Scan(&oid); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: find api_quotas: %w", err)
+	}
+	s := &Store{
+		pool: pool, log: o.log, scope: strconv.FormatUint(uint64(oid), 10),
+		changes: make(chan struct{}, 1),
+	}
+	// oid is an unsigned 32-bit number; the lock takes two int4 keys.
+	s.beginWrite = fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))
+	s.commitNote = fmt.Sprintf("NOTIFY %s, '%s'; COMMIT", NotifyChannel, s.scope)
+	s.listenCtx, s.stopListen = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Pool returns the connection pool, for tests and tools. A statement run on
+// it is outside any Update: it does not take the write lock.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Version returns the schema version recorded in the database.
+func (s *Store) Version(ctx context.Context) (int, error) {
+	v, err := appliedVersion(ctx, s.pool)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Update runs fn in one READ COMMITTED transaction that first takes the
+// store's advisory lock, so it is serialized against every other writer on
+// the database; it commits when fn returns nil and returns once the commit is
+// done (durable as the server's synchronous_commit makes it). fn's error is
+// returned as is after rolling back. fn must not call Update or View on the
+// same Store.
+func (s *Store) Update(ctx context.Context, fn func(quotad.Tx) error) error {
+	return s.run(ctx, true, func(t *tx) error { return fn(t) })
+}
+
+// View runs fn in a REPEATABLE READ READ ONLY transaction: one snapshot,
+// taken at its first read, that no concurrent commit changes.
+func (s *Store) View(ctx context.Context, fn func(quotad.Tx) error) error {
+	return s.run(ctx, false, func(t *tx) error { return fn(t) })
+}
+
+func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err error) {
+	what, begin := "view", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	if write {
+		what, begin = "update", s.beginWrite
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: %s: connect: %w", what, err)
+	}
+	// Release destroys a connection left inside a transaction (a failed
+	// rollback, a cancelled query), which makes the server roll it back.
+	defer c.Release()
+	conn := c.Conn()
+	if _, err := execAll(ctx, conn.PgConn(), begin); err != nil {
+		return fmt.Errorf("postgres: %s: begin: %w", what, err)
+	}
+	t := &tx{ctx: ctx, conn: conn, write: write}
+	done := false
+	defer func() {
+		if !done { // fn panicked
+			rollback(conn)
+		}
+	}()
+	if err := fn(t); err != nil {
+		done = true
+		rollback(conn)
+		return err
+	}
+	done = true
+	end := "COMMIT"
+	if t.changed {
+		end = s.commitNote
+	}
+	// Once COMMIT is sent, a cancelled context must not make the outcome
+	// ambiguous: the commit itself is not cancelled.
+	res, err := execAll(context.WithoutCancel(ctx), conn.PgConn(), end)
+	if err != nil {
+		return fmt.Errorf("postgres: %s: commit: %w", what, err)
+	}
+	// COMMIT of a transaction that an earlier statement aborted reports
+	// ROLLBACK, not an error.
+	if tag := res[len(res)-1].CommandTag; tag.String() != "COMMIT" {
+		return fmt.Errorf("postgres: %s: commit: the transaction was rolled back (%s): an earlier statement failed", what, tag)
+	}
+	return nil
+}
+
+// execAll runs sql (one or more statements, no parameters) with the simple
+// protocol in one round trip and returns every result, or the first error.
+func execAll(ctx context.Context, pc *pgconn.PgConn, sql string) ([]*pgconn.Result, error) {
+	res, err := pc.Exec(ctx, sql).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return nil, r.Err
+		}
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("no result for %q", sql)
+	}
+	return res, nil
+}
+
+// rollback ends the transaction on conn; when that fails the connection is
+// closed (the pool then discards it and the server rolls back).
+func rollback(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.PgConn().Exec(ctx, "ROLLBACK").ReadAll(); err != nil {
+		_ = conn.Close(ctx)
+	}
+}
+
+// Ping checks that the database is reachable and migrated.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := appliedVersion(ctx, s.pool); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close stops the LISTEN connection and closes the pool. It is safe to call
+// more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.stopListen()
+		s.listenWG.Wait()
+		s.pool.Close()
+	})
+	return nil
+}
