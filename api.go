@@ -19,8 +19,8 @@ type API struct {
 // Reserve is the part of every window of an API kept for channels at or
 // above a priority.
 type Reserve struct {
-	Priority Priority
-	Units    int64
+	Priority Priority `json:"priority"`
+	Units    int64    `json:"units"`
 }
 
 // Available reports whether no window of the API is exhausted.

@@ -91,17 +91,17 @@ type Channel struct {
 
 // Capability is a need that any one of several APIs satisfies.
 type Capability struct {
-	Name      string   // e.g. "llm", "stock"
-	Providers []string // API names, most preferred first
+	Name      string   `json:"name"`      // e.g. "llm", "stock"
+	Providers []string `json:"providers"` // API names, most preferred first
 }
 
 // Budget caps the units a channel may spend of one API in each period of a
 // window: Units, or Share of the window's limit when Units is 0.
 type Budget struct {
-	API    string
-	Window string // "" = every window of the API
-	Units  int64
-	Share  float64 // 0 < Share <= 1
+	API    string  `json:"api"`
+	Window string  `json:"window,omitempty"` // "" = every window of the API
+	Units  int64   `json:"units,omitempty"`
+	Share  float64 `json:"share,omitempty"` // 0 < Share <= 1
 }
 
 // Limit returns the budget's units for a window with the given limit.

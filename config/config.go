@@ -54,6 +54,15 @@ type Config struct {
 	// Channels come from the "channels" mapping, in document order; Name is
 	// the key.
 	Channels []ChannelConfig `yaml:"-"`
+	// Thresholds are the fractions of a window's limit whose crossing emits
+	// a "threshold" event ("thresholds" key; default 0.8 and 0.95; an empty
+	// list means none).
+	Thresholds []float64 `yaml:"-"`
+	// Usage says how long usage history is kept ("usage" key).
+	Usage UsageConfig `yaml:"-"`
+	// Notifiers come from the "notifiers" mapping, in document order; Name
+	// is the key.
+	Notifiers []NotifierConfig `yaml:"-"`
 }
 
 // ServerConfig configures the HTTP server of `quotad serve`.
@@ -125,6 +134,8 @@ func DefaultConfig() Config {
 		PollInterval:   DefaultPollInterval,
 		Server:         ServerConfig{Listen: DefaultListen},
 		Runner:         RunnerConfig{MaxConcurrent: DefaultMaxConcurrent},
+		Thresholds:     DefaultThresholds(),
+		Usage:          UsageConfig{Minutes: DefaultUsageMinutes, Hours: DefaultUsageHours},
 		APIs: []APIConfig{
 			{Name: "groq", Unit: "tokens", Keywords: []string{"groq", "llama"}, AutoResume: true, Windows: daily(100000)},
 			{Name: "youtube", Unit: "units", Keywords: []string{"youtube", "google"}, AutoResume: true, Windows: daily(10000)},

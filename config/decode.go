@@ -168,6 +168,7 @@ type (
 		Config   `yaml:",inline"`
 		APIs     map[string]rawAPI     `yaml:"apis"`
 		Channels map[string]rawChannel `yaml:"channels"`
+		rawExtra `yaml:",inline"` // thresholds, usage, notifiers (notify.go)
 	}
 	rawAPI struct {
 		Unit       string         `yaml:"unit"`
@@ -218,7 +219,7 @@ func (c *command) UnmarshalYAML(n *yaml.Node) error {
 
 // decode decodes the document strictly over DefaultConfig.
 func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
-	raw := rawConfig{Config: DefaultConfig()}
+	raw := rawConfig{Config: DefaultConfig(), rawExtra: defaultExtra()}
 	if root != nil {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
@@ -282,6 +283,7 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 		}
 		c.Channels = append(c.Channels, cc)
 	}
+	decodeExtra(root, raw.rawExtra, &c, &d)
 	return c, d
 }
 

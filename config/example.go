@@ -41,6 +41,47 @@ runner:
   # How many channel jobs may run at the same time, over all channels.
   max_concurrent: 4
 
+# Fractions of a window's limit whose crossing emits a "threshold" event
+# (and notification). An empty list [] turns them off.
+thresholds: [0.8, 0.95]
+
+# Usage history: per-minute buckets per API and channel are kept this long,
+# then rolled up into hourly buckets, which are kept for "hours". The
+# exhaustion forecast reads the last day of minute buckets (minutes >= 24h).
+usage:
+  minutes: 48h
+  hours: 400d
+
+# Notifiers: where quotad sends word of what happened. Each one subscribes to
+# event kinds (all of them when "events" is left out):
+#   exhausted     an API ran out          reset     a window refilled
+#   resumed       a channel auto-resumed  threshold a window passed 80%/95%
+#   forecast      a window is projected to run out before its reset
+#   errors_pause  a channel paused after consecutive errors
+#   manual        a person paused or resumed a channel
+# Messages are queued in the store and retried with backoff; a value written
+# ${NAME} is read from the environment variable NAME.
+# notifiers:
+#   team-slack:
+#     type: slack
+#     url: ${SLACK_WEBHOOK_URL}        # an incoming-webhook URL
+#     events: [exhausted, forecast, errors_pause]
+#   pager:
+#     type: webhook
+#     url: https://hooks.example.com/quotad
+#     secret: ${QUOTAD_WEBHOOK_SECRET} # signs bodies: X-Quotad-Signature: sha256=...
+#   ops-mail:
+#     type: email
+#     host: smtp.example.com
+#     port: 587                        # default 587 (STARTTLS); 465 = TLS from the start
+#     username: quotad@example.com
+#     password: ${SMTP_PASSWORD}
+#     from: quotad@example.com
+#     to: [ops@example.com]
+#     starttls: true                   # refuse to send without STARTTLS (default)
+#     timeout: 10s                     # per attempt, every type (default 10s)
+#     max_attempts: 8                  # then the notification is "dead" (default 8)
+
 # The APIs your pipelines call. When this mapping is present it replaces
 # the built-in APIs entirely (these three, the seed's table).
 #

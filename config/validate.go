@@ -153,7 +153,7 @@ func (c *Config) problems() []problem {
 			ps = append(ps, ch.Job.problems(p.to("job"), loc, needed)...)
 		}
 	}
-	return ps
+	return append(ps, c.extraProblems()...)
 }
 
 // problems checks a job; it rewrites Schedule to canonical rule text.

@@ -220,6 +220,12 @@ func want(goType string) string {
 		return "a mapping of names to strings"
 	case "map[string]int64":
 		return "a mapping of API names to integers"
+	case "float64":
+		return "a number"
+	case "[]float64":
+		return "a list of fractions like [0.8, 0.95]"
+	case "map[string]config.rawNotifier":
+		return "a mapping of notifier names to their settings"
 	}
 	if keys := keysOf(goType); len(keys) > 0 {
 		return "a mapping with the keys " + strings.Join(keys, ", ")
@@ -297,7 +303,7 @@ func fields(t reflect.Type) []reflect.StructField {
 		tag := f.Tag.Get("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
 		switch {
-		case name == "-" || !f.IsExported():
+		case name == "-" || !f.IsExported() && !f.Anonymous:
 		case strings.Contains(opts, "inline"):
 			out = append(out, fields(f.Type)...)
 		default:

@@ -208,6 +208,10 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 		return err
 	}
 	done = true
+	if conn.PgConn().TxStatus() == 'E' { // a statement failed and fn carried on
+		rollback(conn)
+		return fmt.Errorf("postgres: %s: the transaction was rolled back: an earlier statement failed and fn returned nil", what)
+	}
 	end := "COMMIT"
 	if t.changed {
 		end = s.commitNote

@@ -47,9 +47,10 @@ func (t *tx) queryAPIs(id stmtID, args ...any) ([]quotad.API, error) {
 			last, next, exhAt, blocked    sql.NullString
 			apiAuto, limit, used, reserve sql.NullInt64
 			exhausted, rowAuto            sql.NullInt64
+			keep                          sql.NullString
 		)
 		if err := rows.Scan(&name, &unit, &keywords, &apiAuto, &window, &limit, &used, &reserve,
-			&last, &next, &exhausted, &exhAt, &blocked, &rowAuto, &rule); err != nil {
+			&last, &next, &exhausted, &exhAt, &blocked, &rowAuto, &rule, &keep); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != name {
@@ -57,6 +58,7 @@ func (t *tx) queryAPIs(id stmtID, args ...any) ([]quotad.API, error) {
 				Name: name, Unit: unit.String, Keywords: d.strings("apis.keywords", keywords),
 				AutoResume: !apiAuto.Valid || apiAuto.Int64 != 0,
 			})
+			d.jsonInto("apis.reserve", keep, &out[len(out)-1].Reserve)
 		}
 		a := &out[len(out)-1]
 		if !window.Valid {
@@ -112,10 +114,14 @@ func (t *tx) SaveAPI(a quotad.API) error {
 	var e enc
 	keywords := e.json(a.Keywords, len(a.Keywords))
 	windowNames := e.json(names, 1)
+	var reserveArg any
+	if a.Reserve != (quotad.Reserve{}) {
+		reserveArg = e.json(a.Reserve, 1)
+	}
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save API %q: %w", a.Name, e.err)
 	}
-	if _, err := t.exec(stUpsertAPI, a.Name, a.Unit, keywords, boolInt(a.AutoResume)); err != nil {
+	if _, err := t.exec(stUpsertAPI, a.Name, a.Unit, keywords, boolInt(a.AutoResume), reserveArg); err != nil {
 		return fmt.Errorf("sqlite: save API %q: %w", a.Name, err)
 	}
 	if _, err := t.exec(stDeleteOtherWindows, a.Name, windowNames); err != nil {

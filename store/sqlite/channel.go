@@ -57,8 +57,9 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 			active, errs                   sql.NullInt64
 			priority, apis, reason, detail sql.NullString
 			since, until                   sql.NullString
+			fallbacks, budgets             sql.NullString
 		)
-		if err := rows.Scan(&name, &active, &priority, &apis, &errs, &reason, &since, &detail, &until); err != nil {
+		if err := rows.Scan(&name, &active, &priority, &apis, &errs, &reason, &since, &detail, &until, &fallbacks, &budgets); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != name {
@@ -66,6 +67,9 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 				Name: name, Priority: quotad.Priority(priority.String), APIs: d.strings("channels.apis", apis),
 				ConsecutiveErrors: int(errs.Int64), StoredActive: active.Valid && active.Int64 != 0,
 			})
+			c := &out[len(out)-1]
+			d.jsonInto("channels.fallbacks", fallbacks, &c.Fallbacks)
+			d.jsonInto("channels.budgets", budgets, &c.Budgets)
 		}
 		if reason.Valid {
 			c := &out[len(out)-1]
@@ -106,10 +110,11 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 		pauses[i] = pauseArgs{e.time(p.Since), e.time(p.Until)}
 	}
 	apis := e.json(c.APIs, len(c.APIs))
+	fallbacks, budgets := e.json(c.Fallbacks, len(c.Fallbacks)), e.json(c.Budgets, len(c.Budgets))
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, e.err)
 	}
-	if _, err := t.exec(stUpsertChannel, c.Name, boolInt(c.Active()), string(c.Priority), apis, c.ConsecutiveErrors); err != nil {
+	if _, err := t.exec(stUpsertChannel, c.Name, boolInt(c.Active()), string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets); err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
 	}
 	if _, err := t.exec(stDeletePauses, c.Name); err != nil {

@@ -48,6 +48,10 @@ func init() {
 		)`,
 		`CREATE INDEX notifications_due ON notifications (state, next_attempt)`,
 		`CREATE TABLE once_keys (key TEXT PRIMARY KEY, at TEXT)`,
+	}}, migration{3, "reserves, fallbacks, budgets", []string{
+		`ALTER TABLE apis ADD COLUMN reserve TEXT`,       // JSON {"priority","units"}
+		`ALTER TABLE channels ADD COLUMN fallbacks TEXT`, // JSON [{"name","providers"}]
+		`ALTER TABLE channels ADD COLUMN budgets TEXT`,   // JSON [{"api","window","units","share"}]
 	}})
 }
 

@@ -44,10 +44,10 @@ type stmtSet [numStmts]*sql.Stmt
 const (
 	selectAPI = `SELECT a.name, a.unit, a.keywords, a.auto_resume,
 		q.window_name, q.quota_limit, q.quota_used, q.quota_reserved, q.last_reset, q.next_reset,
-		q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule
+		q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule, a.reserve
 		FROM apis a LEFT JOIN api_quotas q ON q.api_name = a.name`
 	selectChannel = `SELECT c.name, c.is_active, c.priority, c.apis, c.consecutive_errors,
-		p.reason, p.since, p.detail, p.until
+		p.reason, p.since, p.detail, p.until, c.fallbacks, c.budgets
 		FROM channels c LEFT JOIN channel_pauses p ON p.channel = c.name`
 	selectReservation = `SELECT id, api_name, channel, units, created_at, expires_at FROM reservations`
 )
@@ -55,10 +55,10 @@ const (
 var stmtSQL = [numStmts]string{
 	stAPI:  selectAPI + ` WHERE a.name = ? ORDER BY q.position, q.id`,
 	stAPIs: selectAPI + ` ORDER BY a.name, q.position, q.id`,
-	stUpsertAPI: `INSERT INTO apis (name, unit, keywords, auto_resume, position)
-		VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM apis))
+	stUpsertAPI: `INSERT INTO apis (name, unit, keywords, auto_resume, position, reserve)
+		VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM apis), ?5)
 		ON CONFLICT (name) DO UPDATE SET unit = excluded.unit, keywords = excluded.keywords,
-		auto_resume = excluded.auto_resume`,
+		auto_resume = excluded.auto_resume, reserve = excluded.reserve`,
 	stDeleteOtherWindows: `DELETE FROM api_quotas WHERE api_name = ?1
 		AND window_name NOT IN (SELECT value FROM json_each(?2))`,
 	stUpsertWindow: `INSERT INTO api_quotas (api_name, window_name, position, quota_limit, quota_used,
@@ -84,10 +84,11 @@ var stmtSQL = [numStmts]string{
 	stOutOfSync: selectChannel + ` WHERE (c.is_active <> 0) =
 		EXISTS (SELECT 1 FROM channel_pauses x WHERE x.channel = c.name)
 		ORDER BY c.name, p.position, p.rowid`,
-	stUpsertChannel: `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors)
-		VALUES (?1, ?2, ?3, ?4, ?5)
+	stUpsertChannel: `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors, fallbacks, budgets)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 		ON CONFLICT (name) DO UPDATE SET is_active = excluded.is_active, priority = excluded.priority,
-		apis = excluded.apis, consecutive_errors = excluded.consecutive_errors`,
+		apis = excluded.apis, consecutive_errors = excluded.consecutive_errors,
+		fallbacks = excluded.fallbacks, budgets = excluded.budgets`,
 	stDeletePauses: `DELETE FROM channel_pauses WHERE channel = ?`,
 	stInsertPause: `INSERT INTO channel_pauses (channel, reason, since, detail, until, position)
 		VALUES (?, ?, ?, ?, ?, ?)`,
@@ -286,4 +287,14 @@ func (d *dec) fields(col string, s sql.NullString) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// jsonInto decodes a JSON column into v; NULL and "" leave v as it is.
+func (d *dec) jsonInto(col string, s sql.NullString, v any) {
+	if !s.Valid || s.String == "" {
+		return
+	}
+	if err := json.Unmarshal([]byte(s.String), v); err != nil && d.err == nil {
+		d.err = fmt.Errorf("column %s: %w", col, err)
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/quotad/quotad"
 )
 
-var jobTests = []subtest{{"RoundTrip", testJobRoundTrip}}
+var jobTests = []subtest{{"RoundTrip", testJobRoundTrip}, {"ReserveFallbacksBudgets", testNeedsRoundTrip}}
 
 var usageTests = []subtest{{"AddRollupPrune", testUsage}}
 
@@ -154,5 +154,59 @@ func testOutbox(t *testing.T, e *env) {
 	})
 	if !first || second {
 		t.Fatalf("Once: first %v second %v, want true then false", first, second)
+	}
+}
+
+// testNeedsRoundTrip checks the fields of per-channel budgets, fallbacks and
+// an API's priority reserve.
+func testNeedsRoundTrip(t *testing.T, e *env) {
+	a := quotad.API{Name: "youtube", Unit: "units", AutoResume: true, Reserve: quotad.Reserve{Priority: quotad.PriorityHigh, Units: 2000},
+		Windows: []quotad.Window{{Name: "daily", Limit: 10000, Rule: "daily 00:00 America/Los_Angeles"}}}
+	c := quotad.Channel{Name: "Writer", Priority: quotad.PriorityLow, APIs: []string{"youtube"},
+		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq", "openai"}}},
+		Budgets:   []quotad.Budget{{API: "youtube", Units: 2000}, {API: "groq", Window: "daily", Share: 0.25}}}
+	update(t, e.s, func(tx quotad.Tx) error {
+		if err := tx.SaveAPI(a); err != nil {
+			return err
+		}
+		return tx.SaveChannel(c)
+	})
+	var ga quotad.API
+	var gc quotad.Channel
+	view(t, e.s, func(tx quotad.Tx) error {
+		var err error
+		if ga, err = tx.API("youtube"); err != nil {
+			return err
+		}
+		gc, err = tx.Channel("Writer")
+		return err
+	})
+	if ga.Reserve != a.Reserve {
+		t.Fatalf("reserve %+v, want %+v", ga.Reserve, a.Reserve)
+	}
+	if len(gc.Fallbacks) != 1 || gc.Fallbacks[0].Name != "llm" || len(gc.Fallbacks[0].Providers) != 2 || gc.Fallbacks[0].Providers[1] != "openai" {
+		t.Fatalf("fallbacks %+v", gc.Fallbacks)
+	}
+	if len(gc.Budgets) != 2 || gc.Budgets[0] != c.Budgets[0] || gc.Budgets[1] != c.Budgets[1] {
+		t.Fatalf("budgets %+v, want %+v", gc.Budgets, c.Budgets)
+	}
+	// Clearing them clears them.
+	a.Reserve, c.Fallbacks, c.Budgets = quotad.Reserve{}, nil, nil
+	update(t, e.s, func(tx quotad.Tx) error {
+		if err := tx.SaveAPI(a); err != nil {
+			return err
+		}
+		return tx.SaveChannel(c)
+	})
+	view(t, e.s, func(tx quotad.Tx) error {
+		var err error
+		if ga, err = tx.API("youtube"); err != nil {
+			return err
+		}
+		gc, err = tx.Channel("Writer")
+		return err
+	})
+	if ga.Reserve != (quotad.Reserve{}) || len(gc.Fallbacks) != 0 || len(gc.Budgets) != 0 {
+		t.Fatalf("after clearing: %+v %+v", ga.Reserve, gc)
 	}
 }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Writer drafts a video script with three Groq calls per run. Each call is
+# metered with "quotad spend"; when quotad refuses one because groq's quota
+# is gone, the script prints what Groq itself answers at that point (HTTP
+# 429 with its JSON error body) and fails, as a real pipeline would. quotad
+# classifies those last lines: a per-minute limit, retry in 41.2s.
+set -u
+
+for step in outline draft polish; do
+	if err=$("$QUOTAD_BIN" spend groq 2500 --channel "$QUOTAD_CHANNEL" 2>&1 >/dev/null); then
+		echo "groq: $step done (2500 tokens)"
+		continue
+	fi
+	case $err in
+	*"quota exhausted"*) ;;
+	*) echo "$err" >&2; exit 1 ;;
+	esac
+	echo "groq: $step call refused"
+	echo 'groq.RateLimitError: Error code: 429 - {"error":{"message":"Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_demo` service tier `on_demand` on tokens per minute (TPM): Limit 10000, Used 10000, Requested 2500. Please try again in 41.2s. Visit https://console.groq.com/docs/rate-limits for more information.","type":"tokens","code":"rate_limit_exceeded"}}'
+	exit 1
+done
+echo "script drafted"
