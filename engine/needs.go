@@ -31,6 +31,7 @@ func (t *txn) pauseForCapabilities(c *quotad.Channel, api string, detail string)
 		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
 		t.touchChannel(c.Name)
 		if wasActive {
+			t.paused = append(t.paused, c.Name)
 			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 				fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
 				map[string]string{"api": api, "reason": reason})

@@ -177,6 +177,7 @@ func (t *txn) pauseForAPI(a *quotad.API, detail string) {
 		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
 		t.touchChannel(c.Name)
 		if wasActive {
+			t.paused = append(t.paused, c.Name)
 			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 				fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", titleCase(a.Name), t.e.humanOr(a.AvailableAt(), "a person's reset")),
 				map[string]string{"api": a.Name, "reason": reason})

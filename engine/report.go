@@ -127,7 +127,7 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 		return ReportResult{}, err
 	}
 	res := ReportResult{Verdict: v, Paused: []string{}}
-	before := t.activeSet()
+	mark := len(t.paused)
 	detail := truncate(strings.Join(strings.Fields(r.Message), " "), 200)
 	switch {
 	case v.Kind == classify.KindChannel && ch != nil:
@@ -164,27 +164,9 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 	if ch != nil {
 		res.ConsecutiveErrors = ch.ConsecutiveErrors
 	}
-	for name := range before {
-		if c := t.chans[name]; c != nil && !c.Active() {
-			res.Paused = append(res.Paused, name)
-		}
-	}
+	res.Paused = append(res.Paused, t.paused[mark:]...)
 	sortStrings(res.Paused)
 	return res, nil
-}
-
-// activeSet returns the channels loaded in this transaction that are active.
-func (t *txn) activeSet() map[string]bool {
-	m := map[string]bool{}
-	if _, err := t.allChannels(); err != nil {
-		return m
-	}
-	for name, c := range t.chans {
-		if c.Active() {
-			m[name] = true
-		}
-	}
-	return m
 }
 
 func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, detail string) {
@@ -198,6 +180,9 @@ func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, de
 			t.touchChannel(c.Name)
 		}
 		return
+	}
+	if c.Active() {
+		t.paused = append(t.paused, c.Name)
 	}
 	c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail, Until: until})
 	t.touchChannel(c.Name)

@@ -29,6 +29,7 @@ type txn struct {
 	delChan   map[string]bool
 	events    []quotad.Event
 	usage     map[usageKey]*quotad.UsageBucket
+	paused    []string // channels that went from active to paused, in order
 
 	fatal error // a store failure: the whole transaction must be abandoned
 }

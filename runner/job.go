@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
@@ -108,10 +109,7 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 	})
 	res := Result{Channel: j.channel, Trigger: trigger, ExitCode: o.exitCode, Started: st.LastStart, Duration: o.duration, Output: tail.Total()}
 	res.Tail, res.Dropped = tail.Lines()
-	last := ""
-	if n := len(res.Tail); n > 0 {
-		last = oneLine(res.Tail[n-1], detailBytes)
-	}
+	last := oneLine(lastMeaningful(res.Tail), detailBytes)
 	actx := context.WithoutCancel(ctx) // accounting happens even when the daemon is stopping
 	var message string
 	switch {
@@ -190,7 +188,11 @@ func (r *Runner) event(j *job, res Result, last string, startErr bool) quotad.Ev
 	case res.Outcome == OutcomeTimeout:
 		msg = fmt.Sprintf("Job timed out after %s; its process group was killed", j.timeout)
 	case res.Outcome == OutcomeQuota:
-		level, msg = quotad.LevelWarning, fmt.Sprintf("Job hit a quota (%s) after %s", verdictAPI(res.Verdict), took)
+		v := res.Verdict
+		level, msg = quotad.LevelWarning, fmt.Sprintf("Job hit a %s on %s after %s", v.Kind, verdictAPI(v), took)
+		if v.Evidence != "" {
+			last = oneLine(v.Evidence, detailBytes)
+		}
 	default:
 		msg = fmt.Sprintf("Job failed (exit %d) after %s", res.ExitCode, took)
 	}
@@ -240,6 +242,17 @@ func verdictAPI(v *classify.Verdict) string {
 		return "unattributed"
 	}
 	return v.API
+}
+
+// lastMeaningful returns the last line with a letter or a digit in it (not
+// a closing brace), or "".
+func lastMeaningful(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.IndexFunc(lines[i], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 // tailField joins the last lines into at most eventTailBytes, dropping whole

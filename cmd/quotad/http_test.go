@@ -192,11 +192,15 @@ func TestServeEndToEnd(t *testing.T) {
 	same(0, "status", "--json")
 
 	// Without the token, mutations are refused and reads served (loopback).
-	_, errOut, code = runCLI("spend", "groq", "1", "--config", cfg, "--server", d.url)
+	plain := filepath.Join(t.TempDir(), "plain.yaml")
+	if err := os.WriteFile(plain, []byte(testConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI("spend", "groq", "1", "--config", plain, "--server", d.url)
 	if code != 1 || !strings.Contains(errOut, "unauthorized") {
 		t.Fatalf("spend without a token: %d %s", code, errOut)
 	}
-	if _, _, code := runCLI("status", "--config", cfg, "--server", d.url); code != 0 {
+	if _, _, code := runCLI("status", "--config", plain, "--server", d.url); code != 0 {
 		t.Fatalf("status without a token: %d", code)
 	}
 	if strings.Contains(d.out.String()+d.errOut.String(), httpTestToken) {

@@ -11,17 +11,17 @@ import (
 
 const selectAPI = `SELECT a.name, a.unit, a.keywords, a.auto_resume,
 	q.window_name, q.quota_limit, q.quota_used, q.quota_reserved, q.last_reset, q.next_reset,
-	q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule
+	q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule, a.reserve
 	FROM apis a LEFT JOIN api_quotas q ON q.api_name = a.name`
 
 const (
 	sqlAPI  = selectAPI + ` WHERE a.name = $1 ORDER BY q.position, q.id`
 	sqlAPIs = selectAPI + ` ORDER BY a.name COLLATE "C", q.position, q.id`
 
-	sqlUpsertAPI = `INSERT INTO apis (name, unit, keywords, auto_resume, position)
-		VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 FROM apis))
+	sqlUpsertAPI = `INSERT INTO apis (name, unit, keywords, auto_resume, position, reserve)
+		VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 FROM apis), $5)
 		ON CONFLICT (name) DO UPDATE SET unit = excluded.unit, keywords = excluded.keywords,
-		auto_resume = excluded.auto_resume`
+		auto_resume = excluded.auto_resume, reserve = excluded.reserve`
 	sqlDeleteOtherWindows = `DELETE FROM api_quotas WHERE api_name = $1 AND window_name <> ALL ($2::text[])`
 	sqlUpsertWindow       = `INSERT INTO api_quotas (api_name, window_name, position, quota_limit, quota_used,
 		quota_remaining, quota_reserved, last_reset, next_reset, is_exhausted, exhausted_at, blocked_until,
@@ -80,13 +80,13 @@ func (t *tx) queryAPIs(sql string, args ...any) ([]quotad.API, error) {
 		var (
 			name                       string
 			unit, window, rule         pgtype.Text
-			keywords                   []byte
+			keywords, reserve          []byte
 			apiAuto, exhausted, qAuto  pgtype.Bool
 			limit, used, reserved      pgtype.Int8
 			last, next, exhAt, blocked pgtype.Timestamptz
 		)
 		if err := rows.Scan(&name, &unit, &keywords, &apiAuto, &window, &limit, &used, &reserved,
-			&last, &next, &exhausted, &exhAt, &blocked, &qAuto, &rule); err != nil {
+			&last, &next, &exhausted, &exhAt, &blocked, &qAuto, &rule, &reserve); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != name {
@@ -94,6 +94,7 @@ func (t *tx) queryAPIs(sql string, args ...any) ([]quotad.API, error) {
 				Name: name, Unit: unit.String, Keywords: d.strings("apis.keywords", keywords),
 				AutoResume: !apiAuto.Valid || apiAuto.Bool,
 			})
+			d.into("apis.reserve", reserve, &out[len(out)-1].Reserve)
 		}
 		a := &out[len(out)-1]
 		if !window.Valid {
@@ -142,7 +143,11 @@ func (t *tx) SaveAPI(a quotad.API) error {
 	}
 	var e enc
 	b := &pgx.Batch{}
-	b.Queue(sqlUpsertAPI, a.Name, a.Unit, e.json(a.Keywords, len(a.Keywords)), a.AutoResume)
+	var reserve any
+	if a.Reserve != (quotad.Reserve{}) {
+		reserve = e.json(a.Reserve, 1)
+	}
+	b.Queue(sqlUpsertAPI, a.Name, a.Unit, e.json(a.Keywords, len(a.Keywords)), a.AutoResume, reserve)
 	b.Queue(sqlDeleteOtherWindows, a.Name, names)
 	for i, w := range a.Windows {
 		b.Queue(sqlUpsertWindow, a.Name, w.Name, i, w.Limit, w.Used, w.Remaining(), w.Reserved,

@@ -10,7 +10,7 @@ import (
 )
 
 const selectChannel = `SELECT c.name, c.is_active, c.priority, c.apis, c.consecutive_errors,
-	p.reason, p.since, p.detail, p.until
+	p.reason, p.since, p.detail, p.until, c.fallbacks, c.budgets
 	FROM channels c LEFT JOIN channel_pauses p ON p.channel = c.name`
 
 const (
@@ -19,10 +19,11 @@ const (
 	sqlOutOfSync = selectChannel + ` WHERE c.is_active =
 		EXISTS (SELECT 1 FROM channel_pauses x WHERE x.channel = c.name)
 		ORDER BY c.name COLLATE "C", p.position, p.reason`
-	sqlUpsertChannel = `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors)
-		VALUES ($1, $2, $3, $4, $5)
+	sqlUpsertChannel = `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors, fallbacks, budgets)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (name) DO UPDATE SET is_active = excluded.is_active, priority = excluded.priority,
-		apis = excluded.apis, consecutive_errors = excluded.consecutive_errors`
+		apis = excluded.apis, consecutive_errors = excluded.consecutive_errors,
+		fallbacks = excluded.fallbacks, budgets = excluded.budgets`
 	sqlDeletePauses = `DELETE FROM channel_pauses WHERE channel = $1`
 	sqlInsertPause  = `INSERT INTO channel_pauses (channel, reason, since, detail, until, position)
 		VALUES ($1, $2, $3, $4, $5, $6)`
@@ -80,10 +81,10 @@ func (t *tx) queryChannels(sql string, args ...any) ([]quotad.Channel, error) {
 			active                   pgtype.Bool
 			errs                     pgtype.Int4
 			priority, reason, detail pgtype.Text
-			apis                     []byte
+			apis, fallbacks, budgets []byte
 			since, until             pgtype.Timestamptz
 		)
-		if err := rows.Scan(&name, &active, &priority, &apis, &errs, &reason, &since, &detail, &until); err != nil {
+		if err := rows.Scan(&name, &active, &priority, &apis, &errs, &reason, &since, &detail, &until, &fallbacks, &budgets); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != name {
@@ -91,6 +92,9 @@ func (t *tx) queryChannels(sql string, args ...any) ([]quotad.Channel, error) {
 				Name: name, Priority: quotad.Priority(priority.String), APIs: d.strings("channels.apis", apis),
 				ConsecutiveErrors: int(errs.Int32), StoredActive: active.Valid && active.Bool,
 			})
+			c := &out[len(out)-1]
+			d.into("channels.fallbacks", fallbacks, &c.Fallbacks)
+			d.into("channels.budgets", budgets, &c.Budgets)
 		}
 		if reason.Valid {
 			c := &out[len(out)-1]
@@ -118,7 +122,8 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 	}
 	var e enc
 	b := &pgx.Batch{}
-	b.Queue(sqlUpsertChannel, c.Name, c.Active(), string(c.Priority), e.json(c.APIs, len(c.APIs)), c.ConsecutiveErrors)
+	b.Queue(sqlUpsertChannel, c.Name, c.Active(), string(c.Priority), e.json(c.APIs, len(c.APIs)), c.ConsecutiveErrors,
+		e.json(c.Fallbacks, len(c.Fallbacks)), e.json(c.Budgets, len(c.Budgets)))
 	b.Queue(sqlDeletePauses, c.Name)
 	seen := make(map[string]bool, len(c.Pauses))
 	for i, p := range c.Pauses {

@@ -61,9 +61,9 @@ func (t *tx) jobStates(sql string, args ...any) ([]quotad.JobState, error) {
 	var out []quotad.JobState
 	for rows.Next() {
 		var (
-			s                         quotad.JobState
-			next, start, end, lease   pgtype.Timestamptz
-			result, detail, holder    pgtype.Text
+			s                       quotad.JobState
+			next, start, end, lease pgtype.Timestamptz
+			result, detail, holder  pgtype.Text
 		)
 		if err := rows.Scan(&s.Channel, &next, &start, &end, &result, &detail, &s.Runs, &holder, &lease); err != nil {
 			return nil, fmt.Errorf("postgres: read jobs: %w", err)

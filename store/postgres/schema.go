@@ -29,7 +29,8 @@ type migration struct {
 
 // migrations are applied in order; never edit one that has shipped, append.
 // Versions mean the same schema content as the SQLite store's: 1 is the
-// seed's tables, 2 adds jobs, usage, notifications and one-shot keys.
+// seed's tables, 2 adds jobs, usage, notifications and one-shot keys, 3 adds
+// API reserves and channel fallbacks and budgets.
 var migrations = []migration{
 	{1, "initial schema", []string{
 		// The seed's tables and columns, one api_quotas row per (API, window).
@@ -134,6 +135,11 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX notifications_due ON notifications (state, next_attempt)`,
 		`CREATE TABLE once_keys (key text PRIMARY KEY, at timestamptz)`,
+	}},
+	{3, "reserves, fallbacks, budgets", []string{
+		`ALTER TABLE apis ADD COLUMN reserve jsonb`,       // {"priority","units"}; NULL = none
+		`ALTER TABLE channels ADD COLUMN fallbacks jsonb`, // [{"name","providers"}]
+		`ALTER TABLE channels ADD COLUMN budgets jsonb`,   // [{"api","window","units","share"}]
 	}},
 }
 

@@ -149,3 +149,13 @@ func (d *dec) fields(col string, b []byte) map[string]string {
 	}
 	return out
 }
+
+// into decodes a jsonb column into v; NULL leaves v as it is.
+func (d *dec) into(col string, b []byte, v any) {
+	if len(b) == 0 {
+		return
+	}
+	if err := json.Unmarshal(b, v); err != nil && d.err == nil {
+		d.err = fmt.Errorf("column %s: %w", col, err)
+	}
+}
