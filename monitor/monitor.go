@@ -50,7 +50,7 @@ func New(e *engine.Engine, opts Options) *Monitor {
 	return &Monitor{e: e, clock: e.Clock(), opts: opts, log: opts.Logger}
 }
 
-// Running reports whether Run is in its loop.
+// Running reports whether Run is in its loop, past its start-up catch-up.
 func (m *Monitor) Running() bool { return m.running.Load() }
 
 // LastPass returns when the last successful pass ran (zero if none).
@@ -65,9 +65,9 @@ func (m *Monitor) LastPass() time.Time {
 // Run catches up at once, then loops until ctx is done. It returns nil when
 // ctx is cancelled; store errors are logged and retried, never fatal.
 func (m *Monitor) Run(ctx context.Context) error {
-	m.running.Store(true)
-	defer m.running.Store(false)
 	lastFull := m.pass(ctx, "start-up catch-up")
+	m.running.Store(true) // ready only once missed resets are applied
+	defer m.running.Store(false)
 	for {
 		now := m.clock.Now()
 		wait := m.opts.PollInterval

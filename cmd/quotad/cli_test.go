@@ -280,3 +280,42 @@ func TestSeedQueriesWork(t *testing.T) {
 		t.Fatalf("the seed's manual reactivation was not honoured: %+v", r)
 	}
 }
+
+// TestCLIReserveAcrossProcessesNeverOverGrants reserves from many processes
+// at once on one store: the grants never exceed the limit.
+func TestCLIReserveAcrossProcessesNeverOverGrants(t *testing.T) {
+	c := newCLI(t, testConfig)
+	c.ok("spend", "youtube", "9000") // 1000 units left
+	const procs, each, units = 6, 8, 37
+	var mu sync.Mutex
+	granted := 0
+	var wg sync.WaitGroup
+	for range procs {
+		wg.Go(func() {
+			for range each {
+				out, errs, code := c.run("reserve", "youtube", fmt.Sprint(units), "--channel", "Shorts")
+				switch {
+				case code == 0:
+					mu.Lock()
+					granted += units
+					mu.Unlock()
+				case code == 1 && strings.Contains(errs, "quota exhausted"):
+				default:
+					t.Errorf("reserve: exit %d %s %s", code, out, errs)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if granted > 1000 || granted < 1000-units {
+		t.Fatalf("granted %d units of the 1000 left", granted)
+	}
+	id := strings.TrimSpace(c.ok("reserve", "groq", "500"))
+	c.ok("commit", id, "420")
+	if used := c.status().APIs[0].Windows[0].Used; used != 420 {
+		t.Fatalf("groq used %d after committing 420", used)
+	}
+	if _, errs, code := c.run("release", id); code != 1 || !strings.Contains(errs, "unknown reservation") {
+		t.Fatalf("releasing a committed reservation: %d %s", code, errs)
+	}
+}
