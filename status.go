@@ -51,6 +51,19 @@ type ChannelStatus struct {
 	ConsecutiveErrors int                 `json:"consecutive_errors"`
 	Fallbacks         map[string][]string `json:"fallbacks,omitempty"` // capability → providers, most preferred first
 	Budgets           []BudgetStatus      `json:"budgets,omitempty"`
+	Job               *JobStatus          `json:"job,omitempty"` // the channel's job, when it has one
+}
+
+// JobStatus is a channel's job as shown to people and programs.
+type JobStatus struct {
+	Schedule   string     `json:"schedule"`    // canonical rule text; "" = runs only on demand (quotad run)
+	NextRun    *time.Time `json:"next_run"`    // when the schedule next makes it due; null without a schedule
+	LastStart  *time.Time `json:"last_start"`  // null if it never ran
+	LastEnd    *time.Time `json:"last_end"`    // null if it never finished
+	LastResult string     `json:"last_result"` // ok, failed, quota, timeout, or "" (never ran)
+	LastDetail string     `json:"last_detail"` // exit status and the classified error
+	Runs       int64      `json:"runs"`
+	Running    bool       `json:"running"` // a live lease says it runs now
 }
 
 // BudgetStatus is one per-channel budget as shown to people and programs.

@@ -37,6 +37,9 @@ type Options struct {
 	// notifications queued in the same transaction, so that no committed
 	// event loses its notification.
 	Outbox func(events []quotad.Event) []quotad.Notification
+	// DescribeJob, if set, gives the job view of a channel from its stored
+	// job record (the runner knows the schedules); nil means "no job".
+	DescribeJob func(channel string, s quotad.JobState, now time.Time) *quotad.JobStatus
 }
 
 // DefaultThresholds are the usage fractions that emit threshold events.
@@ -200,7 +203,7 @@ func (e *Engine) Status(ctx context.Context) (quotad.Status, error) {
 			return err
 		}
 		st = statusOf(apis, chans)
-		return nil
+		return e.describeJobs(tx, st.Channels)
 	})
 	if err != nil {
 		return quotad.Status{}, fmt.Errorf("status: %w", err)
@@ -255,7 +258,10 @@ func (e *Engine) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 			}
 		}
 		s = quotad.ChannelStatusOf(c, apis)
-		return nil
+		one := []quotad.ChannelStatus{s}
+		err = e.describeJobs(tx, one)
+		s = one[0]
+		return err
 	})
 	return s, err
 }
@@ -311,4 +317,28 @@ func (e *Engine) Logs(ctx context.Context, f quotad.EventFilter) ([]quotad.Event
 		out = append(out, quotad.EventStatusOf(ev))
 	}
 	return out, nil
+}
+
+// describeJobs fills the job view of channels from their stored job records.
+func (e *Engine) describeJobs(tx quotad.Tx, chans []quotad.ChannelStatus) error {
+	if e.opts.DescribeJob == nil {
+		return nil
+	}
+	states, err := tx.JobStates()
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]quotad.JobState, len(states))
+	for _, s := range states {
+		byName[s.Channel] = s
+	}
+	now := e.clock.Now()
+	for i := range chans {
+		s, ok := byName[chans[i].Name]
+		if !ok {
+			s = quotad.JobState{Channel: chans[i].Name}
+		}
+		chans[i].Job = e.opts.DescribeJob(chans[i].Name, s, now)
+	}
+	return nil
 }

@@ -71,6 +71,11 @@ func (t *txn) tick() (TickResult, error) {
 				}
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset, msg,
 					map[string]string{"api": a.Name, "window": w.Name, "trigger": "timer", "next_reset": fmtRFC(w.NextReset)})
+			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now) && w.Used >= w.Limit:
+				// The provider's wait is over but our own count says the
+				// window is spent: it stays exhausted until its reset.
+				w.BlockedUntil = time.Time{}
+				t.touchWindow(a.Name, w.Name)
 			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now):
 				w.Exhausted, w.ExhaustedAt, w.BlockedUntil = false, time.Time{}, time.Time{}
 				t.touchWindow(a.Name, w.Name)

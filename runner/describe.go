@@ -10,16 +10,7 @@ import (
 
 // JobStatus is a channel's job as shown to people and programs: the "job"
 // object of `quotad channels --json`.
-type JobStatus struct {
-	Schedule   string     `json:"schedule"`    // canonical rule text; "" = runs only on demand (quotad run)
-	NextRun    *time.Time `json:"next_run"`    // when the schedule next makes it due; null without a schedule
-	LastStart  *time.Time `json:"last_start"`  // null if it never ran
-	LastEnd    *time.Time `json:"last_end"`    // null if it never finished
-	LastResult string     `json:"last_result"` // ok, failed, quota, timeout, or "" (never ran)
-	LastDetail string     `json:"last_detail"` // exit status and the classified error
-	Runs       int64      `json:"runs"`
-	Running    bool       `json:"running"` // a live lease says it runs now
-}
+type JobStatus = quotad.JobStatus
 
 // Describe returns the view of a channel's job from its config and its
 // record in the store at now, or nil when the channel has no job. A job whose

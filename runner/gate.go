@@ -26,10 +26,16 @@ func (h Hold) Held() bool { return h.Reason != "" }
 // Gate decides whether a channel's job may start at now. It is pure: the
 // channel and the APIs as read from the store, the job's estimated units per
 // API, and the time go in; the zero Hold (start) or the reason it is held
-// comes out. A job is held while its channel is paused, while an API the
-// channel needs (or the job estimates) is missing or exhausted, and while
-// any window of an API has fewer free units (limit - used - reserved) than
-// the job's estimate for it.
+// comes out.
+//
+// A job is held while its channel is paused (for any reason: quota, errors,
+// a person, its budget, a priority reserve); while an API the channel needs
+// is missing or exhausted; while a window of such an API has fewer free
+// units (limit - used - reserved, less the API's reserve when the channel's
+// priority is below it) than the job's estimate for that API; and while no
+// provider of one of the channel's fallback needs can serve the same way.
+// An estimate for an API the channel neither needs nor has as a fallback
+// provider is checked like a need.
 func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int64, now time.Time) Hold {
 	if !ch.Active() {
 		reasons := make([]string, 0, len(ch.Pauses))
@@ -38,38 +44,81 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 		}
 		return Hold{Reason: "channel paused (" + strings.Join(reasons, ", ") + ")", Until: notBefore(quotad.ResumeAt(ch, apis), now)}
 	}
-	names := append([]string(nil), ch.APIs...)
-	extra := make([]string, 0, len(estimate))
+	required := append([]string(nil), ch.APIs...)
+	var extra []string
 	for name := range estimate {
-		if !ch.Needs(name) {
+		if !ch.Needs(name) && !isProvider(ch, name) {
 			extra = append(extra, name)
 		}
 	}
 	sort.Strings(extra)
-	for _, name := range append(names, extra...) {
-		a, ok := apis[name]
-		if !ok {
-			return Hold{Reason: fmt.Sprintf("API %s is not configured", name)}
+	for _, name := range append(required, extra...) {
+		if h := canServe(ch, apis, name, estimate[name], now); h.Held() {
+			return h
 		}
-		if !a.Available() {
-			return Hold{Reason: name + " is exhausted", Until: notBefore(a.AvailableAt(), now)}
-		}
-		need := estimate[name]
-		if need <= 0 {
-			continue
-		}
-		for _, w := range a.Windows {
-			switch {
-			case need > w.Limit:
-				return Hold{Reason: fmt.Sprintf("the job's estimate of %d %s exceeds the limit of %s/%s (%d): it can never start; lower the estimate",
-					need, unit(a), name, w.Name, w.Limit)}
-			case w.Free() < need:
-				return Hold{Reason: fmt.Sprintf("%s/%s has %d %s free, the job needs %d", name, w.Name, w.Free(), unit(a), need),
-					Until: notBefore(w.NextReset, now)}
+	}
+	for _, capb := range ch.Fallbacks {
+		var first Hold
+		served := false
+		for _, name := range capb.Providers {
+			h := canServe(ch, apis, name, estimate[name], now)
+			if !h.Held() {
+				served = true
+				break
 			}
+			if !first.Held() || (!h.Until.IsZero() && (first.Until.IsZero() || h.Until.Before(first.Until))) {
+				first = h
+			}
+		}
+		if !served && len(capb.Providers) > 0 {
+			return Hold{Reason: fmt.Sprintf("no provider of %s can serve (%s): %s", capb.Name, strings.Join(capb.Providers, ", "), first.Reason), Until: first.Until}
 		}
 	}
 	return Hold{}
+}
+
+// canServe decides whether one API can serve the job: it exists, it is
+// available, and every window has need units free for the channel.
+func canServe(ch quotad.Channel, apis map[string]quotad.API, name string, need int64, now time.Time) Hold {
+	a, ok := apis[name]
+	if !ok {
+		return Hold{Reason: fmt.Sprintf("API %s is not configured", name)}
+	}
+	if !a.Available() {
+		return Hold{Reason: name + " is exhausted", Until: notBefore(a.AvailableAt(), now)}
+	}
+	kept := int64(0)
+	if a.Reserve.Units > 0 && ch.Priority.Rank() < a.Reserve.Priority.Rank() {
+		kept = a.Reserve.Units
+	}
+	for _, w := range a.Windows {
+		free := max(w.Free()-kept, 0)
+		switch {
+		case need > w.Limit-kept:
+			return Hold{Reason: fmt.Sprintf("the job's estimate of %d %s exceeds what %s/%s can give this channel (%d): it can never start; lower the estimate",
+				need, unit(a), name, w.Name, w.Limit-kept)}
+		case kept > 0 && w.Used >= w.Limit-kept:
+			return Hold{Reason: fmt.Sprintf("%s/%s is down to the %d %s kept for %s priority", name, w.Name, kept, unit(a), a.Reserve.Priority),
+				Until: notBefore(w.NextReset, now)}
+		case need > 0 && free < need:
+			return Hold{Reason: fmt.Sprintf("%s/%s has %d %s free, the job needs %d", name, w.Name, free, unit(a), need),
+				Until: notBefore(w.NextReset, now)}
+		}
+	}
+	return Hold{}
+}
+
+// isProvider reports whether an API is a provider of one of the channel's
+// fallback needs.
+func isProvider(ch quotad.Channel, name string) bool {
+	for _, capb := range ch.Fallbacks {
+		for _, p := range capb.Providers {
+			if p == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func unit(a quotad.API) string {

@@ -102,6 +102,7 @@ func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io
 // runJob runs a job whose lease is held, accounts for its outcome with the
 // engine, and releases the lease with the run's record and event.
 func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger string, out io.Writer) Result {
+	r.log.Debug("runner: job started", "channel", j.channel, "trigger", trigger, "command", j.cfg.Command, "dir", j.dir)
 	tail := NewTail(out)
 	o := execute(ctx, spec{
 		argv: j.cfg.Command, dir: j.dir, env: r.environ(j),
@@ -148,7 +149,9 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 			if v.Quota && res.Outcome == OutcomeFailed && o.startErr == nil {
 				res.Outcome = OutcomeQuota
 			}
-			res.Detail += "; " + describeVerdict(v)
+			if v.Kind != classify.KindNone {
+				res.Detail += "; " + describeVerdict(v)
+			}
 		}
 	}
 	res.Detail = oneLine(res.Detail, detailBytes)

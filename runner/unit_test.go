@@ -1,3 +1,5 @@
+//go:build unix
+
 package runner_test
 
 import (
@@ -112,13 +114,59 @@ func TestGate(t *testing.T) {
 		{"exhausted, channel resumed by a person", active, groq(10000, 0, true, now.Add(41*time.Second)), est, "groq is exhausted", now.Add(41 * time.Second)},
 		{"used", active, groq(8000, 0, false, time.Time{}), est, "groq/minute has 2000 tokens free, the job needs 3000", reset},
 		{"reserved", active, groq(4000, 4000, false, time.Time{}), est, "groq/minute has 2000 tokens free, the job needs 3000", reset},
-		{"estimate above the limit", active, groq(0, 0, false, time.Time{}), map[string]int64{"groq": 20000}, "the job's estimate of 20000 tokens exceeds the limit of groq/minute (10000): it can never start; lower the estimate", time.Time{}},
+		{"estimate above the limit", active, groq(0, 0, false, time.Time{}), map[string]int64{"groq": 20000}, "the job's estimate of 20000 tokens exceeds what groq/minute can give this channel (10000): it can never start; lower the estimate", time.Time{}},
 		{"estimate of an unknown API", active, groq(0, 0, false, time.Time{}), map[string]int64{"pexels": 1}, "API pexels is not configured", time.Time{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := runner.Gate(tt.ch, map[string]quotad.API{"groq": tt.api}, tt.est, now)
 			if h.Reason != tt.reason || !h.Until.Equal(tt.until) || h.Held() != (tt.reason != "") {
 				t.Fatalf("Gate = %+v, want %q until %v", h, tt.reason, tt.until)
+			}
+		})
+	}
+}
+
+func TestGateReserveAndFallbacks(t *testing.T) {
+	now := time.Date(2026, 1, 11, 12, 0, 0, 0, time.UTC)
+	reset := now.Add(time.Minute)
+	api := func(name string, used int64, exhausted bool) quotad.API {
+		return quotad.API{Name: name, Unit: "tokens", AutoResume: true, Windows: []quotad.Window{
+			{Name: "minute", Limit: 10000, Used: used, NextReset: reset, Exhausted: exhausted},
+		}}
+	}
+	reserved := api("groq", 8500, false)
+	reserved.Reserve = quotad.Reserve{Priority: quotad.PriorityHigh, Units: 2000}
+	llm := []quotad.Capability{{Name: "llm", Providers: []string{"groq", "openai"}}}
+	for _, tt := range []struct {
+		name   string
+		ch     quotad.Channel
+		apis   []quotad.API
+		est    map[string]int64
+		reason string
+	}{
+		{"below the reserve", quotad.Channel{APIs: []string{"groq"}, Priority: quotad.PriorityNormal}, []quotad.API{reserved}, nil,
+			"groq/minute is down to the 2000 tokens kept for high priority"},
+		{"at the reserve's priority", quotad.Channel{APIs: []string{"groq"}, Priority: quotad.PriorityHigh}, []quotad.API{reserved}, map[string]int64{"groq": 1500}, ""},
+		{"reserve counts against the estimate", quotad.Channel{APIs: []string{"groq"}, Priority: quotad.PriorityLow}, []quotad.API{func() quotad.API {
+			a := reserved
+			a.Windows = []quotad.Window{{Name: "minute", Limit: 10000, Used: 7000, NextReset: reset}}
+			return a
+		}()},
+			map[string]int64{"groq": 1500}, "groq/minute has 1000 tokens free, the job needs 1500"},
+		{"fallback serves", quotad.Channel{Fallbacks: llm}, []quotad.API{api("groq", 10000, true), api("openai", 0, false)}, nil, ""},
+		{"fallback estimate", quotad.Channel{Fallbacks: llm}, []quotad.API{api("groq", 10000, true), api("openai", 9000, false)}, map[string]int64{"openai": 3000},
+			"no provider of llm can serve (groq, openai): groq is exhausted"},
+		{"no provider", quotad.Channel{Fallbacks: llm}, []quotad.API{api("groq", 10000, true), api("openai", 10000, true)}, nil,
+			"no provider of llm can serve (groq, openai): groq is exhausted"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			apis := map[string]quotad.API{}
+			for _, a := range tt.apis {
+				apis[a.Name] = a
+			}
+			h := runner.Gate(tt.ch, apis, tt.est, now)
+			if h.Reason != tt.reason {
+				t.Fatalf("Gate = %+v, want %q", h, tt.reason)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ Start with:  quotad serve            (daemon on ./quotad.db, built-in quotas)
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.db, "db", "", "store: a SQLite file path or a postgres:// URL (env QUOTAD_DB; default "+DefaultDB+")")
-	pf.StringVar(&g.cfgPath, "config", "", "config file (default "+DefaultConfigPath+" if present, else built-in defaults)")
+	pf.StringVar(&g.cfgPath, "config", "", "config file (env QUOTAD_CONFIG; default "+DefaultConfigPath+" if present, else built-in defaults)")
 	pf.StringVar(&g.server, "server", "", "operate a running daemon over HTTP at this URL (env QUOTAD_SERVER)")
 	pf.StringVar(&g.token, "token", "", "bearer token for --server mutations (env QUOTAD_TOKEN)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "diagnostic log level: debug, info, warn, error")
@@ -98,6 +98,9 @@ func (g *globals) logger() *slog.Logger {
 // loadConfig reads --config, else ./quotad.yaml when present, else defaults.
 func (g *globals) loadConfig() (config.Config, string, error) {
 	path := g.cfgPath
+	if path == "" {
+		path = os.Getenv("QUOTAD_CONFIG")
+	}
 	if path == "" {
 		if _, err := os.Stat(DefaultConfigPath); err == nil {
 			path = DefaultConfigPath

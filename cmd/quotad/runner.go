@@ -78,6 +78,10 @@ func serveJobs(ctx context.Context, d *daemon) error {
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)
 	}
+	if scheduled == 0 {
+		fmt.Fprintf(w, "[OK] No job has a schedule: %d job(s) run only with quotad run\n", len(chans))
+		return nil
+	}
 	via := "the store " + redactDSN(d.dsn)
 	if server != "" {
 		via = server

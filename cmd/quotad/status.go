@@ -65,7 +65,15 @@ func untilOf(w quotad.WindowStatus) *time.Time {
 
 func printChannels(cmd *cobra.Command, chans []quotad.ChannelStatus, loc *time.Location) {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHANNEL\tSTATE\tPRIORITY\tAPIS\tPAUSE REASONS\tRESUME AT")
+	jobs := false
+	for _, c := range chans {
+		jobs = jobs || c.Job != nil
+	}
+	header := "CHANNEL\tSTATE\tPRIORITY\tAPIS\tPAUSE REASONS\tRESUME AT"
+	if jobs {
+		header += "\tLAST RUN\tRESULT\tNEXT RUN"
+	}
+	fmt.Fprintln(tw, header)
 	if len(chans) == 0 {
 		fmt.Fprintln(tw, "(no channels configured)\t\t\t\t\t")
 	}
@@ -86,7 +94,24 @@ func printChannels(cmd *cobra.Command, chans []quotad.ChannelStatus, loc *time.L
 		if r == "" {
 			r = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, state, c.Priority, strings.Join(c.APIs, ","), r, resume)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", c.Name, state, c.Priority, strings.Join(c.APIs, ","), r, resume)
+		if jobs {
+			last, result, next := "-", "-", "-"
+			if j := c.Job; j != nil {
+				last, next = human(j.LastStart, loc), human(j.NextRun, loc)
+				if j.LastResult != "" {
+					result = j.LastResult
+				}
+				if j.Running {
+					result = "running"
+				}
+				if j.Schedule == "" {
+					next = "on demand"
+				}
+			}
+			line += "\t" + last + "\t" + result + "\t" + next
+		}
+		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,215 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/quotad/quotad"
+)
+
+// snapshot is what a pass reads from the store.
+type snapshot struct {
+	chans  map[string]quotad.Channel
+	apis   map[string]quotad.API
+	states map[string]quotad.JobState
+}
+
+func (r *Runner) read(ctx context.Context) (snapshot, error) {
+	s := snapshot{chans: map[string]quotad.Channel{}, apis: map[string]quotad.API{}, states: map[string]quotad.JobState{}}
+	err := r.store.View(ctx, func(tx quotad.Tx) error {
+		chans, err := tx.Channels()
+		if err != nil {
+			return err
+		}
+		apis, err := tx.APIs()
+		if err != nil {
+			return err
+		}
+		states, err := tx.JobStates()
+		if err != nil {
+			return err
+		}
+		for _, c := range chans {
+			s.chans[c.Name] = c
+		}
+		for _, a := range apis {
+			s.apis[a.Name] = a
+		}
+		for _, st := range states {
+			s.states[st.Channel] = st
+		}
+		return nil
+	})
+	return s, err
+}
+
+// pass starts the due jobs it may and returns how long to sleep.
+func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
+	wait := r.opts.PollInterval
+	snap, err := r.read(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Error("runner: reading the store", "err", err)
+		}
+		return wait
+	}
+	now := r.clock.Now()
+	p := Pass{At: now, Held: map[string]string{}}
+	var due []*job
+	fix := map[string]time.Time{}
+	for _, name := range r.order {
+		j := r.jobs[name]
+		if !j.timed {
+			continue
+		}
+		st := snap.states[name]
+		next, want := st.NextRun, j.schedule.Next(now)
+		// Next is monotonic: a stored next run later than Next(now) comes
+		// from an older schedule (or a clock step back), and none is
+		// computed on first sight: both become Next(now).
+		if next.IsZero() || next.After(want) {
+			next = want
+			fix[name] = want
+		}
+		if next.After(now) {
+			wait = min(wait, next.Sub(now))
+			continue
+		}
+		if r.isRunning(name) || (st.Running(now) && st.Holder != r.id && !deadHolder(st.Holder)) {
+			p.Busy = append(p.Busy, name)
+			continue
+		}
+		ch, ok := snap.chans[name]
+		if !ok {
+			r.noteHold(name, "the channel is not in the store")
+			p.Held[name] = "the channel is not in the store"
+			continue
+		}
+		if h := Gate(ch, snap.apis, j.cfg.Estimate, now); h.Held() {
+			r.noteHold(name, h.Reason)
+			p.Held[name] = h.Reason
+			continue
+		}
+		due = append(due, j)
+	}
+	if len(fix) > 0 {
+		r.fixNextRuns(ctx, fix)
+	}
+	sort.SliceStable(due, func(a, b int) bool {
+		pa, pb := snap.chans[due[a].channel].Priority.Rank(), snap.chans[due[b].channel].Priority.Rank()
+		if pa != pb {
+			return pa > pb
+		}
+		return snap.states[due[a].channel].NextRun.Before(snap.states[due[b].channel].NextRun)
+	})
+	for _, j := range due {
+		if !r.claim(j.channel, true) {
+			p.Busy = append(p.Busy, j.channel)
+			continue
+		}
+		st, err := r.acquire(ctx, j, r.dueCheck(j))
+		if err != nil {
+			r.unclaim(j.channel)
+			switch {
+			case errors.Is(err, ErrBusy) || errors.Is(err, errNotDue):
+				p.Busy = append(p.Busy, j.channel)
+			case errors.As(err, new(holdError)):
+				p.Held[j.channel] = err.Error()
+			case ctx.Err() == nil:
+				r.log.Error("runner: taking the job's lease", "channel", j.channel, "err", err)
+			}
+			continue
+		}
+		r.noteHold(j.channel, "")
+		p.Started = append(p.Started, j.channel)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.done(j.channel)
+			r.runJob(ctx, j, st, "schedule", nil)
+		}()
+	}
+	if r.opts.OnPass != nil {
+		r.opts.OnPass(p)
+	}
+	return max(wait, 0)
+}
+
+// holdError is a gate refusal found inside the lease transaction.
+type holdError struct{ reason string }
+
+func (h holdError) Error() string { return h.reason }
+
+// dueCheck re-checks, inside the lease transaction, that a scheduled run is
+// still due and that its gate still lets it through: another runner may have
+// made the run, or the channel may have been paused, since the pass read
+// the store.
+func (r *Runner) dueCheck(j *job) func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
+	return func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
+		if !s.NextRun.IsZero() && s.NextRun.After(now) {
+			return errNotDue
+		}
+		ch, err := tx.Channel(j.channel)
+		if err != nil {
+			return err
+		}
+		list, err := tx.APIs()
+		if err != nil {
+			return err
+		}
+		apis := make(map[string]quotad.API, len(list))
+		for _, a := range list {
+			apis[a.Name] = a
+		}
+		if h := Gate(ch, apis, j.cfg.Estimate, now); h.Held() {
+			return holdError{h.Reason}
+		}
+		return nil
+	}
+}
+
+// fixNextRuns stores computed next runs, each only if the stored one is
+// still what the pass saw (zero or from another schedule).
+func (r *Runner) fixNextRuns(ctx context.Context, fix map[string]time.Time) {
+	err := r.store.Update(ctx, func(tx quotad.Tx) error {
+		for name, next := range fix {
+			s, err := tx.JobState(name)
+			if err != nil {
+				return err
+			}
+			if !s.NextRun.IsZero() && !s.NextRun.After(next) {
+				continue
+			}
+			s.Channel, s.NextRun = name, next
+			if err := tx.SaveJobState(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		r.log.Error("runner: storing next run times", "err", err)
+	}
+}
+
+// noteHold logs when a job's hold begins, changes or ends ("" = none).
+func (r *Runner) noteHold(channel, reason string) {
+	r.mu.Lock()
+	prev := r.holds[channel]
+	if reason == "" {
+		delete(r.holds, channel)
+	} else {
+		r.holds[channel] = reason
+	}
+	r.mu.Unlock()
+	switch {
+	case reason == prev:
+	case reason == "":
+		r.log.Info("runner: job no longer held", "channel", channel)
+	default:
+		r.log.Info("runner: job due but held", "channel", channel, "reason", reason)
+	}
+}
