@@ -65,6 +65,12 @@ func (m *Monitor) LastPass() time.Time {
 // Run catches up at once, then loops until ctx is done. It returns nil when
 // ctx is cancelled; store errors are logged and retried, never fatal.
 func (m *Monitor) Run(ctx context.Context) error {
+	// A store that announces other processes' commits (PostgreSQL's
+	// LISTEN/NOTIFY) wakes the loop at once; polling stays the fallback.
+	var changes <-chan struct{} // nil, never ready, when the store has none
+	if w, ok := m.e.Store().(interface{ Changes() <-chan struct{} }); ok {
+		changes = w.Changes()
+	}
 	lastFull := m.pass(ctx, "start-up catch-up")
 	m.running.Store(true) // ready only once missed resets are applied
 	defer m.running.Store(false)
@@ -92,6 +98,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 				t.Stop()
 				return nil
 			case <-t.C():
+			case <-changes: // another process committed: re-read the store now
+				t.Stop()
+				continue
 			}
 		}
 		now = m.clock.Now()

@@ -3,7 +3,6 @@
 package runner
 
 import (
-	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -22,10 +21,4 @@ func killGroup(pid int, hard bool) {
 		sig = syscall.SIGKILL
 	}
 	_ = syscall.Kill(-pid, sig)
-}
-
-// processGone reports whether no process with the given id exists on this
-// machine.
-func processGone(pid int) bool {
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

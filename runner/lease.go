@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -77,25 +76,6 @@ func NewID() string {
 	return fmt.Sprintf("%s:%d:%s", strings.ReplaceAll(host, ":", "_"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// deadHolder reports whether a holder id names a process of this machine
-// that no longer exists: its lease can be taken without waiting for it to
-// lapse (a daemon restarted after a crash).
-func deadHolder(holder string) bool {
-	parts := strings.Split(holder, ":")
-	if len(parts) != 3 {
-		return false
-	}
-	host, err := os.Hostname()
-	if err != nil || strings.ReplaceAll(host, ":", "_") != parts[0] {
-		return false
-	}
-	pid, err := strconv.Atoi(parts[1])
-	if err != nil || pid <= 0 || pid == os.Getpid() {
-		return false
-	}
-	return processGone(pid)
-}
-
 // acquire takes the lease of a channel's job in one store transaction, after
 // check (given the transaction, the job's record and the time) has agreed.
 // A live lease of another holder is refused with a *BusyError. It returns
@@ -108,7 +88,9 @@ func (r *Runner) acquire(ctx context.Context, j *job, check func(tx quotad.Tx, s
 		if err != nil {
 			return err
 		}
-		if s.Holder != "" && s.Holder != r.id && s.LeaseUntil.After(now) && !deadHolder(s.Holder) {
+		// A lease is honoured until it lapses, even when its holder died:
+		// the holder's job runs in its own process group and may outlive it.
+		if s.Holder != "" && s.Holder != r.id && s.LeaseUntil.After(now) {
 			return &BusyError{Channel: j.channel, Holder: s.Holder, Since: s.LastStart, LeaseUntil: s.LeaseUntil}
 		}
 		if check != nil {

@@ -78,7 +78,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
 			wait = min(wait, next.Sub(now))
 			continue
 		}
-		if r.isRunning(name) || (st.Running(now) && st.Holder != r.id && !deadHolder(st.Holder)) {
+		if r.isRunning(name) || (st.Running(now) && st.Holder != r.id) {
 			p.Busy = append(p.Busy, name)
 			continue
 		}

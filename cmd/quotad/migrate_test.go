@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/store/postgres"
 	"github.com/quotad/quotad/store/postgres/pgtest"
+	"github.com/quotad/quotad/store/sqlite"
 )
 
 // runIn runs quotad in this process and returns stdout, stderr and the exit
@@ -44,14 +47,14 @@ func writeConfig(t *testing.T) string {
 func TestMigrateCommand(t *testing.T) {
 	cfg := writeConfig(t)
 	file := filepath.Join(t.TempDir(), "q.db")
-	if out := okIn(t, "migrate", "--config", cfg, "--db", file); !strings.Contains(out, "schema version 2") {
+	if out := okIn(t, "migrate", "--config", cfg, "--db", file); !strings.Contains(out, fmt.Sprintf("schema version %d", sqlite.SchemaVersion())) {
 		t.Errorf("migrate on SQLite: %s", out)
 	}
 	dsn := pgtest.Schema(t)
 	for range 2 { // the second run finds everything applied
 		out := okIn(t, "migrate", "--config", cfg, "--db", dsn, "--json")
 		var res migrateResult
-		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Version != 2 {
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Version != postgres.SchemaVersion() {
 			t.Errorf("migrate --json on PostgreSQL: %s (%v)", out, err)
 		}
 	}

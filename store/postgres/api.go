@@ -3,7 +3,7 @@ package postgres
 import (
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/quotad/quotad"
@@ -67,7 +67,7 @@ func (t *tx) API(name string) (quotad.API, error) {
 // queryAPIs runs a select of apis LEFT JOIN api_quotas ordered by API name
 // then window position, and groups the rows into APIs.
 func (t *tx) queryAPIs(sql string, args ...any) ([]quotad.API, error) {
-	rows, err := t.conn.Query(t.ctx, sql, args...)
+	rows, err := t.query(sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +119,13 @@ func (t *tx) queryAPIs(sql string, args ...any) ([]quotad.API, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	for _, a := range out {
+		names := make([]string, len(a.Windows))
+		for i, w := range a.Windows {
+			names[i] = w.Name
+		}
+		t.markKnown(a.Name, names)
+	}
 	return out, nil
 }
 
@@ -142,24 +149,27 @@ func (t *tx) SaveAPI(a quotad.API) error {
 		names = append(names, w.Name)
 	}
 	var e enc
-	b := &pgx.Batch{}
 	var reserve any
 	if a.Reserve != (quotad.Reserve{}) {
 		reserve = e.json(a.Reserve, 1)
 	}
-	b.Queue(sqlUpsertAPI, a.Name, a.Unit, e.json(a.Keywords, len(a.Keywords)), a.AutoResume, reserve)
-	b.Queue(sqlDeleteOtherWindows, a.Name, names)
+	keywords := e.json(a.Keywords, len(a.Keywords))
+	windows := make([][]any, len(a.Windows))
 	for i, w := range a.Windows {
-		b.Queue(sqlUpsertWindow, a.Name, w.Name, i, w.Limit, w.Used, w.Remaining(), w.Reserved,
+		windows[i] = []any{a.Name, w.Name, i, w.Limit, w.Used, w.Remaining(), w.Reserved,
 			e.time(w.LastReset), e.time(w.NextReset), w.Exhausted, e.time(w.ExhaustedAt),
-			e.time(w.BlockedUntil), a.AutoResume, w.Rule)
+			e.time(w.BlockedUntil), a.AutoResume, w.Rule}
 	}
 	if e.err != nil {
 		return fmt.Errorf("postgres: save API %q: %w", a.Name, e.err)
 	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: save API %q: %w", a.Name, err)
+	what := fmt.Sprintf("postgres: save API %q", a.Name)
+	t.queue(what, nil, sqlUpsertAPI, a.Name, a.Unit, keywords, a.AutoResume, reserve)
+	t.queue(what, nil, sqlDeleteOtherWindows, a.Name, names)
+	for _, args := range windows {
+		t.queue(what, nil, sqlUpsertWindow, args...)
 	}
+	t.markKnown(a.Name, names)
 	return nil
 }
 
@@ -174,8 +184,17 @@ func (t *tx) SaveWindow(api string, w quotad.Window) error {
 	if e.err != nil {
 		return fmt.Errorf("postgres: save window %s/%s: %w", api, w.Name, e.err)
 	}
-	tag, err := t.exec(sqlUpdateWindow, api, w.Name, w.Limit, w.Used, w.Remaining(), w.Reserved,
-		last, next, w.Exhausted, exhAt, blocked, w.Rule)
+	args := []any{api, w.Name, w.Limit, w.Used, w.Remaining(), w.Reserved, last, next, w.Exhausted, exhAt, blocked, w.Rule}
+	if t.known[api][w.Name] { // the row exists: no need to wait for its count
+		t.queue(fmt.Sprintf("postgres: save window %s/%s", api, w.Name), func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() == 0 { // deleted meanwhile by another program
+				return fmt.Errorf("%w: %q has no window %q", quotad.ErrUnknownAPI, api, w.Name)
+			}
+			return nil
+		}, sqlUpdateWindow, args...)
+		return nil
+	}
+	tag, err := t.execNow(sqlUpdateWindow, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: save window %s/%s: %w", api, w.Name, err)
 	}
@@ -190,11 +209,9 @@ func (t *tx) DeleteAPI(name string) error {
 	if err := t.writable("delete API"); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	b.Queue(sqlDeleteWindows, name)
-	b.Queue(sqlDeleteAPI, name)
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: delete API %q: %w", name, err)
-	}
+	what := fmt.Sprintf("postgres: delete API %q", name)
+	t.queue(what, nil, sqlDeleteWindows, name)
+	t.queue(what, nil, sqlDeleteAPI, name)
+	delete(t.known, name)
 	return nil
 }

@@ -74,6 +74,20 @@ func TestChanges(t *testing.T) {
 		t.Error("an Update in another schema woke this store")
 	}
 
+	// A person's edit of is_active in psql wakes it (a trigger announces it).
+	drain(ch)
+	c := quotad.Channel{Name: "RankRiot", APIs: []string{"groq"}, Pauses: []quotad.Pause{{Reason: quotad.ReasonManual, Since: time.Now()}}}
+	if err := a.Update(t.Context(), func(tx quotad.Tx) error { return tx.SaveChannel(c) }); err != nil {
+		t.Fatal(err)
+	}
+	waitChange(ch, time.Second)
+	time.Sleep(2 * postgres.ChangesMinGap)
+	drain(ch)
+	pgtest.Exec(t, dsn, "UPDATE channels SET is_active = TRUE WHERE name = 'RankRiot'")
+	if !waitChange(ch, time.Second) {
+		t.Error("UPDATE channels SET is_active in psql did not wake the store")
+	}
+
 	// A person's NOTIFY with no payload wakes it.
 	pgtest.Exec(t, dsn, "NOTIFY "+postgres.NotifyChannel)
 	if !waitChange(ch, time.Second) {
@@ -95,6 +109,26 @@ func TestChanges(t *testing.T) {
 	if !waitChange(ch, time.Second) {
 		t.Error("no change announced after the LISTEN connection reconnected")
 	}
+
+	// A burst of commits wakes the consumer at most once per ChangesMinGap,
+	// and the end of the burst is announced.
+	drain(ch)
+	burst := time.Now()
+	for i := range 40 {
+		w2.Windows[0].Used = int64(i)
+		if err := a.Update(t.Context(), func(tx quotad.Tx) error { return tx.SaveWindow("groq", w2.Windows[0]) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took := time.Since(burst)
+	wakes := 0
+	for waitChange(ch, 2*postgres.ChangesMinGap+200*time.Millisecond) {
+		wakes++
+	}
+	if limit := int(took/postgres.ChangesMinGap) + 3; wakes == 0 || wakes > limit {
+		t.Errorf("40 commits in %v woke the consumer %d times, want 1 to %d", took, wakes, limit)
+	}
+	t.Logf("40 commits in %v: %d wakes", took, wakes)
 
 	// Close stops the listener; Changes after Close does not restart it.
 	b.Close()

@@ -3,7 +3,6 @@ package postgres
 import (
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/quotad/quotad"
@@ -66,7 +65,7 @@ func (t *tx) ChannelsOutOfSync() ([]quotad.Channel, error) {
 // queryChannels runs a select of channels LEFT JOIN channel_pauses ordered
 // by channel name then pause position, and groups the rows into channels.
 func (t *tx) queryChannels(sql string, args ...any) ([]quotad.Channel, error) {
-	rows, err := t.conn.Query(t.ctx, sql, args...)
+	rows, err := t.query(sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,23 +120,25 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 		return fmt.Errorf("postgres: save channel: %w", quotad.Invalidf("empty channel name"))
 	}
 	var e enc
-	b := &pgx.Batch{}
-	b.Queue(sqlUpsertChannel, c.Name, c.Active(), string(c.Priority), e.json(c.APIs, len(c.APIs)), c.ConsecutiveErrors,
-		e.json(c.Fallbacks, len(c.Fallbacks)), e.json(c.Budgets, len(c.Budgets)))
-	b.Queue(sqlDeletePauses, c.Name)
+	row := []any{c.Name, c.Active(), string(c.Priority), e.json(c.APIs, len(c.APIs)), c.ConsecutiveErrors,
+		e.json(c.Fallbacks, len(c.Fallbacks)), e.json(c.Budgets, len(c.Budgets))}
+	pauses := make([][]any, len(c.Pauses))
 	seen := make(map[string]bool, len(c.Pauses))
 	for i, p := range c.Pauses {
 		if p.Reason == "" || seen[p.Reason] {
 			return fmt.Errorf("postgres: save channel %q: %w", c.Name, quotad.Invalidf("empty or duplicate pause reason %q", p.Reason))
 		}
 		seen[p.Reason] = true
-		b.Queue(sqlInsertPause, c.Name, p.Reason, e.time(p.Since), p.Detail, e.time(p.Until), i)
+		pauses[i] = []any{c.Name, p.Reason, e.time(p.Since), p.Detail, e.time(p.Until), i}
 	}
 	if e.err != nil {
 		return fmt.Errorf("postgres: save channel %q: %w", c.Name, e.err)
 	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: save channel %q: %w", c.Name, err)
+	what := fmt.Sprintf("postgres: save channel %q", c.Name)
+	t.queue(what, nil, sqlUpsertChannel, row...)
+	t.queue(what, nil, sqlDeletePauses, c.Name)
+	for _, args := range pauses {
+		t.queue(what, nil, sqlInsertPause, args...)
 	}
 	return nil
 }
@@ -147,11 +148,8 @@ func (t *tx) DeleteChannel(name string) error {
 	if err := t.writable("delete channel"); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	b.Queue(sqlDeletePauses, name)
-	b.Queue(sqlDeleteChannel, name)
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: delete channel %q: %w", name, err)
-	}
+	what := fmt.Sprintf("postgres: delete channel %q", name)
+	t.queue(what, nil, sqlDeletePauses, name)
+	t.queue(what, nil, sqlDeleteChannel, name)
 	return nil
 }

@@ -56,6 +56,19 @@ var farFuture = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // keys. It reads src through one View, so the copy is one consistent
 // snapshot. Identity sequences continue after the copied IDs.
 func (s *Store) CopyFrom(ctx context.Context, src quotad.Store, opts CopyOptions) (CopyCounts, error) {
+	if o, ok := src.(*Store); ok && o.scope == s.scope {
+		where := `SELECT current_database() || ' ' || coalesce(inet_server_addr()::text, '') || ' ' || inet_server_port()`
+		var a, b string
+		if err := s.pool.QueryRow(ctx, where).Scan(&a); err != nil {
+			return CopyCounts{}, fmt.Errorf("postgres: copy: %w", err)
+		}
+		if err := o.pool.QueryRow(ctx, where).Scan(&b); err != nil {
+			return CopyCounts{}, fmt.Errorf("postgres: copy: %w", err)
+		}
+		if a == b {
+			return CopyCounts{}, fmt.Errorf("postgres: copy: %w", quotad.Invalidf("the source and the target are the same store"))
+		}
+	}
 	var n CopyCounts
 	err := s.run(ctx, true, func(t *tx) error {
 		n = CopyCounts{}
@@ -76,12 +89,12 @@ const allTables = `api_quotas, apis, channel_pauses, channels, logs, reservation
 
 func (t *tx) prepareTarget(force bool) error {
 	if force {
-		_, err := t.conn.Exec(t.ctx, "TRUNCATE "+allTables+" RESTART IDENTITY")
+		_, err := t.execNow("TRUNCATE " + allTables + " RESTART IDENTITY")
 		return err
 	}
 	var apis, chans, events int64
-	if err := t.conn.QueryRow(t.ctx, `SELECT (SELECT count(*) FROM apis), (SELECT count(*) FROM channels),
-		(SELECT count(*) FROM logs)`).Scan(&apis, &chans, &events); err != nil {
+	if err := t.queryRow(`SELECT (SELECT count(*) FROM apis), (SELECT count(*) FROM channels),
+		(SELECT count(*) FROM logs)`, nil, &apis, &chans, &events); err != nil {
 		return err
 	}
 	if apis+chans+events > 0 {
@@ -113,9 +126,7 @@ func (t *tx) copyFrom(st quotad.Tx, opts CopyOptions, n *CopyCounts) error {
 			return err
 		}
 		if c.StoredActive != c.Active() { // an outside edit not reconciled yet: keep it for the engine
-			if _, err := t.conn.Exec(t.ctx, `UPDATE channels SET is_active = $2 WHERE name = $1`, c.Name, c.StoredActive); err != nil {
-				return fmt.Errorf("channel %q: is_active: %w", c.Name, err)
-			}
+			t.queue(fmt.Sprintf("channel %q: is_active", c.Name), nil, `UPDATE channels SET is_active = $2 WHERE name = $1`, c.Name, c.StoredActive)
 		}
 		n.Channels++
 		n.Pauses += len(c.Pauses)
@@ -158,17 +169,13 @@ func (t *tx) copyFrom(st quotad.Tx, opts CopyOptions, n *CopyCounts) error {
 		return err
 	}
 
-	b := &pgx.Batch{}
 	for k, at := range opts.OnceKeys {
 		var e enc
 		ts := e.time(at)
 		if e.err != nil {
 			return fmt.Errorf("once key %q: %w", k, e.err)
 		}
-		b.Queue(sqlOnce, k, ts)
-	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("once keys: %w", err)
+		t.queue(fmt.Sprintf("once key %q", k), nil, sqlOnce, k, ts)
 	}
 	n.OnceKeys = len(opts.OnceKeys)
 	return nil
@@ -199,6 +206,9 @@ func (t *tx) copyEvents(st quotad.Tx) (int, error) {
 			}
 			rows[i] = []any{ev.ID, ts, ev.Level, nullStr(ev.Channel), ev.Category, ev.Message, fields}
 		}
+		if err := t.sync(); err != nil {
+			return 0, err
+		}
 		if _, err := t.conn.CopyFrom(t.ctx, pgx.Identifier{"logs"}, cols, pgx.CopyFromRows(rows)); err != nil {
 			return 0, fmt.Errorf("write events: %w", err)
 		}
@@ -221,6 +231,9 @@ func (t *tx) copyUsage(st quotad.Tx) (int, error) {
 			return 0, fmt.Errorf("usage bucket %s/%s: %w", u.API, u.Channel, errors.Join(e.err, quotad.Invalidf("bucket without a start")))
 		}
 		rows[i] = []any{u.API, u.Channel, start, int32(u.Resolution / time.Second), u.Units, u.Count}
+	}
+	if err := t.sync(); err != nil {
+		return 0, err
 	}
 	if _, err := t.conn.CopyFrom(t.ctx, pgx.Identifier{"usage"},
 		[]string{"api", "channel", "start", "resolution", "units", "count"}, pgx.CopyFromRows(rows)); err != nil {
@@ -247,6 +260,9 @@ func (t *tx) copyNotifications(st quotad.Tx) (int, error) {
 		}
 		rows[i] = []any{x.ID, x.Notifier, x.Key, x.Kind, x.Payload, state, int32(x.Attempts), next, created, nullStr(x.LastError)}
 	}
+	if err := t.sync(); err != nil {
+		return 0, err
+	}
 	if _, err := t.conn.CopyFrom(t.ctx, pgx.Identifier{"notifications"},
 		[]string{"id", "notifier", "key", "kind", "payload", "state", "attempts", "next_attempt", "created_at", "last_error"},
 		pgx.CopyFromRows(rows)); err != nil {
@@ -258,7 +274,7 @@ func (t *tx) copyNotifications(st quotad.Tx) (int, error) {
 // restartIdentity makes the table's identity column continue after its
 // highest id.
 func (t *tx) restartIdentity(table string) error {
-	_, err := t.conn.Exec(t.ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'),
+	_, err := t.execNow(`SELECT setval(pg_get_serial_sequence($1, 'id'),
 		(SELECT coalesce(max(id), 0) + 1 FROM `+pgx.Identifier{table}.Sanitize()+`), false)`, table)
 	if err != nil {
 		return fmt.Errorf("restart %s identity: %w", table, err)

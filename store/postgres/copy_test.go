@@ -208,4 +208,8 @@ func TestCopyFromSQLite(t *testing.T) {
 	if again := readSnapshot(t, dst); !reflect.DeepEqual(from, again) {
 		t.Errorf("forced copy differs:\n from %+v\n to   %+v", from, again)
 	}
+	// Copying a store onto itself is refused (it would wait for itself).
+	if _, err := dst.CopyFrom(t.Context(), dst, extra); !errors.Is(err, quotad.ErrInvalid) {
+		t.Errorf("copy onto itself: %v, want ErrInvalid", err)
+	}
 }

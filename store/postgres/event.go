@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/quotad/quotad"
@@ -27,7 +26,7 @@ func (t *tx) AppendEvents(events ...quotad.Event) error {
 	if err := t.writable("append events"); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
+	rows := make([][]any, len(events))
 	for i, ev := range events {
 		if ev.Time.IsZero() {
 			return fmt.Errorf("postgres: append event %d (%s): %w", i, ev.Category, quotad.Invalidf("event has no time"))
@@ -37,10 +36,10 @@ func (t *tx) AppendEvents(events ...quotad.Event) error {
 		if e.err != nil {
 			return fmt.Errorf("postgres: append event %d (%s): %w", i, ev.Category, e.err)
 		}
-		b.Queue(sqlInsertEvent, ts, ev.Level, nullStr(ev.Channel), ev.Category, ev.Message, fields)
+		rows[i] = []any{ts, ev.Level, nullStr(ev.Channel), ev.Category, ev.Message, fields}
 	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: append events: %w", err)
+	for _, args := range rows {
+		t.queue("postgres: append events", nil, sqlInsertEvent, args...)
 	}
 	return nil
 }
@@ -88,7 +87,7 @@ func (t *tx) Events(f quotad.EventFilter) ([]quotad.Event, error) {
 	args = append(args, limit)
 	q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
 
-	rows, err := t.conn.Query(t.ctx, q, args...)
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read events: %w", err)
 	}

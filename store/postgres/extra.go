@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/quotad/quotad"
@@ -53,7 +52,7 @@ func (t *tx) JobState(channel string) (quotad.JobState, error) {
 func (t *tx) JobStates() ([]quotad.JobState, error) { return t.jobStates(sqlJobs) }
 
 func (t *tx) jobStates(sql string, args ...any) ([]quotad.JobState, error) {
-	rows, err := t.conn.Query(t.ctx, sql, args...)
+	rows, err := t.query(sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read jobs: %w", err)
 	}
@@ -92,9 +91,7 @@ func (t *tx) SaveJobState(s quotad.JobState) error {
 	if e.err != nil {
 		return fmt.Errorf("postgres: save job %q: %w", s.Channel, e.err)
 	}
-	if _, err := t.exec(sqlUpsertJob, args...); err != nil {
-		return fmt.Errorf("postgres: save job %q: %w", s.Channel, err)
-	}
+	t.queue(fmt.Sprintf("postgres: save job %q", s.Channel), nil, sqlUpsertJob, args...)
 	return nil
 }
 
@@ -103,17 +100,17 @@ func (t *tx) AddUsage(buckets ...quotad.UsageBucket) error {
 	if err := t.writable("add usage"); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	for _, u := range buckets {
+	rows := make([][]any, len(buckets))
+	for i, u := range buckets {
 		var e enc
 		start := e.time(u.Start)
 		if e.err != nil || start == nil {
 			return fmt.Errorf("postgres: add usage: %w", errors.Join(e.err, quotad.Invalidf("bucket without a start")))
 		}
-		b.Queue(sqlAddUsage, u.API, u.Channel, start, int32(u.Resolution/time.Second), u.Units, u.Count)
+		rows[i] = []any{u.API, u.Channel, start, int32(u.Resolution / time.Second), u.Units, u.Count}
 	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: add usage: %w", err)
+	for _, args := range rows {
+		t.queue("postgres: add usage", nil, sqlAddUsage, args...)
 	}
 	return nil
 }
@@ -152,7 +149,7 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY start, api COLLATE "C", channel COLLATE "C", resolution`
-	rows, err := t.conn.Query(t.ctx, q, args...)
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read usage: %w", err)
 	}
@@ -187,14 +184,12 @@ func (t *tx) RollupUsage(before time.Time) (int, error) {
 	if e.err != nil {
 		return 0, fmt.Errorf("postgres: roll up usage: %w", e.err)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sqlRollupUsage, at)
-	b.Queue(sqlDeleteMinutes, at)
-	n, err := t.sendBatch(b)
+	t.queue("postgres: roll up usage", nil, sqlRollupUsage, at)
+	tag, err := t.execNow(sqlDeleteMinutes, at)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: roll up usage: %w", err)
 	}
-	return int(n[1]), nil
+	return int(tag.RowsAffected()), nil
 }
 
 // PruneUsage deletes hour buckets that start before before and returns how
@@ -208,7 +203,7 @@ func (t *tx) PruneUsage(before time.Time) (int, error) {
 	if e.err != nil {
 		return 0, fmt.Errorf("postgres: prune usage: %w", e.err)
 	}
-	tag, err := t.exec(sqlPruneHours, at)
+	tag, err := t.execNow(sqlPruneHours, at)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: prune usage: %w", err)
 	}

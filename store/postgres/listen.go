@@ -14,6 +14,12 @@ const (
 	listenBackoffMax = 10 * time.Second
 )
 
+// ChangesMinGap is the least time between two values sent on Changes: under
+// a stream of commits (thousands of spends a second) a consumer wakes at
+// most ten times a second, and the last commit of a burst is still announced
+// within ChangesMinGap.
+const ChangesMinGap = 100 * time.Millisecond
+
 // ListenAppName returns the application_name of the LISTEN connection of
 // the store whose scope (the NOTIFY payload) is scope, as pg_stat_activity
 // shows it.
@@ -38,17 +44,45 @@ func (s *Store) Changes() <-chan struct{} {
 	defer s.mu.Unlock()
 	if !s.listening && !s.closed {
 		s.listening = true
-		s.listenWG.Add(1)
+		s.listenWG.Add(2)
 		go s.listen()
+		go s.forward()
 	}
 	return s.changes
 }
 
-// signal sends a value on changes without blocking.
+// signal records that a change was announced, without blocking; forward
+// passes it on.
 func (s *Store) signal() {
 	select {
-	case s.changes <- struct{}{}:
+	case s.heard <- struct{}{}:
 	default:
+	}
+}
+
+// forward passes announcements from heard to changes, at most one per
+// ChangesMinGap: what arrives meanwhile coalesces into one value sent when
+// the gap has passed.
+func (s *Store) forward() {
+	defer s.listenWG.Done()
+	ctx := s.listenCtx
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.heard:
+		}
+		select {
+		case s.changes <- struct{}{}:
+		default:
+		}
+		t := time.NewTimer(ChangesMinGap)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 

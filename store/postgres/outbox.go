@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/quotad/quotad"
@@ -28,7 +27,7 @@ func (t *tx) EnqueueNotifications(ns ...quotad.Notification) error {
 	if err := t.writable("enqueue notifications"); err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
+	rows := make([][]any, 0, len(ns))
 	for _, n := range ns {
 		var e enc
 		next, created := e.time(n.NextAttempt), e.time(n.CreatedAt)
@@ -39,16 +38,16 @@ func (t *tx) EnqueueNotifications(ns ...quotad.Notification) error {
 		if state == "" {
 			state = quotad.NotifyPending
 		}
-		b.Queue(sqlEnqueue, n.Notifier, n.Key, n.Kind, n.Payload, state, n.Attempts, next, created, nullStr(n.LastError))
+		rows = append(rows, []any{n.Notifier, n.Key, n.Kind, n.Payload, state, n.Attempts, next, created, nullStr(n.LastError)})
 	}
-	if _, err := t.sendBatch(b); err != nil {
-		return fmt.Errorf("postgres: enqueue notification: %w", err)
+	for _, args := range rows {
+		t.queue("postgres: enqueue notification", nil, sqlEnqueue, args...)
 	}
 	return nil
 }
 
 func (t *tx) queryNotifications(sql string, args ...any) ([]quotad.Notification, error) {
-	rows, err := t.conn.Query(t.ctx, sql, args...)
+	rows, err := t.query(sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read notifications: %w", err)
 	}
@@ -106,9 +105,7 @@ func (t *tx) SaveNotification(n quotad.Notification) error {
 	if e.err != nil {
 		return fmt.Errorf("postgres: save notification %d: %w", n.ID, e.err)
 	}
-	if _, err := t.exec(sqlSaveNotification, n.State, n.Attempts, next, nullStr(n.LastError), n.ID); err != nil {
-		return fmt.Errorf("postgres: save notification %d: %w", n.ID, err)
-	}
+	t.queue(fmt.Sprintf("postgres: save notification %d", n.ID), nil, sqlSaveNotification, n.State, n.Attempts, next, nullStr(n.LastError), n.ID)
 	return nil
 }
 
@@ -123,7 +120,7 @@ func (t *tx) Once(key string, at time.Time) (bool, error) {
 	if e.err != nil {
 		return false, fmt.Errorf("postgres: once %q: %w", key, e.err)
 	}
-	tag, err := t.exec(sqlOnce, key, ts)
+	tag, err := t.execNow(sqlOnce, key, ts)
 	if err != nil {
 		return false, fmt.Errorf("postgres: once %q: %w", key, err)
 	}

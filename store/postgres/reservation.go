@@ -51,9 +51,7 @@ func (t *tx) SaveReservation(r quotad.Reservation) error {
 	if e.err != nil {
 		return fmt.Errorf("postgres: save reservation %q: %w", r.ID, e.err)
 	}
-	if _, err := t.exec(sqlUpsertReservation, r.ID, r.API, nullStr(r.Channel), r.Units, created, expires); err != nil {
-		return fmt.Errorf("postgres: save reservation %q: %w", r.ID, err)
-	}
+	t.queue(fmt.Sprintf("postgres: save reservation %q", r.ID), nil, sqlUpsertReservation, r.ID, r.API, nullStr(r.Channel), r.Units, created, expires)
 	return nil
 }
 
@@ -62,9 +60,7 @@ func (t *tx) DeleteReservation(id string) error {
 	if err := t.writable("delete reservation"); err != nil {
 		return err
 	}
-	if _, err := t.exec(sqlDeleteReservation, id); err != nil {
-		return fmt.Errorf("postgres: delete reservation %q: %w", id, err)
-	}
+	t.queue(fmt.Sprintf("postgres: delete reservation %q", id), nil, sqlDeleteReservation, id)
 	return nil
 }
 
@@ -87,7 +83,7 @@ func (t *tx) ExpiredReservations(now time.Time) ([]quotad.Reservation, error) {
 }
 
 func (t *tx) queryReservations(sql string, args ...any) ([]quotad.Reservation, error) {
-	rows, err := t.conn.Query(t.ctx, sql, args...)
+	rows, err := t.query(sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +112,7 @@ func (t *tx) queryReservations(sql string, args ...any) ([]quotad.Reservation, e
 // zero time when there is none.
 func (t *tx) DueAt() (time.Time, error) {
 	var at pgtype.Timestamptz
-	if err := t.conn.QueryRow(t.ctx, sqlDueAt).Scan(&at); err != nil {
+	if err := t.queryRow(sqlDueAt, nil, &at); err != nil {
 		return time.Time{}, fmt.Errorf("postgres: due at: %w", err)
 	}
 	return tm(at), nil

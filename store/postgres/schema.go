@@ -98,6 +98,16 @@ var migrations = []migration{
 			expires_at timestamptz
 		)`,
 		`CREATE INDEX reservations_expires_at ON reservations (expires_at)`,
+		// A person's "UPDATE channels SET is_active = ..." in psql wakes
+		// every instance at once, as a store's own commits do: the payload
+		// is the store's scope (the oid of its api_quotas table).
+		`CREATE FUNCTION quotad_notify_outside_edit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			PERFORM pg_notify('quotad_changes', (quote_ident(TG_TABLE_SCHEMA) || '.api_quotas')::regclass::oid::text);
+			RETURN NULL;
+		END $$`,
+		`CREATE TRIGGER channels_is_active_notify AFTER UPDATE OF is_active ON channels
+			FOR EACH STATEMENT EXECUTE FUNCTION quotad_notify_outside_edit()`,
 	}},
 	{2, "jobs, usage, notifications, once", []string{
 		`CREATE TABLE jobs (

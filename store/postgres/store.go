@@ -32,7 +32,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/quotad/quotad"
@@ -75,11 +74,11 @@ type Store struct {
 	log   *slog.Logger
 	scope string // oid of api_quotas: the write lock's second key and the NOTIFY payload
 
-	beginWrite string // BEGIN + advisory lock, one round trip
-	commitNote string // NOTIFY + COMMIT, one round trip
+	beginWrite []string // BEGIN and the advisory lock, sent with the first statement
 
-	changes    chan struct{}
-	mu         sync.Mutex // guards listening and closed
+	changes    chan struct{} // what Changes returns
+	heard      chan struct{} // notifications heard, before rate limiting
+	mu         sync.Mutex    // guards listening and closed
 	listening  bool
 	closed     bool
 	listenCtx  context.Context
@@ -138,11 +137,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		pool: pool, log: o.log, scope: strconv.FormatUint(uint64(oid), 10),
-		changes: make(chan struct{}, 1),
+		changes: make(chan struct{}, 1), heard: make(chan struct{}, 1),
 	}
 	// oid is an unsigned 32-bit number; the lock takes two int4 keys.
-	s.beginWrite = fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))
-	s.commitNote = fmt.Sprintf("NOTIFY %s, '%s'; COMMIT", NotifyChannel, s.scope)
+	s.beginWrite = []string{"BEGIN ISOLATION LEVEL READ COMMITTED",
+		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))}
 	s.listenCtx, s.stopListen = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -177,9 +176,9 @@ func (s *Store) View(ctx context.Context, fn func(quotad.Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err error) {
-	what, begin := "view", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	what, begin, notify := "view", []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"}, ""
 	if write {
-		what, begin = "update", s.beginWrite
+		what, begin, notify = "update", s.beginWrite, s.scope
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("postgres: %s: %w", what, err)
@@ -192,19 +191,18 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 	// rollback, a cancelled query), which makes the server roll it back.
 	defer c.Release()
 	conn := c.Conn()
-	if _, err := execAll(ctx, conn.PgConn(), begin); err != nil {
-		return fmt.Errorf("postgres: %s: begin: %w", what, err)
-	}
-	t := &tx{ctx: ctx, conn: conn, write: write}
+	t := newTx(ctx, conn, write, begin...)
 	done := false
 	defer func() {
-		if !done { // fn panicked
+		if !done && t.begun { // fn panicked
 			rollback(conn)
 		}
 	}()
 	if err := fn(t); err != nil {
 		done = true
-		rollback(conn)
+		if t.begun {
+			rollback(conn)
+		}
 		return err
 	}
 	done = true
@@ -212,40 +210,16 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 		rollback(conn)
 		return fmt.Errorf("postgres: %s: the transaction was rolled back: an earlier statement failed and fn returned nil", what)
 	}
-	end := "COMMIT"
-	if t.changed {
-		end = s.commitNote
-	}
 	// Once COMMIT is sent, a cancelled context must not make the outcome
 	// ambiguous: the commit itself is not cancelled.
-	res, err := execAll(context.WithoutCancel(ctx), conn.PgConn(), end)
-	if err != nil {
+	t.ctx = context.WithoutCancel(ctx)
+	if err := t.finish(notify); err != nil {
+		if conn.PgConn().TxStatus() != 'I' {
+			rollback(conn)
+		}
 		return fmt.Errorf("postgres: %s: commit: %w", what, err)
 	}
-	// COMMIT of a transaction that an earlier statement aborted reports
-	// ROLLBACK, not an error.
-	if tag := res[len(res)-1].CommandTag; tag.String() != "COMMIT" {
-		return fmt.Errorf("postgres: %s: commit: the transaction was rolled back (%s): an earlier statement failed", what, tag)
-	}
 	return nil
-}
-
-// execAll runs sql (one or more statements, no parameters) with the simple
-// protocol in one round trip and returns every result, or the first error.
-func execAll(ctx context.Context, pc *pgconn.PgConn, sql string) ([]*pgconn.Result, error) {
-	res, err := pc.Exec(ctx, sql).ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			return nil, r.Err
-		}
-	}
-	if len(res) == 0 {
-		return nil, fmt.Errorf("no result for %q", sql)
-	}
-	return res, nil
 }
 
 // rollback ends the transaction on conn; when that fails the connection is

@@ -16,34 +16,43 @@ var errBoom = errors.New("boom")
 var counterAPI = quotad.API{Name: "counter", AutoResume: true, Windows: []quotad.Window{{Name: "w", Limit: 1 << 40, Rule: "daily 00:00"}}}
 
 // TestAbortedTransactionIsNotCommitted: when a statement fails inside an
-// Update (the server aborts the transaction) and fn ignores the error and
-// returns nil, Update reports that nothing was committed.
+// Update (the server aborts the transaction), Update reports an error and
+// nothing is committed, whether the failure surfaced in a later read that fn
+// ignored or only at COMMIT (writes are pipelined with the next read or with
+// COMMIT).
 func TestAbortedTransactionIsNotCommitted(t *testing.T) {
 	s := openT(t)
 	defer s.Close()
-	err := s.Update(t.Context(), func(tx quotad.Tx) error {
-		if err := tx.SaveAPI(counterAPI); err != nil {
+	bad := counterAPI
+	bad.Name = "bad\xff" // not UTF-8: the server refuses it
+	for _, readAfter := range []bool{true, false} {
+		err := s.Update(t.Context(), func(tx quotad.Tx) error {
+			if err := tx.SaveAPI(counterAPI); err != nil {
+				return err
+			}
+			if err := tx.SaveAPI(bad); err != nil {
+				return err // refused at once: also fine
+			}
+			if readAfter {
+				if _, err := tx.APIs(); err == nil {
+					t.Errorf("read after a failed write succeeded")
+				}
+			}
+			return nil // fn carries on regardless
+		})
+		if err == nil || !strings.Contains(err.Error(), "invalid byte sequence") && !strings.Contains(err.Error(), "rolled back") {
+			t.Errorf("readAfter %v: Update = %v, want the failure or a rolled-back error", readAfter, err)
+		}
+		err = s.View(t.Context(), func(tx quotad.Tx) error {
+			apis, err := tx.APIs()
+			if len(apis) != 0 {
+				t.Errorf("readAfter %v: APIs after the failed Update: %+v", readAfter, apis)
+			}
 			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		bad := counterAPI
-		bad.Name = "bad\xff" // not UTF-8: the server refuses it
-		if err := tx.SaveAPI(bad); err == nil {
-			t.Errorf("SaveAPI with invalid UTF-8 succeeded")
-		}
-		return nil
-	})
-	if err == nil || !strings.Contains(err.Error(), "rolled back") {
-		t.Fatalf("Update = %v, want a rolled-back error", err)
-	}
-	err = s.View(t.Context(), func(tx quotad.Tx) error {
-		apis, err := tx.APIs()
-		if len(apis) != 0 {
-			t.Errorf("APIs after the aborted Update: %+v", apis)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	// The store is usable afterwards.
 	if err := s.Update(t.Context(), func(tx quotad.Tx) error { return tx.SaveAPI(counterAPI) }); err != nil {
