@@ -121,3 +121,21 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleRead(t *testing.T) {
+	ev := newEnv(t, Options{Token: testToken, ProtectReads: true})
+	page := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("dashboard")) })
+	ev.srv.HandleRead("GET /{$}", page)
+	ev.srv.Handle("GET /static/", page)
+	ev.wantError(ev.req("GET", "/", "", "Authorization: -"), http.StatusUnauthorized, codeUnauthorized)
+	if r := ev.req("GET", "/", ""); r.status != http.StatusOK || string(r.body) != "dashboard" {
+		t.Fatalf("HandleRead with the token: %d %q", r.status, r.body)
+	}
+	if r := ev.req("GET", "/static/app.js", "", "Authorization: -"); r.status != http.StatusOK {
+		t.Fatalf("Handle: %d", r.status)
+	}
+	ev.wantError(ev.req("GET", "/other", ""), http.StatusNotFound, codeNotFound)
+	if r := ev.req("GET", "/metrics", ""); !strings.Contains(r.String(), `quotad_http_request_duration_seconds_count{code="200",method="GET",route="/{$}"} 1`) {
+		t.Fatal("HandleRead requests are not measured")
+	}
+}

@@ -121,7 +121,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	verdict := []string{"quota", "kind", "api", "until", "evidence"} // classify.Verdict.MarshalJSON
 	for name, typ := range map[string]any{
 		"Status": quotad.Status{}, "APIStatus": quotad.APIStatus{}, "WindowStatus": quotad.WindowStatus{},
-		"ChannelStatus": quotad.ChannelStatus{}, "BudgetStatus": quotad.BudgetStatus{}, "PauseStatus": quotad.PauseStatus{}, "EventStatus": quotad.EventStatus{},
+		"ChannelStatus": quotad.ChannelStatus{}, "BudgetStatus": quotad.BudgetStatus{}, "JobStatus": quotad.JobStatus{}, "PauseStatus": quotad.PauseStatus{}, "EventStatus": quotad.EventStatus{},
 		"LogsPage": LogsPage{}, "SpendRequest": SpendRequest{}, "SpendResult": engine.SpendResult{},
 		"ReserveRequest": ReserveRequest{}, "Reservation": engine.Reservation{}, "CommitRequest": CommitRequest{},
 		"ResetRequest": ResetRequest{}, "ResetResult": engine.ResetResult{}, "PauseRequest": PauseRequest{},

@@ -17,6 +17,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/quotad/quotad/clock"
@@ -110,10 +111,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// Handle mounts another handler (a dashboard, say) on the server's mux, with
-// a net/http pattern such as "GET /{$}". It is not authenticated here.
+// Handle mounts another handler on the server's mux, with a net/http pattern
+// such as "GET /{$}", as it is: no access check, no request metrics.
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
+}
+
+// HandleRead mounts a handler that only reads (a dashboard, say) with the
+// access rule of the read endpoints (open on loopback, the token when
+// Options.ProtectReads is set) and request metrics under its pattern.
+func (s *Server) HandleRead(pattern string, h http.Handler) {
+	route := pattern
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		route = path
+	}
+	s.mux.Handle(pattern, s.metrics.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.auth.check(reader, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})))
 }
 
 // Routes returns the pattern of every API route, such as

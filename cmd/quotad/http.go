@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"sync"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/quotad/quotad/client"
 	"github.com/quotad/quotad/config"
@@ -33,27 +28,18 @@ func init() {
 	newRemote = func(url, token string) (engine.Service, error) {
 		return client.New(url, client.WithToken(token))
 	}
-	serveFlagHooks = append(serveFlagHooks, rememberServeCmd)
 	serveHooks = append(serveHooks, serveHTTP)
 }
 
-// serveCmds maps a serve command's flags to the command, so that the HTTP
-// hook can print to the command's output (the daemon does not carry it).
-var serveCmds sync.Map // *serveFlags → *cobra.Command
-
-func rememberServeCmd(cmd *cobra.Command, f *serveFlags) { serveCmds.Store(f, cmd) }
-
-func daemonOutput(d *daemon) io.Writer {
-	if cmd, ok := serveCmds.LoadAndDelete(d.flags); ok {
-		return cmd.(*cobra.Command).OutOrStdout()
-	}
-	return os.Stdout
-}
+// httpMounts let other files of this package (the dashboard) mount handlers
+// on the HTTP server before it serves, with srv.HandleRead or srv.Handle.
+var httpMounts []func(d *daemon, srv *server.Server)
 
 // serveHTTP is the serve hook of the HTTP API: it listens on d.listen and
 // serves until ctx is done, then shuts down gracefully.
 func serveHTTP(ctx context.Context, d *daemon) error {
 	if d.flags.noHTTP {
+		close(d.httpAddr)
 		return nil
 	}
 	addr := d.listen
@@ -62,11 +48,13 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		close(d.httpAddr)
 		return fmt.Errorf("http: %w", err)
 	}
 	loopback := isLoopback(ln.Addr())
 	if !loopback && d.token == "" {
 		ln.Close()
+		close(d.httpAddr)
 		return fmt.Errorf("refusing to serve HTTP on %s without a token: that address is reachable from other machines; "+
 			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one), or listen on 127.0.0.1", addr)
 	}
@@ -81,7 +69,11 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Location:     d.cfg.Location(),
 		Logger:       d.log,
 	})
-	fmt.Fprintf(daemonOutput(d), "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
+	for _, mount := range httpMounts {
+		mount(d, srv)
+	}
+	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
+	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
 	return serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
 }
 

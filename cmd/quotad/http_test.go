@@ -437,3 +437,13 @@ func TestIsLoopback(t *testing.T) {
 		t.Error("a unix socket is not a loopback address here")
 	}
 }
+
+func TestHTTPServerTimeouts(t *testing.T) {
+	hs := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if hs.ReadHeaderTimeout != 10*time.Second || hs.ReadTimeout != 30*time.Second || hs.WriteTimeout != 60*time.Second || hs.IdleTimeout != 120*time.Second {
+		t.Fatalf("timeouts: header %s, read %s, write %s, idle %s", hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout)
+	}
+	if hs.ErrorLog == nil {
+		t.Fatal("http.Server errors are not sent to the daemon's log")
+	}
+}

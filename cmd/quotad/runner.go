@@ -91,43 +91,33 @@ func serveJobs(ctx context.Context, d *daemon) error {
 	return r.Run(ctx)
 }
 
-// httpURL returns the URL at which jobs reach the daemon's HTTP API, once
-// it accepts connections, or "" when it cannot tell (a port chosen by the
-// system) or the API does not come up in time: jobs then use the store.
+// httpURL returns the URL at which jobs reach the daemon's HTTP API once it
+// listens (the real bound address, so --listen 127.0.0.1:0 works), or ""
+// when HTTP is off or does not come up in time: jobs then use the store.
 func (d *daemon) httpURL(ctx context.Context) string {
-	addr := d.listen
-	if addr == "" {
-		addr = config.DefaultListen
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "0" || port == "" {
-		return ""
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	hp := net.JoinHostPort(host, port)
-	deadline := time.Now().Add(httpReadyWait)
-	for {
-		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", hp)
-		if err == nil {
-			conn.Close()
-			return "http://" + hp
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			d.log.Warn("job runner: the HTTP API does not answer; jobs will use the store directly", "addr", hp, "err", err)
+	t := time.NewTimer(httpReadyWait)
+	defer t.Stop()
+	select {
+	case addr, ok := <-d.httpAddr:
+		if !ok {
 			return ""
 		}
-		t := time.NewTimer(100 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return ""
 		}
-		t.Stop()
+		switch host {
+		case "", "0.0.0.0":
+			host = "127.0.0.1"
+		case "::":
+			host = "::1"
+		}
+		return "http://" + net.JoinHostPort(host, port)
+	case <-t.C:
+		d.log.Warn("job runner: the HTTP API did not come up; jobs will use the store directly")
+	case <-ctx.Done():
 	}
+	return ""
 }
 
 // jobEnv returns the variables that tell a job's quotad commands where

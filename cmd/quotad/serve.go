@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -29,6 +30,10 @@ type daemon struct {
 	monitor *monitor.Monitor
 	log     *slog.Logger
 	flags   *serveFlags
+	out     io.Writer // where the daemon prints its human lines
+	// httpAddr receives the HTTP server's bound address once it listens
+	// (buffered, closed when HTTP is off), for parts that tell jobs the URL.
+	httpAddr chan string
 }
 
 type serveFlags struct {
@@ -105,7 +110,8 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 	fmt.Fprintf(out, " Starting Quota Monitor...\n   → store %s, config %s\n   → %d API(s), %d channel(s); resets applied on time (safety tick %s)\n",
 		redactDSN(dsn), src, len(apis), len(chans), time.Duration(cfg.SafetyTick))
 	m := monitor.New(e, monitor.Options{SafetyTick: time.Duration(cfg.SafetyTick), PollInterval: time.Duration(cfg.PollInterval), Logger: log})
-	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: g.tokenValue(cfg)}
+	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: g.tokenValue(cfg),
+		out: out, httpAddr: make(chan string, 1)}
 	d.listen = f.listen
 	if d.listen == "" {
 		d.listen = cfg.Server.Listen

@@ -139,10 +139,7 @@ func (t *tx) AddUsage(buckets ...quotad.UsageBucket) error {
 		if e.err != nil || start == nil {
 			return fmt.Errorf("sqlite: add usage: %w", errors.Join(e.err, quotad.Invalidf("bucket without a start")))
 		}
-		if _, err := t.sqlTx.ExecContext(t.ctx, `INSERT INTO usage (api, channel, start, resolution, units, count)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resolution, start, api, channel)
-			DO UPDATE SET units = units + excluded.units, count = count + excluded.count`,
-			b.API, b.Channel, start, int64(b.Resolution/time.Second), b.Units, b.Count); err != nil {
+		if _, err := t.exec(stAddUsage, b.API, b.Channel, start, int64(b.Resolution/time.Second), b.Units, b.Count); err != nil {
 			return fmt.Errorf("sqlite: add usage: %w", err)
 		}
 	}

@@ -36,6 +36,7 @@ const (
 	stDeleteReservation
 	stExpired
 	stDueAt
+	stAddUsage
 	numStmts
 )
 
@@ -104,6 +105,9 @@ var stmtSQL = [numStmts]string{
 		units = excluded.units, created_at = excluded.created_at, expires_at = excluded.expires_at`,
 	stDeleteReservation: `DELETE FROM reservations WHERE id = ?`,
 	stExpired:           selectReservation + ` WHERE expires_at <= ? ORDER BY expires_at, id`,
+	stAddUsage: `INSERT INTO usage (api, channel, start, resolution, units, count) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (resolution, start, api, channel)
+		DO UPDATE SET units = units + excluded.units, count = count + excluded.count`,
 	stDueAt: `SELECT min(t) FROM (
 		SELECT min(next_reset) AS t FROM api_quotas
 		UNION ALL SELECT min(blocked_until) FROM api_quotas WHERE is_exhausted <> 0
@@ -117,7 +121,7 @@ var stmtWrites = [numStmts]bool{
 	stUpsertAPI: true, stDeleteOtherWindows: true, stUpsertWindow: true, stUpdateWindow: true,
 	stDeleteWindows: true, stDeleteAPI: true, stUpsertChannel: true, stDeletePauses: true,
 	stInsertPause: true, stDeleteChannel: true, stInsertEvent: true, stUpsertReservation: true,
-	stDeleteReservation: true,
+	stDeleteReservation: true, stAddUsage: true,
 }
 
 // tx implements quotad.Tx over one database/sql transaction.
