@@ -28,7 +28,7 @@ const testToken = "s3cret-token"
 
 // env is a server over a real engine on a temporary SQLite store.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *sqlite.Store
 	eng   *engine.Engine
 	clock *clock.Fake
@@ -61,7 +61,7 @@ var testChannels = []quotad.Channel{
 }
 
 // newEnv starts a server with opts (Logger and Ready filled in when nil).
-func newEnv(t *testing.T, opts Options) *env {
+func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/q.db")
@@ -101,7 +101,7 @@ type reply struct {
 func (r reply) String() string { return string(r.body) }
 
 // errorBody decodes a JSON error answer.
-func (r reply) errorBody(t *testing.T) ErrorDetail {
+func (r reply) errorBody(t testing.TB) ErrorDetail {
 	t.Helper()
 	var b ErrorBody
 	if err := json.Unmarshal(r.body, &b); err != nil {
