@@ -22,6 +22,7 @@ const (
 	CategoryBudget     = "budget"      // a channel passed its own budget
 	CategoryThreshold  = "threshold"   // a window passed a fraction of its limit
 	CategoryForecast   = "forecast"    // a window is projected to run out before its reset
+	CategoryNotify     = "notify"      // a notification was given up
 )
 
 // Event is one row of the logs table. Every state change writes one.

@@ -128,7 +128,7 @@ type rawNotifier struct {
 	To          []string  `yaml:"to"`
 	StartTLS    *bool     `yaml:"starttls"`
 	Timeout     *Duration `yaml:"timeout"`
-	MaxAttempts int       `yaml:"max_attempts"`
+	MaxAttempts *int      `yaml:"max_attempts"`
 }
 
 func defaultExtra() rawExtra {
@@ -153,7 +153,7 @@ func decodeExtra(root *yaml.Node, raw rawExtra, c *Config, d *decoded) {
 		n := NotifierConfig{
 			Name: name, Type: strings.ToLower(strings.TrimSpace(r.Type)), Events: r.Events,
 			URL: r.URL, Secret: r.Secret, Host: r.Host, Port: r.Port, Username: r.Username, Password: r.Password,
-			From: r.From, To: r.To, StartTLS: true, Timeout: DefaultNotifyTimeout, MaxAttempts: r.MaxAttempts,
+			From: r.From, To: r.To, StartTLS: true, Timeout: DefaultNotifyTimeout, MaxAttempts: DefaultNotifyMaxAttempts,
 		}
 		if r.StartTLS != nil {
 			n.StartTLS = *r.StartTLS
@@ -161,8 +161,8 @@ func decodeExtra(root *yaml.Node, raw rawExtra, c *Config, d *decoded) {
 		if r.Timeout != nil {
 			n.Timeout = *r.Timeout
 		}
-		if n.MaxAttempts == 0 {
-			n.MaxAttempts = DefaultNotifyMaxAttempts
+		if r.MaxAttempts != nil {
+			n.MaxAttempts = *r.MaxAttempts
 		}
 		if n.Type == NotifierEmail && n.Port == 0 {
 			n.Port = 25

@@ -203,6 +203,9 @@ func (e *Engine) Status(ctx context.Context) (quotad.Status, error) {
 			return err
 		}
 		st = statusOf(apis, chans)
+		if err := e.annotateForecasts(tx, &st, e.clock.Now()); err != nil {
+			return err
+		}
 		return e.describeJobs(tx, st.Channels)
 	})
 	if err != nil {
@@ -233,7 +236,7 @@ func (e *Engine) API(ctx context.Context, name string) (quotad.APIStatus, error)
 			return err
 		}
 		s = quotad.StatusOf(a)
-		return nil
+		return e.annotateAPIForecast(tx, &s, e.clock.Now())
 	})
 	return s, err
 }

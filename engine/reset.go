@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ func (t *txn) tick() (TickResult, error) {
 					due = w.NextReset
 				}
 				missed := w.NextReset
+				wasExhausted := w.Exhausted
 				w.Used = 0
 				w.LastReset = due
 				w.NextReset = r.Next(t.now)
@@ -70,7 +72,8 @@ func (t *txn) tick() (TickResult, error) {
 					msg += fmt.Sprintf(" (caught up: was due %s)", t.e.human(missed))
 				}
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset, msg,
-					map[string]string{"api": a.Name, "window": w.Name, "trigger": "timer", "next_reset": fmtRFC(w.NextReset)})
+					map[string]string{"api": a.Name, "window": w.Name, "trigger": "timer", "next_reset": fmtRFC(w.NextReset),
+						"was_exhausted": strconv.FormatBool(wasExhausted)})
 			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now) && w.Used >= w.Limit:
 				// The provider's wait is over but our own count says the
 				// window is spent: it stays exhausted until its reset.

@@ -28,7 +28,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(svc engine.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger) *metrics {
+func newMetrics(svc engine.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger, extra ...prometheus.Collector) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "quotad_http_request_duration_seconds",
@@ -37,6 +37,7 @@ func newMetrics(svc engine.Service, counters func() engine.Counters, clk clock.C
 	}, []string{"route", "method", "code"})}
 	reg.MustRegister(m.duration, newStateCollector(svc, counters, clk, log),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(extra...)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: promLog{log}, ErrorHandling: promhttp.ContinueOnError})
 	return m
 }

@@ -15,6 +15,7 @@ package server
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -54,6 +55,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies; default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Collectors are more metrics for /metrics (notification delivery, proxy
+	// drift), registered beside the server's own.
+	Collectors []prometheus.Collector
 }
 
 // Server serves quotad's HTTP API over an engine.Service. It is safe for
@@ -95,7 +99,7 @@ func New(svc engine.Service, opts Options) *Server {
 		}
 	}
 	s := &Server{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), auth: newAuthenticator(opts.Token, opts.ProtectReads)}
-	s.metrics = newMetrics(svc, opts.Counters, opts.Clock, opts.Logger)
+	s.metrics = newMetrics(svc, opts.Counters, opts.Clock, opts.Logger, opts.Collectors...)
 	s.routes = s.table()
 	s.register()
 	cop := http.NewCrossOriginProtection()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +30,20 @@ func init() {
 		return client.New(url, client.WithToken(token))
 	}
 	serveHooks = append(serveHooks, serveHTTP)
+}
+
+// metricHooks let other parts of the daemon (notifications, the proxy) add
+// metrics to /metrics.
+var metricHooks []func(d *daemon) prometheus.Collector
+
+func (d *daemon) collectors() []prometheus.Collector {
+	var cs []prometheus.Collector
+	for _, h := range metricHooks {
+		if c := h(d); c != nil {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 // httpMounts let other files of this package (the dashboard) mount handlers
@@ -68,6 +83,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Ready:        d.readiness,
 		Location:     d.cfg.Location(),
 		Logger:       d.log,
+		Collectors:   d.collectors(),
 	})
 	for _, mount := range httpMounts {
 		mount(d, srv)
