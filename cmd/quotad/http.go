@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/quotad/quotad/dashboard"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,9 +89,16 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	for _, mount := range httpMounts {
 		mount(d, srv)
 	}
+	dopts := dashboard.Options{Token: d.token, ProtectReads: !loopback, Done: ctx.Done(), Logger: d.log}
+	dash := dashboard.New(d.engine, dopts)
+	srv.Handle("GET /{$}", dash)
+	srv.Handle("GET "+dashboard.AssetsPrefix, dash)
+	srv.Handle("GET "+dashboard.StreamPath, dashboard.EventStream(d.engine, dopts))
+	srv.Handle("GET "+dashboard.UsagePath, dashboard.UsageHandler(d.engine, dopts))
 	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
+	fmt.Fprintf(d.out, "[OK] Dashboard on http://%s/\n", ln.Addr())
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
-	return serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
+	return serveUntilDone(ctx, ln, dashboard.SameOrigin(srv), d.log, shutdownTimeout)
 }
 
 // readiness is the daemon's readiness: its store answers and its monitor runs.
