@@ -87,6 +87,12 @@ type APIConfig struct {
 	Keywords   []string // lower-cased on load
 	AutoResume bool     // true when absent
 	Windows    []WindowConfig
+	// Reserve keeps the last Units of every window for channels at or
+	// above Priority ("reserve" key, needs.go); nil keeps nothing.
+	Reserve *ReserveConfig
+	// Pace is PaceNone (default) or PaceEven: the runner spreads each
+	// window's quota over its period ("pace" key, needs.go).
+	Pace string
 }
 
 // WindowConfig is one quota window of an API.
@@ -103,6 +109,12 @@ type ChannelConfig struct {
 	APIs     []string
 	Priority quotad.Priority // normal when absent
 	Job      *JobConfig      // nil when the channel has no job
+	// Budgets cap what the channel may spend of an API per window
+	// ("budgets" key, needs.go), sorted by API and window.
+	Budgets []BudgetConfig
+	// Fallbacks are needs any one of several APIs satisfies ("fallbacks"
+	// key, needs.go), sorted by capability name.
+	Fallbacks []quotad.Capability
 }
 
 // JobConfig is the command quotad runs for a channel.
@@ -192,6 +204,7 @@ func (c Config) Domain() ([]quotad.API, []quotad.Channel) {
 			Keywords:   lowerAll(a.Keywords),
 			AutoResume: a.AutoResume,
 			Windows:    make([]quotad.Window, 0, len(a.Windows)),
+			Reserve:    a.Reserve.domain(),
 		}
 		for _, w := range a.Windows {
 			text := w.Reset
@@ -212,6 +225,8 @@ func (c Config) Domain() ([]quotad.API, []quotad.Channel) {
 			Name:         ch.Name,
 			Priority:     p,
 			APIs:         append([]string(nil), ch.APIs...),
+			Fallbacks:    cloneCapabilities(ch.Fallbacks),
+			Budgets:      domainBudgets(ch.Budgets),
 			StoredActive: true, // no pauses: active, and stored so
 		})
 	}

@@ -168,18 +168,22 @@ type (
 		Config   `yaml:",inline"`
 		APIs     map[string]rawAPI     `yaml:"apis"`
 		Channels map[string]rawChannel `yaml:"channels"`
-		rawExtra `yaml:",inline"` // thresholds, usage, notifiers (notify.go)
+		rawExtra `yaml:",inline"`      // thresholds, usage, notifiers (notify.go)
 	}
 	rawAPI struct {
 		Unit       string         `yaml:"unit"`
 		Keywords   []string       `yaml:"keywords"`
 		AutoResume *bool          `yaml:"auto_resume"`
 		Windows    []WindowConfig `yaml:"windows"`
+		Reserve    *ReserveConfig `yaml:"reserve"` // needs.go
+		Pace       string         `yaml:"pace"`    // needs.go
 	}
 	rawChannel struct {
-		APIs     []string        `yaml:"apis"`
-		Priority quotad.Priority `yaml:"priority"`
-		Job      *rawJob         `yaml:"job"`
+		APIs      []string               `yaml:"apis"`
+		Priority  quotad.Priority        `yaml:"priority"`
+		Job       *rawJob                `yaml:"job"`
+		Budgets   map[string]budgetValue `yaml:"budgets"`   // needs.go
+		Fallbacks map[string][]string    `yaml:"fallbacks"` // needs.go
 	}
 	rawJob struct {
 		Command  command           `yaml:"command"`
@@ -263,12 +267,14 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 			if a.AutoResume != nil {
 				api.AutoResume = *a.AutoResume
 			}
+			api.Reserve, api.Pace = a.Reserve, a.Pace
 			c.APIs = append(c.APIs, api)
 		}
 	}
 	for _, name := range orderedKeys(root, "channels", raw.Channels) {
 		ch := raw.Channels[name]
-		cc := ChannelConfig{Name: name, APIs: ch.APIs, Priority: ch.Priority}
+		cc := ChannelConfig{Name: name, APIs: ch.APIs, Priority: ch.Priority,
+			Budgets: decodeBudgets(ch.Budgets), Fallbacks: decodeFallbacks(ch.Fallbacks)}
 		if cc.Priority == "" {
 			cc.Priority = quotad.PriorityNormal
 		}

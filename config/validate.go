@@ -121,6 +121,7 @@ func (c *Config) problems() []problem {
 				add(wp.to("reset"), "%s", ruleMessage(err))
 			}
 		}
+		ps = append(ps, a.needsProblems(p)...) // reserve, pace (needs.go)
 	}
 
 	channels := map[string]bool{}
@@ -132,7 +133,7 @@ func (c *Config) problems() []problem {
 			add(p, "duplicate channel %q", ch.Name)
 		}
 		channels[ch.Name] = true
-		if len(ch.APIs) == 0 {
+		if len(ch.APIs) == 0 && len(ch.Fallbacks) == 0 {
 			add(p.to("apis"), "no APIs; expected the list of APIs the channel needs, like [groq, youtube]")
 		}
 		needs, needed := map[string]bool{}, []string(nil)
@@ -149,8 +150,10 @@ func (c *Config) problems() []problem {
 		if ch.Priority != "" && ch.Priority.Rank() < 0 {
 			add(p.to("priority"), "unknown priority %q; expected low, normal or high", ch.Priority)
 		}
+		ps = append(ps, c.channelNeedsProblems(p, ch)...) // budgets, fallbacks (needs.go)
 		if ch.Job != nil {
-			ps = append(ps, ch.Job.problems(p.to("job"), loc, needed)...)
+			// A job's estimate may name a fallback provider as well.
+			ps = append(ps, ch.Job.problems(p.to("job"), loc, append(needed, ch.Providers()...))...)
 		}
 	}
 	return append(ps, c.extraProblems()...)

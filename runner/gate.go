@@ -18,7 +18,23 @@ type Hold struct {
 	// end of a provider block, a pause's end. It is zero when only a person
 	// can lift the hold or nobody knows.
 	Until time.Time
+	// Kind classifies the hold: HoldPaused, HoldBudget, HoldReserve,
+	// HoldExhausted, HoldInsufficient, HoldCapability, HoldPaced or
+	// HoldConfig.
+	Kind string
 }
+
+// Kinds of Hold.
+const (
+	HoldPaused       = "paused"       // the channel has a pause reason
+	HoldBudget       = "budget"       // the channel spent its own budget of an API
+	HoldReserve      = "reserve"      // what is left of an API is kept for higher priorities
+	HoldExhausted    = "exhausted"    // an API is exhausted until a reset or a provider's time
+	HoldInsufficient = "insufficient" // an API has fewer free units than the run's cost until its reset
+	HoldCapability   = "capability"   // no provider of a fallback need can serve
+	HoldPaced        = "paced"        // a paced API's allowance does not cover the run yet
+	HoldConfig       = "config"       // only a config change can lift it
+)
 
 // Held reports whether h keeps the job from starting.
 func (h Hold) Held() bool { return h.Reason != "" }
@@ -42,7 +58,7 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 		for _, p := range ch.Pauses {
 			reasons = append(reasons, p.Reason)
 		}
-		return Hold{Reason: "channel paused (" + strings.Join(reasons, ", ") + ")", Until: notBefore(quotad.ResumeAt(ch, apis), now)}
+		return Hold{Reason: "channel paused (" + strings.Join(reasons, ", ") + ")", Until: notBefore(quotad.ResumeAt(ch, apis), now), Kind: pauseKind(ch)}
 	}
 	required := append([]string(nil), ch.APIs...)
 	var extra []string
@@ -71,7 +87,7 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 			}
 		}
 		if !served && len(capb.Providers) > 0 {
-			return Hold{Reason: fmt.Sprintf("no provider of %s can serve (%s): %s", capb.Name, strings.Join(capb.Providers, ", "), first.Reason), Until: first.Until}
+			return Hold{Reason: fmt.Sprintf("no provider of %s can serve (%s): %s", capb.Name, strings.Join(capb.Providers, ", "), first.Reason), Until: first.Until, Kind: HoldCapability}
 		}
 	}
 	return Hold{}
@@ -82,10 +98,10 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 func canServe(ch quotad.Channel, apis map[string]quotad.API, name string, need int64, now time.Time) Hold {
 	a, ok := apis[name]
 	if !ok {
-		return Hold{Reason: fmt.Sprintf("API %s is not configured", name)}
+		return Hold{Reason: fmt.Sprintf("API %s is not configured", name), Kind: HoldConfig}
 	}
 	if !a.Available() {
-		return Hold{Reason: name + " is exhausted", Until: notBefore(a.AvailableAt(), now)}
+		return Hold{Reason: name + " is exhausted", Until: notBefore(a.AvailableAt(), now), Kind: HoldExhausted}
 	}
 	kept := int64(0)
 	if a.Reserve.Units > 0 && ch.Priority.Rank() < a.Reserve.Priority.Rank() {
@@ -96,13 +112,17 @@ func canServe(ch quotad.Channel, apis map[string]quotad.API, name string, need i
 		switch {
 		case need > w.Limit-kept:
 			return Hold{Reason: fmt.Sprintf("the job's estimate of %d %s exceeds what %s/%s can give this channel (%d): it can never start; lower the estimate",
-				need, unit(a), name, w.Name, w.Limit-kept)}
+				need, unit(a), name, w.Name, w.Limit-kept), Kind: HoldConfig}
 		case kept > 0 && w.Used >= w.Limit-kept:
 			return Hold{Reason: fmt.Sprintf("%s/%s is down to the %d %s kept for %s priority", name, w.Name, kept, unit(a), a.Reserve.Priority),
-				Until: notBefore(w.NextReset, now)}
+				Until: notBefore(w.NextReset, now), Kind: HoldReserve}
 		case need > 0 && free < need:
+			kind := HoldInsufficient
+			if kept > 0 && w.Free() >= need {
+				kind = HoldReserve // it would fit but for the reserve
+			}
 			return Hold{Reason: fmt.Sprintf("%s/%s has %d %s free, the job needs %d", name, w.Name, free, unit(a), need),
-				Until: notBefore(w.NextReset, now)}
+				Until: notBefore(w.NextReset, now), Kind: kind}
 		}
 	}
 	return Hold{}

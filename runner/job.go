@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,12 @@ type Result struct {
 	Duration time.Duration // real time the process ran
 	Detail   string        // short text, as stored in LastDetail
 	Event    quotad.Event  // the run's event, as appended to the log
+	// Providers are the providers the run was told to use, capability →
+	// API ("" when none was available), as in QUOTAD_PROVIDER_<CAPABILITY>.
+	Providers map[string]string
+	// Spent is what the channel spent per API during the run (usage
+	// history between its start and end, by the minute); nil when unknown.
+	Spent map[string]int64
 }
 
 // OK reports whether the run succeeded.
@@ -103,12 +110,33 @@ func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io
 // engine, and releases the lease with the run's record and event.
 func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger string, out io.Writer) Result {
 	r.log.Debug("runner: job started", "channel", j.channel, "trigger", trigger, "command", j.cfg.Command, "dir", j.dir)
+	defer r.setInflight(j.channel, nil)
 	tail := NewTail(out)
-	o := execute(ctx, spec{
-		argv: j.cfg.Command, dir: j.dir, env: r.environ(j),
-		timeout: j.timeout, grace: r.opts.KillGrace, out: tail,
-	})
-	res := Result{Channel: j.channel, Trigger: trigger, ExitCode: o.exitCode, Started: st.LastStart, Duration: o.duration, Output: tail.Total()}
+	providers := r.pickProviders(ctx, j.channel)
+	// What the channel spent earlier in the minute the run starts in (usage
+	// is kept by the minute) is not the run's.
+	base, _ := r.spent(ctx, j.channel, st.LastStart, st.LastStart)
+	env := r.environ(j)
+	for _, k := range sortedKeys(providers) {
+		if providers[k] != "" {
+			env = append(env, ProviderEnv(k)+"="+providers[k])
+		}
+	}
+	var o outcome
+	if r.opts.Exec != nil {
+		begin := time.Now()
+		code, err := r.opts.Exec(ctx, Exec{Channel: j.channel, Argv: j.cfg.Command, Dir: j.dir, Env: env, Providers: providers, Out: tail})
+		o = outcome{exitCode: code, status: fmt.Sprintf("exit status %d", code), duration: time.Since(begin)}
+		if err != nil {
+			o = outcome{exitCode: -1, startErr: err, duration: o.duration}
+		}
+	} else {
+		o = execute(ctx, spec{
+			argv: j.cfg.Command, dir: j.dir, env: env,
+			timeout: j.timeout, grace: r.opts.KillGrace, out: tail,
+		})
+	}
+	res := Result{Channel: j.channel, Trigger: trigger, ExitCode: o.exitCode, Started: st.LastStart, Duration: o.duration, Output: tail.Total(), Providers: providers}
 	res.Tail, res.Dropped = tail.Lines()
 	last := oneLine(lastMeaningful(res.Tail), detailBytes)
 	actx := context.WithoutCancel(ctx) // accounting happens even when the daemon is stopping
@@ -155,6 +183,20 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 		}
 	}
 	res.Detail = oneLine(res.Detail, detailBytes)
+	if !res.Interrupted {
+		spent, err := r.spent(actx, j.channel, st.LastStart, r.clock.Now())
+		if err != nil {
+			r.log.Warn("runner: reading what the run spent", "channel", j.channel, "err", err)
+		} else {
+			for api, u := range base {
+				if spent[api] -= u; spent[api] <= 0 {
+					delete(spent, api)
+				}
+			}
+			res.Spent = spent
+			r.Costs().Observe(j.channel, spent)
+		}
+	}
 	res.Event = r.event(j, res, last, o.startErr != nil)
 	err := r.release(ctx, j, func(s *quotad.JobState, now time.Time) {
 		res.Ended = now
@@ -222,6 +264,15 @@ func (r *Runner) event(j *job, res Result, last string, startErr bool) quotad.Ev
 	if res.Interrupted {
 		fields["interrupted"] = "true"
 	}
+	if res.Spent != nil {
+		fields["spent"] = FormatSpent(res.Spent)
+	}
+	if !res.Started.IsZero() {
+		fields["started"] = res.Started.UTC().Format(time.RFC3339Nano)
+	}
+	for k, v := range res.Providers {
+		fields["provider_"+k] = v
+	}
 	return quotad.Event{Time: r.clock.Now(), Level: level, Channel: j.channel, Category: quotad.CategoryJob, Message: msg, Fields: fields}
 }
 
@@ -279,4 +330,39 @@ func oneLine(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// pickProviders asks the engine which provider each fallback need of the
+// channel should use now (engine.Pick): capability → API, "" when none is
+// available.
+func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]string {
+	var caps []string
+	err := r.store.View(ctx, func(tx quotad.Tx) error {
+		ch, err := tx.Channel(channel)
+		for _, c := range ch.Fallbacks {
+			caps = append(caps, c.Name)
+		}
+		return err
+	})
+	if err != nil || len(caps) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(caps))
+	for _, c := range caps {
+		p, err := r.e.Pick(ctx, channel, c)
+		if err != nil {
+			r.log.Warn("runner: picking a provider", "channel", channel, "capability", c, "err", err)
+		}
+		out[c] = p.Provider
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -20,6 +20,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -63,6 +64,29 @@ type Options struct {
 	// OnPass, if set, is called after each scheduling pass of Run; tests
 	// use it to wait for the runner instead of sleeping.
 	OnPass func(Pass)
+	// Paced are the APIs whose windows are spread evenly over their period
+	// (config's pace: even, Config.PacedAPIs).
+	Paced []string
+	// Costs is the model of what each channel's run spends; nil means a
+	// new one, seeded from the store's job events when Run starts.
+	Costs *Costs
+	// Exec, if set, runs jobs in place of processes (tests, simulations).
+	Exec Executor
+}
+
+// Executor runs one job instead of its process: it writes the job's output
+// to run.Out and returns its exit status, or an error when the job could
+// not start.
+type Executor func(ctx context.Context, run Exec) (exitCode int, err error)
+
+// Exec is one run handed to an Executor.
+type Exec struct {
+	Channel   string
+	Argv      []string
+	Dir       string
+	Env       []string          // as a process would get it, QUOTAD_PROVIDER_* included
+	Providers map[string]string // capability → provider picked at start ("" when none)
+	Out       io.Writer
 }
 
 // Pass is what one scheduling pass of Run decided.
@@ -71,6 +95,8 @@ type Pass struct {
 	Started []string          // channels whose jobs it started
 	Held    map[string]string // due jobs it held, channel → reason
 	Busy    []string          // due jobs already running (here or elsewhere) or waiting for a free slot
+	// Holds are the held jobs' full holds, with kinds and times.
+	Holds map[string]Hold
 }
 
 // Runner runs the jobs of channels. It is safe for concurrent use.
@@ -89,6 +115,11 @@ type Runner struct {
 	wake    chan struct{} // a run ended or an engine event may have lifted a hold
 
 	holds map[string]string // the loop's last logged hold per channel
+
+	costs    *Costs
+	seeded   bool
+	paced    map[string]bool
+	inflight map[string]map[string]int64 // running channel → expected cost, counted as pending
 }
 
 // job is one channel's job, ready to run.
@@ -129,6 +160,13 @@ func New(e *engine.Engine, channels []config.ChannelConfig, opts Options) (*Runn
 	r := &Runner{
 		e: e, store: e.Store(), clock: opts.Clock, opts: opts, log: opts.Logger, id: opts.ID,
 		jobs: map[string]*job{}, running: map[string]bool{}, wake: make(chan struct{}, 1), holds: map[string]string{},
+		costs: opts.Costs, seeded: opts.Costs != nil, paced: map[string]bool{}, inflight: map[string]map[string]int64{},
+	}
+	if r.costs == nil {
+		r.costs = NewCosts(0)
+	}
+	for _, name := range opts.Paced {
+		r.paced[name] = true
 	}
 	for _, ch := range channels {
 		if ch.Job == nil {
@@ -187,6 +225,7 @@ func (r *Runner) Channels() []string { return append([]string(nil), r.order...) 
 // recorded as interrupted, without counting as failures; their due time is
 // kept, so they run again when the daemon starts. Run returns nil then.
 func (r *Runner) Run(ctx context.Context) error {
+	r.seed(ctx)
 	unsubscribe := r.e.Subscribe(func(events []quotad.Event) {
 		for _, ev := range events {
 			switch ev.Category {
@@ -200,7 +239,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		wait := r.pass(ctx, &wg)
+		wait, _ := r.pass(ctx, &wg)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -214,6 +253,44 @@ func (r *Runner) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
+}
+
+// Costs returns the runner's cost model.
+func (r *Runner) Costs() *Costs {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.costs
+}
+
+// seed learns costs from the store's job events, once, unless Options gave
+// a model.
+func (r *Runner) seed(ctx context.Context) {
+	r.mu.Lock()
+	done := r.seeded
+	r.seeded = true
+	r.mu.Unlock()
+	if done {
+		return
+	}
+	c, err := LearnCosts(ctx, r.e, r.order, 0, 0)
+	if err != nil {
+		r.log.Warn("runner: learning costs from history; using estimates", "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.costs = c
+	r.mu.Unlock()
+}
+
+// RunDue makes one scheduling pass, like one turn of Run's loop, and waits
+// for the runs it started. Simulations and tests drive the runner with it
+// on a fake clock.
+func (r *Runner) RunDue(ctx context.Context) Pass {
+	r.seed(ctx)
+	var wg sync.WaitGroup
+	_, p := r.pass(ctx, &wg)
+	wg.Wait()
+	return p
 }
 
 // poke wakes the loop without blocking.

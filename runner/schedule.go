@@ -46,20 +46,33 @@ func (r *Runner) read(ctx context.Context) (snapshot, error) {
 	return s, err
 }
 
-// pass starts the due jobs it may and returns how long to sleep.
-func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
+// pass starts the due jobs it may and returns how long to sleep and what
+// it decided.
+//
+// Due jobs are considered highest channel priority first, then longest
+// waiting first (earliest due time). Each is started only when its expected
+// cost (learned, else the estimate) fits what is left of every API after
+// the runs already started or running, the reserves and the pacing of paced
+// APIs (Decide); a held job does not stop lower ones that fit.
+func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, Pass) {
 	wait := r.opts.PollInterval
+	now := r.clock.Now()
+	p := Pass{At: now, Held: map[string]string{}, Holds: map[string]Hold{}}
 	snap, err := r.read(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("runner: reading the store", "err", err)
 		}
-		return wait
+		return wait, p
 	}
-	now := r.clock.Now()
-	p := Pass{At: now, Held: map[string]string{}}
-	var due []*job
+	type cand struct {
+		j    *job
+		next time.Time
+		cost map[string]int64
+	}
+	var due []cand
 	fix := map[string]time.Time{}
+	costs := r.Costs()
 	for _, name := range r.order {
 		j := r.jobs[name]
 		if !j.timed {
@@ -82,35 +95,41 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
 			p.Busy = append(p.Busy, name)
 			continue
 		}
-		ch, ok := snap.chans[name]
-		if !ok {
+		if _, ok := snap.chans[name]; !ok {
 			r.noteHold(name, "the channel is not in the store")
 			p.Held[name] = "the channel is not in the store"
+			p.Holds[name] = Hold{Reason: p.Held[name], Kind: HoldConfig}
 			continue
 		}
-		if h := Gate(ch, snap.apis, j.cfg.Estimate, now); h.Held() {
-			r.noteHold(name, h.Reason)
-			p.Held[name] = h.Reason
-			continue
-		}
-		due = append(due, j)
+		cost, _ := costs.Cost(name, j.cfg.Estimate)
+		due = append(due, cand{j, next, cost})
 	}
 	if len(fix) > 0 {
 		r.fixNextRuns(ctx, fix)
 	}
 	sort.SliceStable(due, func(a, b int) bool {
-		pa, pb := snap.chans[due[a].channel].Priority.Rank(), snap.chans[due[b].channel].Priority.Rank()
+		pa, pb := snap.chans[due[a].j.channel].Priority.Rank(), snap.chans[due[b].j.channel].Priority.Rank()
 		if pa != pb {
 			return pa > pb
 		}
-		return snap.states[due[a].channel].NextRun.Before(snap.states[due[b].channel].NextRun)
+		return due[a].next.Before(due[b].next)
 	})
-	for _, j := range due {
+	pending := r.pending()
+	for _, c := range due {
+		j := c.j
+		if h := Decide(snap.chans[j.channel], withPending(snap.apis, pending), c.cost, r.paced, now); h.Held() {
+			r.noteHold(j.channel, h.Reason)
+			p.Held[j.channel], p.Holds[j.channel] = h.Reason, h
+			if !h.Until.IsZero() && h.Until.After(now) {
+				wait = min(wait, h.Until.Sub(now))
+			}
+			continue
+		}
 		if !r.claim(j.channel, true) {
 			p.Busy = append(p.Busy, j.channel)
 			continue
 		}
-		st, err := r.acquire(ctx, j, r.dueCheck(j))
+		st, err := r.acquire(ctx, j, r.dueCheck(j, c.cost))
 		if err != nil {
 			r.unclaim(j.channel)
 			switch {
@@ -118,10 +137,15 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
 				p.Busy = append(p.Busy, j.channel)
 			case errors.As(err, new(holdError)):
 				p.Held[j.channel] = err.Error()
+				p.Holds[j.channel] = err.(holdError).hold
 			case ctx.Err() == nil:
 				r.log.Error("runner: taking the job's lease", "channel", j.channel, "err", err)
 			}
 			continue
+		}
+		r.setInflight(j.channel, c.cost)
+		for api, u := range c.cost {
+			pending[api] += u
 		}
 		r.noteHold(j.channel, "")
 		p.Started = append(p.Started, j.channel)
@@ -135,19 +159,42 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) time.Duration {
 	if r.opts.OnPass != nil {
 		r.opts.OnPass(p)
 	}
-	return max(wait, 0)
+	return max(wait, 0), p
+}
+
+// pending returns the expected costs of the runs in flight, per API.
+func (r *Runner) pending() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int64{}
+	for _, cost := range r.inflight {
+		for api, u := range cost {
+			out[api] += u
+		}
+	}
+	return out
+}
+
+func (r *Runner) setInflight(channel string, cost map[string]int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cost == nil {
+		delete(r.inflight, channel)
+		return
+	}
+	r.inflight[channel] = cost
 }
 
 // holdError is a gate refusal found inside the lease transaction.
-type holdError struct{ reason string }
+type holdError struct{ hold Hold }
 
-func (h holdError) Error() string { return h.reason }
+func (h holdError) Error() string { return h.hold.Reason }
 
 // dueCheck re-checks, inside the lease transaction, that a scheduled run is
-// still due and that its gate still lets it through: another runner may have
+// still due and that Decide still lets it through: another runner may have
 // made the run, or the channel may have been paused, since the pass read
 // the store.
-func (r *Runner) dueCheck(j *job) func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
+func (r *Runner) dueCheck(j *job, cost map[string]int64) func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
 	return func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
 		if !s.NextRun.IsZero() && s.NextRun.After(now) {
 			return errNotDue
@@ -164,8 +211,8 @@ func (r *Runner) dueCheck(j *job) func(tx quotad.Tx, s quotad.JobState, now time
 		for _, a := range list {
 			apis[a.Name] = a
 		}
-		if h := Gate(ch, apis, j.cfg.Estimate, now); h.Held() {
-			return holdError{h.Reason}
+		if h := Decide(ch, apis, cost, r.paced, now); h.Held() {
+			return holdError{h}
 		}
 		return nil
 	}

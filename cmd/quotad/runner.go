@@ -69,6 +69,7 @@ func serveJobs(ctx context.Context, d *daemon) error {
 		Logger:        d.log,
 		ConfigDir:     configDir(d.cfgPath),
 		PollInterval:  time.Duration(d.cfg.PollInterval),
+		Paced:         d.cfg.PacedAPIs(),
 		OnRun: func(res runner.Result) {
 			if !d.flags.quiet {
 				p.print([]quotad.Event{res.Event})

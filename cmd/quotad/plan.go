@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/runner"
+)
+
+func init() { extraCommands = append(extraCommands, newPlanCmd) }
+
+func newPlanCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	var horizon time.Duration
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show the upcoming runs of the channels' jobs and why any is held",
+		Long: `Show the next run of every channel with a scheduled job: when it is due, when it
+is expected to start, its expected cost per API (learned from its recent runs,
+else the config's estimate) and, when it is held, why and until when: paused,
+API exhausted, insufficient quota until the reset, a reserve kept for higher
+priorities, pacing (pace: even), or the channel's budget.
+
+plan reads the store directly (--db, QUOTAD_DB).`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.serverURL() != "" {
+				return usagef("plan reads the store: run it without --server (QUOTAD_SERVER), with --db")
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			l, err := g.openLocal(ctx)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			in := runner.PlanInput{Channels: map[string]quotad.Channel{}, APIs: map[string]quotad.API{}, States: map[string]quotad.JobState{},
+				Jobs: l.cfg.Channels, Paced: l.cfg.PacedAPIs(), Location: l.cfg.Location(), Now: l.engine.Clock().Now(), Horizon: horizon}
+			if err := l.store.View(ctx, func(tx quotad.Tx) error {
+				chans, err := tx.Channels()
+				if err != nil {
+					return err
+				}
+				apis, err := tx.APIs()
+				if err != nil {
+					return err
+				}
+				states, err := tx.JobStates()
+				for _, c := range chans {
+					in.Channels[c.Name] = c
+				}
+				for _, a := range apis {
+					in.APIs[a.Name] = a
+				}
+				for _, s := range states {
+					in.States[s.Channel] = s
+				}
+				return err
+			}); err != nil {
+				return err
+			}
+			var names []string
+			for _, ch := range l.cfg.Channels {
+				names = append(names, ch.Name)
+			}
+			if in.Costs, err = runner.LearnCosts(ctx, l.engine, names, 0, 0); err != nil {
+				return err
+			}
+			plan := runner.Plan(in)
+			if asJSON {
+				if plan == nil {
+					plan = []runner.PlanEntry{}
+				}
+				return printJSON(cmd.OutOrStdout(), plan)
+			}
+			printPlan(cmd, plan, in.Location)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().DurationVar(&horizon, "horizon", runner.DefaultHorizon, "how far ahead to look")
+	return cmd
+}
+
+func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location) {
+	if len(plan) == 0 {
+		fmt.Fprintln(cmd.OutOrStdout(), "no channel has a scheduled job")
+		return
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL\tPRIORITY\tDUE\tSTART\tCOST\tHELD")
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	for _, e := range plan {
+		keys := make([]string, 0, len(e.Cost))
+		for k := range e.Cost {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var cost []string
+		for _, k := range keys {
+			cost = append(cost, fmt.Sprintf("%s=%d", k, e.Cost[k]))
+		}
+		c := strings.Join(cost, " ")
+		if c == "" {
+			c = "-"
+		}
+		c += " (" + e.CostSource + ")"
+		held := e.Describe(loc)
+		if held == "" {
+			held = "-"
+		}
+		if e.Running {
+			held = "running; " + held
+		}
+		due := e.Due
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Channel, e.Priority, at(&due), at(e.Start), c, held)
+	}
+	tw.Flush()
+}

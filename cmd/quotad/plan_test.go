@@ -1,0 +1,75 @@
+//go:build unix
+
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/quotad/quotad/runner"
+)
+
+const planConfig = `timezone: UTC
+apis:
+  groq:
+    windows: [{name: daily, limit: 1000, reset: "daily 00:00"}]
+  openai:
+    windows: [{name: daily, limit: 1000, reset: "daily 00:00"}]
+  youtube:
+    windows: [{name: daily, limit: 10000, reset: "daily 00:00"}]
+    reserve: {priority: high, units: 2000}
+channels:
+  Writer:
+    apis: [youtube]
+    priority: high
+    fallbacks: {llm: [groq, openai]}
+    job: {command: "true", schedule: every 1h, estimate: {youtube: 100, groq: 50}}
+  Cheap:
+    apis: [youtube]
+    priority: low
+    job: {command: "true", schedule: every 1h, estimate: {youtube: 500}}
+  Idle:
+    apis: [youtube]
+`
+
+func TestPlanAndPickCommands(t *testing.T) {
+	c := newCLI(t, planConfig)
+	out := c.ok("plan")
+	if !strings.Contains(out, "CHANNEL") || !strings.Contains(out, "Writer") || !strings.Contains(out, "youtube=100 (estimate)") || strings.Contains(out, "Idle") {
+		t.Fatalf("plan:\n%s", out)
+	}
+	c.ok("spend", "youtube", "8000")
+	var plan []runner.PlanEntry
+	if err := json.Unmarshal([]byte(c.ok("plan", "--json", "--horizon", "2h")), &plan); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]runner.PlanEntry{}
+	for _, e := range plan {
+		got[e.Channel] = e
+	}
+	if w := got["Writer"]; w.Held != "" || w.Start == nil || w.Cost["youtube"] != 100 {
+		t.Fatalf("Writer: %+v", w)
+	}
+	if ch := got["Cheap"]; ch.Held != runner.HoldReserve || ch.Start != nil || ch.Until == nil {
+		t.Fatalf("Cheap: %+v", ch)
+	}
+	if out := c.ok("plan"); !strings.Contains(out, "reserve for higher priority until") {
+		t.Fatalf("plan:\n%s", out)
+	}
+
+	if out := c.ok("pick", "llm", "--channel", "Writer"); strings.TrimSpace(out) != "groq" {
+		t.Fatalf("pick: %q", out)
+	}
+	c.ok("spend", "groq", "1000")
+	if out := c.ok("pick", "llm", "--channel", "Writer", "--json"); !strings.Contains(out, `"provider": "openai"`) {
+		t.Fatalf("pick --json: %s", out)
+	}
+	c.ok("spend", "openai", "1000")
+	if out, errs, code := c.run("pick", "llm", "--channel", "Writer"); code != 1 || out != "" || !strings.Contains(errs, "no provider of llm is available") {
+		t.Fatalf("pick with none: %d %q %q", code, out, errs)
+	}
+	if _, _, code := c.run("pick", "llm"); code != 2 {
+		t.Fatalf("pick without --channel: exit %d", code)
+	}
+}

@@ -1,0 +1,69 @@
+package runner_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/runner"
+)
+
+func TestPlanPure(t *testing.T) {
+	now := time.Date(2026, 1, 11, 12, 0, 30, 0, time.UTC)
+	reset := time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC)
+	day := func(used int64) quotad.Window {
+		return quotad.Window{Name: "daily", Limit: 1000, Used: used, Rule: "daily 00:00 UTC", LastReset: reset.Add(-24 * time.Hour), NextReset: reset}
+	}
+	apis := map[string]quotad.API{
+		"youtube": {Name: "youtube", Windows: []quotad.Window{day(850)}},
+		"groq":    {Name: "groq", Windows: []quotad.Window{day(1000)}},
+		"pexels":  {Name: "pexels", Windows: []quotad.Window{{Name: "hourly", Limit: 60, Rule: "every 1h UTC", LastReset: now.Add(-30 * time.Second), NextReset: now.Add(time.Hour - 30*time.Second)}}},
+	}
+	apis["groq"].Windows[0].Exhausted = true
+	job := func(name string, prio quotad.Priority, apis []string, est map[string]int64) config.ChannelConfig {
+		return config.ChannelConfig{Name: name, Priority: prio, APIs: apis, Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1h", Estimate: est}}
+	}
+	jobs := []config.ChannelConfig{
+		job("A", quotad.PriorityHigh, []string{"youtube"}, map[string]int64{"youtube": 100}),
+		job("B", quotad.PriorityLow, []string{"youtube"}, map[string]int64{"youtube": 100}), // 50 left after A
+		job("C", quotad.PriorityNormal, []string{"groq"}, nil),
+		job("D", quotad.PriorityNormal, []string{"pexels"}, map[string]int64{"pexels": 10}),
+		job("E", quotad.PriorityNormal, []string{"youtube"}, map[string]int64{"youtube": 1}),
+	}
+	chans := map[string]quotad.Channel{}
+	for _, j := range jobs {
+		chans[j.Name] = quotad.Channel{Name: j.Name, Priority: j.Priority, APIs: j.APIs}
+	}
+	chans["E"] = quotad.Channel{Name: "E", Priority: quotad.PriorityNormal, APIs: []string{"youtube"}, Pauses: []quotad.Pause{{Reason: "manual"}}}
+	states := map[string]quotad.JobState{}
+	for _, j := range jobs {
+		states[j.Name] = quotad.JobState{Channel: j.Name, NextRun: now.Add(-time.Minute)}
+	}
+	costs := runner.NewCosts(0)
+	costs.Observe("E", map[string]int64{"youtube": 7})
+	plan := runner.Plan(runner.PlanInput{Channels: chans, APIs: apis, States: states, Jobs: jobs, Costs: costs, Paced: []string{"pexels"}, Now: now})
+	got := map[string]runner.PlanEntry{}
+	for _, e := range plan {
+		got[e.Channel] = e
+	}
+	if plan[0].Channel != "A" {
+		t.Fatalf("order %+v", plan)
+	}
+	check := func(name, held string, start, until time.Time) {
+		t.Helper()
+		e := got[name]
+		if e.Held != held || (start.IsZero() != (e.Start == nil)) || (e.Start != nil && !e.Start.Equal(start)) ||
+			(!until.IsZero() && (e.Until == nil || !e.Until.Equal(until))) {
+			t.Fatalf("%s: %+v", name, e)
+		}
+	}
+	check("A", "", now, time.Time{})
+	check("B", runner.HoldInsufficient, reset, reset)
+	check("C", runner.HoldExhausted, reset, reset) // expected to start at the reset
+	check("D", runner.HoldPaced, now.Add(10*time.Minute-30*time.Second), now.Add(10*time.Minute-30*time.Second))
+	check("E", runner.HoldPaused, time.Time{}, time.Time{})
+	if got["E"].CostSource != "learned" || got["E"].Cost["youtube"] != 7 || got["A"].CostSource != "estimate" {
+		t.Fatalf("costs %+v %+v", got["E"], got["A"])
+	}
+}
