@@ -217,3 +217,10 @@ func (c *Client) Schedule(ctx context.Context, rule string, from time.Time, n in
 	err := c.do(ctx, http.MethodGet, "/api/v1/schedule", q, nil, &out)
 	return out, err
 }
+
+// Pick returns the provider a channel should use now for a capability.
+func (c *Client) Pick(ctx context.Context, channel, capability string) (engine.Pick, error) {
+	var p engine.Pick
+	err := c.do(ctx, http.MethodGet, "/api/v1/channels/"+pathEscape(channel)+"/pick/"+pathEscape(capability), nil, nil, &p)
+	return p, err
+}

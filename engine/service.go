@@ -29,6 +29,7 @@ type Service interface {
 	ResumeEligible(ctx context.Context) (ResumeResult, error)
 	Pause(ctx context.Context, channel, reason string) (quotad.ChannelStatus, error)
 	Logs(ctx context.Context, f quotad.EventFilter) ([]quotad.EventStatus, error)
+	Pick(ctx context.Context, channel, capability string) (Pick, error)
 }
 
 var _ Service = (*Engine)(nil)

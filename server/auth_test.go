@@ -23,7 +23,7 @@ func TestAuthWithToken(t *testing.T) {
 	}
 	// Every mutation needs the token; reads stay open on loopback.
 	for _, rt := range ev.srv.routes {
-		path := strings.NewReplacer("{api}", "youtube", "{name}", "Shorts", "{id}", "abc").Replace(rt.path)
+		path := strings.NewReplacer("{api}", "youtube", "{name}", "Shorts", "{id}", "abc", "{capability}", "youtube").Replace(rt.path)
 		r := ev.req(rt.method, path, "", "Authorization: -")
 		switch rt.access {
 		case writer:
@@ -44,7 +44,7 @@ func TestAuthWithToken(t *testing.T) {
 func TestAuthProtectReads(t *testing.T) {
 	ev := newEnv(t, Options{Token: testToken, ProtectReads: true})
 	for _, rt := range ev.srv.routes {
-		path := strings.NewReplacer("{api}", "youtube", "{name}", "Shorts", "{id}", "abc").Replace(rt.path)
+		path := strings.NewReplacer("{api}", "youtube", "{name}", "Shorts", "{id}", "abc", "{capability}", "youtube").Replace(rt.path)
 		if rt.path == "/api/v1/schedule" {
 			path += "?rule=daily+00:00"
 		}

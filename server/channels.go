@@ -38,6 +38,16 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// pick answers which provider a channel should use now for a capability.
+func (s *Server) pick(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.svc.Pick(r.Context(), r.PathValue("name"), r.PathValue("capability"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
 func (s *Server) pause(w http.ResponseWriter, r *http.Request) error {
 	var req PauseRequest
 	if err := s.decode(w, r, &req); err != nil {

@@ -126,7 +126,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ReserveRequest": ReserveRequest{}, "Reservation": engine.Reservation{}, "CommitRequest": CommitRequest{},
 		"ResetRequest": ResetRequest{}, "ResetResult": engine.ResetResult{}, "PauseRequest": PauseRequest{},
 		"ResumeRequest": ResumeRequest{}, "ResumeResult": engine.ResumeResult{}, "ErrorReport": ErrorRequest{},
-		"ReportResult": engine.ReportResult{}, "Error": ErrorBody{}, "Verdict": classify.Verdict{},
+		"ReportResult": engine.ReportResult{}, "Error": ErrorBody{}, "Verdict": classify.Verdict{}, "Pick": engine.Pick{},
 	} {
 		sch, ok := doc.Components.Schemas[name]
 		if !ok {

@@ -41,6 +41,7 @@ func (s *Server) table() []route {
 		{http.MethodPost, "/api/v1/reservations/{id}/release", writer, s.release},
 		{http.MethodGet, "/api/v1/channels", reader, s.listChannels},
 		{http.MethodGet, "/api/v1/channels/{name}", reader, s.getChannel},
+		{http.MethodGet, "/api/v1/channels/{name}/pick/{capability}", reader, s.pick},
 		{http.MethodPost, "/api/v1/channels/{name}/pause", writer, s.pause},
 		{http.MethodPost, "/api/v1/channels/{name}/resume", writer, s.resumeChannel},
 		{http.MethodPost, "/api/v1/channels/{name}/success", writer, s.success},

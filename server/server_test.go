@@ -259,3 +259,17 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestPickRoute(t *testing.T) {
+	ev := newEnv(t, Options{Token: testToken})
+	r := ev.req(http.MethodGet, "/api/v1/channels/Shorts/pick/youtube", "")
+	if r.status != http.StatusOK || !strings.Contains(r.String(), `"provider":"youtube"`) {
+		t.Fatalf("pick: %d %s", r.status, r)
+	}
+	if r := ev.req(http.MethodGet, "/api/v1/channels/Shorts/pick/llm", ""); r.status != http.StatusBadRequest {
+		t.Fatalf("pick of an unknown capability: %d %s", r.status, r)
+	}
+	if r := ev.req(http.MethodGet, "/api/v1/channels/Nobody/pick/llm", ""); r.status != http.StatusNotFound {
+		t.Fatalf("pick for an unknown channel: %d %s", r.status, r)
+	}
+}
