@@ -66,12 +66,15 @@ func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (engine.ErrorR
 	return r, nil
 }
 
-func newReportErrorCmd(g *globals) *cobra.Command {
+// newEvidenceCmd builds a command that takes error evidence (flags and
+// MESSAGE or -) and hands it to run with the open service; with --json, run's
+// value is printed as JSON, else human prints it.
+func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error), human func(out io.Writer, r engine.ErrorReport, v any)) *cobra.Command {
 	var f evidenceFlags
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "report-error [flags] (MESSAGE | -)",
-		Short: "Report a failed call: quota errors pause, other errors count toward the threshold",
+		Use:   use,
+		Short: short,
 		Args:  rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := f.report(cmd, args)
@@ -79,21 +82,14 @@ func newReportErrorCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				res, err := svc.ReportError(ctx, r)
+				v, err := run(ctx, svc, r)
 				if err != nil {
 					return err
 				}
 				if asJSON {
-					return printJSON(cmd.OutOrStdout(), res)
+					return printJSON(cmd.OutOrStdout(), v)
 				}
-				out := cmd.OutOrStdout()
-				printVerdict(out, res.Verdict)
-				for _, c := range res.Paused {
-					fmt.Fprintf(out, "[WARNING] Paused: %s\n", c)
-				}
-				if !res.Verdict.Quota && r.Channel != "" {
-					fmt.Fprintf(out, "%s: %d consecutive error(s)\n", r.Channel, res.ConsecutiveErrors)
-				}
+				human(cmd.OutOrStdout(), r, v)
 				return nil
 			})
 		},
@@ -103,34 +99,30 @@ func newReportErrorCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func newClassifyCmd(g *globals) *cobra.Command {
-	var f evidenceFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "classify [flags] (MESSAGE | -)",
-		Short: "Say how an error would be classified, changing nothing",
-		Args:  rangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.report(cmd, args)
-			if err != nil {
-				return err
-			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				v, err := svc.Classify(ctx, r)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return printJSON(cmd.OutOrStdout(), v)
-				}
-				printVerdict(cmd.OutOrStdout(), v)
-				return nil
-			})
+func newReportErrorCmd(g *globals) *cobra.Command {
+	return newEvidenceCmd(g, "report-error [flags] (MESSAGE | -)",
+		"Report a failed call: quota errors pause, other errors count toward the threshold",
+		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
+			return svc.ReportError(ctx, r)
 		},
-	}
-	f.add(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+		func(out io.Writer, r engine.ErrorReport, v any) {
+			res := v.(engine.ReportResult)
+			printVerdict(out, res.Verdict)
+			for _, c := range res.Paused {
+				fmt.Fprintf(out, "[WARNING] Paused: %s\n", c)
+			}
+			if !res.Verdict.Quota && r.Channel != "" {
+				fmt.Fprintf(out, "%s: %d consecutive error(s)\n", r.Channel, res.ConsecutiveErrors)
+			}
+		})
+}
+
+func newClassifyCmd(g *globals) *cobra.Command {
+	return newEvidenceCmd(g, "classify [flags] (MESSAGE | -)", "Say how an error would be classified, changing nothing",
+		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
+			return svc.Classify(ctx, r)
+		},
+		func(out io.Writer, _ engine.ErrorReport, v any) { printVerdict(out, v.(classify.Verdict)) })
 }
 
 func printVerdict(out io.Writer, v classify.Verdict) {
