@@ -1,0 +1,315 @@
+// Package provider holds quotad's built-in provider profiles: for each
+// provider (youtube, groq, openai, pexels, pixabay, generic) its upstream
+// base URL, its real quota windows as defaults, what each window meters, the
+// cost table, and the rules that read the provider's own responses — rate
+// limit headers, usage figures in bodies and streams, and error bodies.
+//
+// It is pure logic: responses and a time in, observations, charges and
+// verdicts out. The proxy package applies them to an engine; engine.Observe
+// adopts the observations (the provider is the truth about its quotas).
+//
+// Every text that may reach a log, an event or an error passes through
+// Redact, which removes credentials.
+package provider
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/rule"
+)
+
+// Meter says what a window counts for each proxied call.
+type Meter string
+
+// Meters.
+const (
+	MeterRequests Meter = "requests" // 1 per call that reached the provider
+	MeterTokens   Meter = "tokens"   // the tokens of the response's usage figures
+	MeterCost     Meter = "cost"     // the cost table: units per call by method and path
+)
+
+// Window is one of a profile's default quota windows.
+type Window struct {
+	Name  string `json:"name"`
+	Limit int64  `json:"limit"`
+	Reset string `json:"reset"` // reset rule text, naming its zone
+	Meter Meter  `json:"meter"`
+	Note  string `json:"note,omitempty"`
+}
+
+// Observation is what a provider's response says about one window. The
+// engine adopts it: Used = Limit − Remaining, NextReset = Reset, and a
+// Remaining of 0 exhausts the window until Reset.
+type Observation struct {
+	Window    string    `json:"window"`
+	Limit     int64     `json:"limit"`     // provider-stated limit; -1 unknown (the window's own limit is used)
+	Remaining int64     `json:"remaining"` // provider-stated remaining; -1 unknown (nothing adopted but Reset)
+	Reset     time.Time `json:"reset"`     // when the provider says the window refills; zero unknown
+	Source    string    `json:"source"`    // the headers or body it came from, for events
+}
+
+// Profile is one provider's profile. Profiles returned by Lookup, All and
+// Build are copies the caller may change.
+type Profile struct {
+	Name     string     `json:"name"`
+	Upstream string     `json:"upstream"` // base URL calls are forwarded to
+	Unit     string     `json:"unit"`
+	Keywords []string   `json:"keywords"`
+	Windows  []Window   `json:"windows"`
+	Costs    []CostRule `json:"costs,omitempty"`
+	// DefaultMeter meters windows the profile does not name (windows a
+	// config defines for itself).
+	DefaultMeter Meter `json:"default_meter"`
+	// FailedCost is what a call the provider answered with an error
+	// (other than a quota refusal) costs in cost-metered windows, at most
+	// the table's cost; 0 means such calls cost nothing there.
+	FailedCost int64 `json:"failed_cost,omitempty"`
+	// UsageWindow names the window whose charge is the call's usage in the
+	// API's unit (usage history, budgets, forecasts).
+	UsageWindow string `json:"usage_window,omitempty"`
+	// OriginPaths are path prefixes forwarded relative to the upstream's
+	// origin instead of its base path (YouTube's /upload/youtube/v3/...).
+	OriginPaths []string `json:"origin_paths,omitempty"`
+	// Headers, Errors and Notes describe the parsing rules for people.
+	Headers []string `json:"headers"`
+	Errors  []string `json:"errors"`
+	Notes   []string `json:"notes,omitempty"`
+
+	rules   []headerRule // rate-limit header sets read into observations
+	ietf    bool         // read RateLimit-* / X-RateLimit-* generically
+	errs    errorStyle   // how error responses are read and refusals shaped
+	tokens  bool         // read usage figures from bodies and streams
+	okOnly  bool         // rate-limit headers come on 2xx responses only
+	builtIn int          // position among the built-ins, for listings
+}
+
+// errorStyle is a provider family's error body shape.
+type errorStyle int
+
+const (
+	styleGeneric errorStyle = iota
+	styleGoogle
+	styleOpenAI
+	stylePexels
+	stylePixabay
+)
+
+// Names returns the names of the built-in profiles, in listing order.
+func Names() []string {
+	out := make([]string, 0, len(builtins))
+	for _, p := range All() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// All returns a copy of every built-in profile, in listing order.
+func All() []*Profile {
+	out := make([]*Profile, 0, len(builtins))
+	for _, p := range builtins {
+		out = append(out, p.Clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].builtIn < out[j].builtIn })
+	return out
+}
+
+// Lookup returns a copy of the built-in profile with the given name
+// (case-insensitive) and whether it exists.
+func Lookup(name string) (*Profile, bool) {
+	p, ok := builtins[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return nil, false
+	}
+	return p.Clone(), true
+}
+
+// Clone returns a deep copy of p.
+func (p *Profile) Clone() *Profile {
+	c := *p
+	c.Keywords = append([]string{}, p.Keywords...) // [] rather than null in JSON
+	c.Windows = append([]Window{}, p.Windows...)
+	c.Costs = slices.Clone(p.Costs)
+	c.OriginPaths = slices.Clone(p.OriginPaths)
+	c.Headers = slices.Clone(p.Headers)
+	c.Errors = slices.Clone(p.Errors)
+	c.Notes = slices.Clone(p.Notes)
+	c.rules = slices.Clone(p.rules)
+	return &c
+}
+
+// WithUpstream returns a copy of p that forwards to base, an http or https
+// URL (a trailing slash is dropped).
+func (p *Profile) WithUpstream(base string) (*Profile, error) {
+	u, err := ParseUpstream(base)
+	if err != nil {
+		return nil, err
+	}
+	c := p.Clone()
+	c.Upstream = u.String()
+	return c, nil
+}
+
+// WithCosts returns a copy of p whose cost table has the overrides added:
+// the most specific rule matching a call wins, and an override wins over a
+// built-in rule of the same specificity. An override names a cost-metered
+// window of the profile, or a window the config defines (which is then
+// metered by the cost table); without a window it charges the profile's
+// first cost-metered window.
+func (p *Profile) WithCosts(overrides ...CostRule) (*Profile, error) {
+	c := p.Clone()
+	for _, r := range overrides {
+		if err := r.check(); err != nil {
+			return nil, err
+		}
+		if r.Window == "" {
+			r.Window = c.defaultCostWindow()
+		}
+		if r.Window == "" {
+			return nil, quotad.Invalidf("cost %s %s: the %s profile has no cost-metered window; name one as WINDOW:N", r.Method, r.Path, p.Name)
+		}
+		if w, ok := c.window(r.Window); ok && w.Meter != MeterCost {
+			return nil, quotad.Invalidf("cost %s %s: window %s of %s meters %s, not the cost table", r.Method, r.Path, r.Window, p.Name, w.Meter)
+		}
+		r.Override = true
+		c.Costs = append(c.Costs, r)
+	}
+	return c, nil
+}
+
+// ParseUpstream checks an upstream base URL: absolute http or https, a
+// host, no query, fragment or user information (credentials are the
+// caller's, never quotad's).
+func ParseUpstream(base string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(base))
+	switch {
+	case err != nil:
+		return nil, quotad.Invalidf("upstream %q is not a URL: %v", Redact(base), err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, quotad.Invalidf("upstream %q: expected an http:// or https:// URL", Redact(base))
+	case u.Host == "":
+		return nil, quotad.Invalidf("upstream %q: expected a host", Redact(base))
+	case u.User != nil:
+		return nil, quotad.Invalidf("upstream %q: credentials do not belong in the upstream URL; callers send their own", Redact(base))
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, quotad.Invalidf("upstream %q: expected no query or fragment", Redact(base))
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	return u, nil
+}
+
+// MeterOf returns what the window with the given name meters.
+func (p *Profile) MeterOf(window string) Meter {
+	if w, ok := p.window(window); ok {
+		return w.Meter
+	}
+	for _, r := range p.Costs {
+		if r.Window == window {
+			return MeterCost
+		}
+	}
+	return p.DefaultMeter
+}
+
+// ReadsTokens reports whether calls need their usage figures read: some
+// window of api meters tokens.
+func (p *Profile) ReadsTokens(api quotad.API) bool {
+	if !p.tokens {
+		return false
+	}
+	for _, w := range api.Windows {
+		if p.MeterOf(w.Name) == MeterTokens {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Profile) window(name string) (Window, bool) {
+	for _, w := range p.Windows {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return Window{}, false
+}
+
+// defaultCostWindow is the first cost-metered window of the profile.
+func (p *Profile) defaultCostWindow() string {
+	for _, w := range p.Windows {
+		if w.Meter == MeterCost {
+			return w.Name
+		}
+	}
+	return ""
+}
+
+// API returns the domain API the profile describes under the given name:
+// its unit, keywords (plus the name) and default windows, with canonical
+// rule texts. Auto-resume is on.
+func (p *Profile) API(name string) (quotad.API, error) {
+	a := quotad.API{Name: name, Unit: p.Unit, AutoResume: true, Keywords: slices.Clone(p.Keywords)}
+	if !slices.Contains(a.Keywords, name) {
+		a.Keywords = append(a.Keywords, name)
+	}
+	if len(p.Windows) == 0 {
+		return quotad.API{}, quotad.Invalidf("the %s profile has no default windows; configure them for API %s", p.Name, name)
+	}
+	for _, w := range p.Windows {
+		r, err := rule.Parse(w.Reset, time.UTC)
+		if err != nil {
+			return quotad.API{}, fmt.Errorf("profile %s window %s: %w", p.Name, w.Name, err)
+		}
+		a.Windows = append(a.Windows, quotad.Window{Name: w.Name, Limit: w.Limit, Rule: r.String()})
+	}
+	return a, nil
+}
+
+// Spec says how one configured API uses a profile.
+type Spec struct {
+	API      string            // the API's name in quotad
+	Provider string            // a built-in profile name
+	Upstream string            // base URL; "" keeps the profile's
+	Costs    map[string]string // cost table overrides, "METHOD /path" → "N" or "WINDOW:N"
+}
+
+// Build returns the profile of every spec, keyed by API name, with
+// upstream and cost overrides applied. A generic profile needs an upstream.
+func Build(specs []Spec) (map[string]*Profile, error) {
+	out := make(map[string]*Profile, len(specs))
+	for _, s := range specs {
+		p, ok := Lookup(s.Provider)
+		if !ok {
+			return nil, quotad.Invalidf("API %s: unknown provider %q; expected one of: %s", s.API, s.Provider, strings.Join(Names(), ", "))
+		}
+		var err error
+		if s.Upstream != "" {
+			if p, err = p.WithUpstream(s.Upstream); err != nil {
+				return nil, fmt.Errorf("API %s: %w", s.API, err)
+			}
+		}
+		if p.Upstream == "" {
+			return nil, quotad.Invalidf("API %s: the %s profile needs an upstream URL", s.API, p.Name)
+		}
+		if len(s.Costs) > 0 {
+			rules, err := ParseCosts(s.Costs)
+			if err != nil {
+				return nil, fmt.Errorf("API %s: %w", s.API, err)
+			}
+			if p, err = p.WithCosts(rules...); err != nil {
+				return nil, fmt.Errorf("API %s: %w", s.API, err)
+			}
+		}
+		if _, dup := out[s.API]; dup {
+			return nil, quotad.Invalidf("API %s has two provider specs", s.API)
+		}
+		out[s.API] = p
+	}
+	return out, nil
+}
