@@ -93,6 +93,15 @@ type APIConfig struct {
 	// Pace is PaceNone (default) or PaceEven: the runner spreads each
 	// window's quota over its period ("pace" key, needs.go).
 	Pace string
+	// Provider names a built-in provider profile ("provider" key,
+	// providers.go): it supplies the unit, keywords and windows the API
+	// leaves out, and lets the metering proxy forward its calls.
+	Provider string
+	// Upstream overrides the profile's base URL ("upstream" key).
+	Upstream string
+	// Costs overrides the profile's cost table ("costs" key):
+	// "METHOD /path" → "N" or "WINDOW:N".
+	Costs map[string]string
 }
 
 // WindowConfig is one quota window of an API.

@@ -171,12 +171,15 @@ type (
 		rawExtra `yaml:",inline"`      // thresholds, usage, notifiers (notify.go)
 	}
 	rawAPI struct {
-		Unit       string         `yaml:"unit"`
-		Keywords   []string       `yaml:"keywords"`
-		AutoResume *bool          `yaml:"auto_resume"`
-		Windows    []WindowConfig `yaml:"windows"`
-		Reserve    *ReserveConfig `yaml:"reserve"` // needs.go
-		Pace       string         `yaml:"pace"`    // needs.go
+		Unit       string            `yaml:"unit"`
+		Keywords   []string          `yaml:"keywords"`
+		AutoResume *bool             `yaml:"auto_resume"`
+		Windows    []WindowConfig    `yaml:"windows"`
+		Reserve    *ReserveConfig    `yaml:"reserve"`  // needs.go
+		Pace       string            `yaml:"pace"`     // needs.go
+		Provider   string            `yaml:"provider"` // providers.go
+		Upstream   string            `yaml:"upstream"` // providers.go
+		Costs      map[string]string `yaml:"costs"`    // providers.go
 	}
 	rawChannel struct {
 		APIs      []string               `yaml:"apis"`
@@ -260,7 +263,9 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 		c.APIs = make([]APIConfig, 0, len(raw.APIs))
 		for _, name := range orderedKeys(root, "apis", raw.APIs) {
 			a := raw.APIs[name]
-			api := APIConfig{Name: name, Unit: a.Unit, Keywords: lowerAll(a.Keywords), AutoResume: true, Windows: a.Windows}
+			api := APIConfig{Name: name, Unit: a.Unit, Keywords: lowerAll(a.Keywords), AutoResume: true, Windows: a.Windows,
+				Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs}
+			applyProfile(&api)
 			if api.Unit == "" {
 				api.Unit = DefaultUnit
 			}

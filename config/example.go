@@ -92,6 +92,19 @@ usage:
 #   every DURATION                aligned, no zone: "every 1h" resets on the hour
 #   cron "EXPR" [ZONE]            five-field cron, e.g. cron "0 */6 * * *"
 # ZONE is an IANA zone name (or PT, ET, CT, MT) and defaults to timezone.
+#
+# An API may instead name its provider ("quotad providers" lists them:
+# youtube, groq, openai, pexels, pixabay, generic). The profile supplies the
+# unit, keywords and windows left out, and "quotad serve" meters calls sent
+# through http://LISTEN/proxy/API/... from the provider's own responses:
+#   groq: {provider: groq}
+#   youtube:
+#     provider: youtube
+#     costs: {"POST /thumbnails/set": 50}     # cost table overrides
+#   stock:
+#     provider: generic
+#     upstream: https://api.example.com/v2    # where calls are forwarded
+#     windows: [{name: requests, limit: 1000, reset: "every 1h"}]
 apis:
   groq:
     unit: tokens               # what the limits count ("units" when absent)

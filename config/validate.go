@@ -90,6 +90,7 @@ func (c *Config) problems() []problem {
 			add(p, "duplicate API %q", a.Name)
 		}
 		apis[a.Name] = true
+		validateProvider(a, p, add)
 		if strings.TrimSpace(a.Unit) == "" {
 			add(p.to("unit"), "empty unit; expected a word like tokens, units or requests")
 		}

@@ -91,7 +91,7 @@ type stateCollector struct {
 	clock    clock.Clock
 	log      *slog.Logger
 
-	up, limit, used, remaining, reserved, exhausted, toReset, available, paused, active *prometheus.Desc
+	up, limit, used, remaining, reserved, exhausted, toReset, available, paused, active, drift *prometheus.Desc
 
 	spends, units, refused, reservations, classified, resets, exhaustions *prometheus.Desc
 	resumes, pauses, transactions, operations, failures                   *prometheus.Desc
@@ -111,6 +111,7 @@ func newStateCollector(svc engine.Service, counters func() engine.Counters, clk 
 		reserved:     d("window_reserved", "Units held by outstanding reservations in a quota window.", win...),
 		exhausted:    d("window_exhausted", "1 when a quota window is exhausted, else 0.", win...),
 		toReset:      d("window_seconds_to_reset", "Seconds until a quota window's next reset (0 when due).", win...),
+		drift:        d("window_drift", "The provider's count of a window's used units minus quotad's, at the last response that stated it.", win...),
 		available:    d("api_available", "1 when no window of the API is exhausted, else 0.", "api"),
 		paused:       d("channel_paused", "1 for each reason a channel is paused.", "channel", "reason"),
 		active:       d("channel_active", "1 when a channel has no pause reason, else 0.", "channel"),
@@ -130,7 +131,7 @@ func newStateCollector(svc engine.Service, counters func() engine.Counters, clk 
 }
 
 func (c *stateCollector) descs() []*prometheus.Desc {
-	return []*prometheus.Desc{c.up, c.limit, c.used, c.remaining, c.reserved, c.exhausted, c.toReset, c.available, c.paused, c.active,
+	return []*prometheus.Desc{c.up, c.limit, c.used, c.remaining, c.reserved, c.exhausted, c.toReset, c.available, c.paused, c.active, c.drift,
 		c.spends, c.units, c.refused, c.reservations, c.classified, c.resets, c.exhaustions,
 		c.resumes, c.pauses, c.transactions, c.operations, c.failures}
 }
@@ -174,6 +175,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.active, b2f(ct.Active), ct.Name)
 		for _, p := range ct.PauseReasons {
 			gauge(c.paused, 1, ct.Name, p.Reason)
+		}
+	}
+	if dr, ok := c.svc.(interface{ Drifts() []engine.Drift }); ok {
+		for _, d := range dr.Drifts() {
+			gauge(c.drift, float64(d.Drift), d.API, d.Window)
 		}
 	}
 	if c.counters != nil {

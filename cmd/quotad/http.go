@@ -86,6 +86,13 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Logger:       d.log,
 		Collectors:   d.collectors(),
 	})
+	stopProxy, err := mountProxy(srv, d, d.cfg.ProviderSpecs(), !loopback)
+	if err != nil {
+		ln.Close()
+		close(d.httpAddr)
+		return err
+	}
+	defer stopProxy()
 	for _, mount := range httpMounts {
 		mount(d, srv)
 	}
@@ -97,6 +104,9 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	srv.Handle("GET "+dashboard.UsagePath, dashboard.UsageHandler(d.engine, dopts))
 	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
 	fmt.Fprintf(d.out, "[OK] Dashboard on http://%s/\n", ln.Addr())
+	if len(d.cfg.ProviderSpecs()) > 0 {
+		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/\n", ln.Addr())
+	}
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
 	return serveUntilDone(ctx, ln, dashboard.SameOrigin(srv), d.log, shutdownTimeout)
 }

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/quotad/quotad/provider"
+)
+
+// applyProfile fills the unit, keywords and windows an API with a known
+// provider leaves out from that provider's built-in profile. An unknown
+// provider is left for Validate to report.
+func applyProfile(a *APIConfig) {
+	if a.Provider == "" {
+		return
+	}
+	p, ok := provider.Lookup(a.Provider)
+	if !ok {
+		return
+	}
+	if a.Unit == "" {
+		a.Unit = p.Unit
+	}
+	if len(a.Keywords) == 0 {
+		a.Keywords = append([]string{}, p.Keywords...)
+	}
+	if len(a.Windows) == 0 {
+		for _, w := range p.Windows {
+			a.Windows = append(a.Windows, WindowConfig{Name: w.Name, Limit: w.Limit, Reset: w.Reset})
+		}
+	}
+}
+
+// ProviderSpecs returns how each API that names a provider uses its
+// profile, for the metering proxy.
+func (c *Config) ProviderSpecs() []provider.Spec {
+	var out []provider.Spec
+	for _, a := range c.APIs {
+		if a.Provider != "" {
+			out = append(out, provider.Spec{API: a.Name, Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs})
+		}
+	}
+	return out
+}
+
+// validateProvider reports what is wrong with a's provider settings.
+func validateProvider(a APIConfig, p fieldPath, add func(fieldPath, string, ...any)) {
+	if a.Provider == "" {
+		if a.Upstream != "" {
+			add(p.to("upstream"), "upstream without a provider; expected a provider key naming one of: %s", strings.Join(provider.Names(), ", "))
+		}
+		if len(a.Costs) > 0 {
+			add(p.to("costs"), "costs without a provider; expected a provider key naming one of: %s", strings.Join(provider.Names(), ", "))
+		}
+		return
+	}
+	if _, ok := provider.Lookup(a.Provider); !ok {
+		add(p.to("provider"), "unknown provider %q; expected one of: %s", a.Provider, strings.Join(provider.Names(), ", "))
+		return
+	}
+	if _, err := provider.Build([]provider.Spec{{API: a.Name, Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs}}); err != nil {
+		add(p, "%s", err.Error())
+	}
+}
