@@ -20,9 +20,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/quotad/quotad"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DriverName is the database/sql driver the store uses.
@@ -73,7 +75,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.writer.SetMaxIdleConns(1)
 	s.writer.SetConnMaxLifetime(0)
 	s.writer.SetConnMaxIdleTime(0)
-	if err := s.writer.PingContext(ctx); err != nil {
+	if err := connect(ctx, s.writer); err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -96,6 +98,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// connect opens db's first connection. Its pragmas switch a new file to
+// WAL, which takes an exclusive lock; when two processes open the same new
+// file at once SQLite answers one of them SQLITE_BUSY at once, without
+// waiting (waiting could deadlock). connect tries again until
+// BusyTimeoutMillis have passed, as any other lock would wait.
+func connect(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(BusyTimeoutMillis * time.Millisecond)
+	wait := 2 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlitedriver.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
 }
 
 // checkPath refuses names that would not reach one shared file: the two
