@@ -25,6 +25,21 @@ type Store interface {
 	Close() error
 }
 
+// VersionedTx is implemented by the write transactions of stores that can
+// tell cheaply whether anything was written since an earlier point. The
+// engine uses it to keep the rows it last committed in memory between
+// transactions instead of reading them again.
+type VersionedTx interface {
+	// Version returns the store's version as this transaction sees it.
+	// Two calls in write transactions on the same Store return equal
+	// versions only if nothing was written to the store in between, by any
+	// connection or process.
+	Version() (StoreVersion, error)
+}
+
+// StoreVersion is an opaque version of a store's contents; see VersionedTx.
+type StoreVersion struct{ Commits, Changes int64 }
+
 // Tx is the set of reads and writes available inside a transaction. Methods
 // use the context given to Update or View. Lists are ordered by name (APIs,
 // channels) and windows keep the order in which SaveAPI wrote them.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
 
 	"github.com/quotad/quotad"
 )
@@ -55,6 +56,7 @@ func (e *Engine) loop() {
 			return
 		}
 		batch := []*op{o}
+		runtime.Gosched()
 	drain:
 		for len(batch) < maxBatch {
 			select {
@@ -75,8 +77,21 @@ func (e *Engine) runBatch(batch []*op) {
 	now := e.clock.Now()
 	results := make([]result, len(batch))
 	var events []quotad.Event
+	var (
+		done      *txn
+		versioned bool
+		version   quotad.StoreVersion
+	)
 	err := e.store.Update(context.Background(), func(tx quotad.Tx) error {
 		t := newTxn(e, tx, now)
+		vtx, ok := tx.(quotad.VersionedTx)
+		if versioned = ok; ok {
+			v, err := vtx.Version()
+			if err != nil {
+				return err
+			}
+			t.cache = e.rows.begin(v)
+		}
 		for i, o := range batch {
 			v, err := o.fn(t)
 			if t.fatal != nil {
@@ -87,9 +102,23 @@ func (e *Engine) runBatch(batch []*op) {
 		if err := t.flush(); err != nil {
 			return err
 		}
-		events = t.events
+		if versioned {
+			v, err := vtx.Version() // after this transaction's own writes
+			if err != nil {
+				return err
+			}
+			version = v
+		}
+		events, done = t.events, t
 		return nil
 	})
+	if versioned {
+		if err != nil {
+			e.rows.reset() // the store may hold something else than the rows did
+		} else {
+			e.rows.commit(done, version)
+		}
+	}
 	if err != nil {
 		if len(batch) > 1 { // isolate the operation that failed; the others still commit
 			for _, o := range batch {

@@ -68,6 +68,7 @@ type Engine struct {
 
 	metrics counters
 	counts  *counterSet
+	rows    rowCache // the writer loop's; see rowcache.go
 }
 
 type counters struct {

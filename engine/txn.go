@@ -29,7 +29,8 @@ type txn struct {
 	delChan   map[string]bool
 	events    []quotad.Event
 	usage     map[usageKey]*quotad.UsageBucket
-	paused    []string // channels that went from active to paused, in order
+	paused    []string  // channels that went from active to paused, in order
+	cache     *rowCache // rows committed last, unchanged since; nil reads the store
 
 	fatal error // a store failure: the whole transaction must be abandoned
 }
@@ -57,6 +58,16 @@ func (t *txn) api(name string) (*quotad.API, error) {
 	if t.allAPIs || t.deleted[name] {
 		return nil, fmt.Errorf("%w: %q", quotad.ErrUnknownAPI, name)
 	}
+	if t.cache != nil {
+		if a, ok := t.cache.apis[name]; ok {
+			a = cloneAPI(a)
+			t.apis[name] = a
+			return a, nil
+		}
+		if t.cache.allAPIs {
+			return nil, fmt.Errorf("%w: %q", quotad.ErrUnknownAPI, name)
+		}
+	}
 	a, err := t.tx.API(name)
 	if err != nil {
 		return nil, t.storeErr(err)
@@ -67,6 +78,14 @@ func (t *txn) api(name string) (*quotad.API, error) {
 
 // allAPIList returns every API, sorted by name.
 func (t *txn) allAPIList() ([]*quotad.API, error) {
+	if !t.allAPIs && t.cache != nil && t.cache.allAPIs {
+		for name, a := range t.cache.apis {
+			if _, ok := t.apis[name]; !ok && !t.deleted[name] {
+				t.apis[name] = cloneAPI(a)
+			}
+		}
+		t.allAPIs = true
+	}
 	if !t.allAPIs {
 		list, err := t.tx.APIs()
 		if err != nil {
@@ -95,6 +114,16 @@ func (t *txn) channel(name string) (*quotad.Channel, error) {
 	if t.allChans || t.delChan[name] {
 		return nil, fmt.Errorf("%w: %q", quotad.ErrUnknownChannel, name)
 	}
+	if t.cache != nil {
+		if c, ok := t.cache.chans[name]; ok {
+			c = cloneChannel(c)
+			t.chans[name] = c
+			return c, nil
+		}
+		if t.cache.allChans {
+			return nil, fmt.Errorf("%w: %q", quotad.ErrUnknownChannel, name)
+		}
+	}
 	c, err := t.tx.Channel(name)
 	if err != nil {
 		return nil, t.storeErr(err)
@@ -104,6 +133,14 @@ func (t *txn) channel(name string) (*quotad.Channel, error) {
 }
 
 func (t *txn) allChannels() ([]*quotad.Channel, error) {
+	if !t.allChans && t.cache != nil && t.cache.allChans {
+		for name, c := range t.cache.chans {
+			if _, ok := t.chans[name]; !ok && !t.delChan[name] {
+				t.chans[name] = cloneChannel(c)
+			}
+		}
+		t.allChans = true
+	}
 	if !t.allChans {
 		list, err := t.tx.Channels()
 		if err != nil {

@@ -37,6 +37,7 @@ const (
 	stExpired
 	stDueAt
 	stAddUsage
+	stVersion
 	numStmts
 )
 
@@ -113,6 +114,9 @@ var stmtSQL = [numStmts]string{
 		UNION ALL SELECT min(blocked_until) FROM api_quotas WHERE is_exhausted <> 0
 		UNION ALL SELECT min(until) FROM channel_pauses
 		UNION ALL SELECT min(expires_at) FROM reservations)`,
+	// data_version changes when another connection commits; total_changes
+	// counts the rows this (the writer) connection has changed.
+	stVersion: `SELECT (SELECT data_version FROM pragma_data_version), total_changes()`,
 }
 
 // stmtWrites marks the statements that change the database; they are not
@@ -301,4 +305,19 @@ func (d *dec) jsonInto(col string, s sql.NullString, v any) {
 	if err := json.Unmarshal([]byte(s.String), v); err != nil && d.err == nil {
 		d.err = fmt.Errorf("column %s: %w", col, err)
 	}
+}
+
+// Version implements quotad.VersionedTx for write transactions: the
+// database's data_version (changed by every commit of another connection or
+// process) and the writer connection's total_changes() (every row this
+// process has written, through Update or DB()).
+func (t *tx) Version() (quotad.StoreVersion, error) {
+	if !t.write {
+		return quotad.StoreVersion{}, ErrReadOnly
+	}
+	var v quotad.StoreVersion
+	if err := t.stmt(stVersion).QueryRowContext(t.ctx).Scan(&v.Commits, &v.Changes); err != nil {
+		return quotad.StoreVersion{}, fmt.Errorf("sqlite: read version: %w", err)
+	}
+	return v, nil
 }
