@@ -27,3 +27,13 @@ type JobState struct {
 func (s JobState) Running(now time.Time) bool {
 	return s.Holder != "" && s.LeaseUntil.After(now)
 }
+
+// JobStart is a run of a channel's job started on request (the HTTP API's
+// POST /api/v1/channels/{name}/run, the dashboard's "Run now"): the run
+// goes on in the daemon and is recorded in the event log (category "job")
+// and the channel's job status when it ends.
+type JobStart struct {
+	Channel string    `json:"channel"`
+	Force   bool      `json:"force"` // the channel's pauses were overridden
+	Started time.Time `json:"started"`
+}

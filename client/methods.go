@@ -224,3 +224,13 @@ func (c *Client) Pick(ctx context.Context, channel, capability string) (engine.P
 	err := c.do(ctx, http.MethodGet, "/api/v1/channels/"+pathEscape(channel)+"/pick/"+pathEscape(capability), nil, nil, &p)
 	return p, err
 }
+
+// Run starts a channel's job now in the daemon, whatever its schedule, and
+// returns once it has started (POST /api/v1/channels/{name}/run). A paused
+// channel's job is refused (quotad.ErrConflict) unless force; so is a job
+// that is running.
+func (c *Client) Run(ctx context.Context, channel string, force bool) (quotad.JobStart, error) {
+	var js quotad.JobStart
+	err := c.do(ctx, http.MethodPost, "/api/v1/channels/"+pathEscape(channel)+"/run", nil, map[string]any{"force": force}, &js)
+	return js, err
+}

@@ -49,13 +49,20 @@ type daemon struct {
 	e    *engine.Engine
 	ts   *httptest.Server
 	done chan struct{}
+	runs chan string // channels whose job "Run now" started
+}
+
+// StartJob implements server.JobStarter: the daemon's job runner.
+func (d *daemon) StartJob(channel string, force bool) (time.Time, error) {
+	d.runs <- channel
+	return time.Now(), nil
 }
 
 func startDaemon(t *testing.T) *daemon {
 	t.Helper()
 	e := newEngine(t)
-	d := &daemon{e: e, done: make(chan struct{})}
-	srv := server.New(e, server.Options{Token: testToken, Logger: quietLogger()})
+	d := &daemon{e: e, done: make(chan struct{}), runs: make(chan string, 10)}
+	srv := server.New(e, server.Options{Token: testToken, Logger: quietLogger(), Jobs: d})
 	// The mounting lines for cmd/quotad/http.go.
 	dopts := dashboard.Options{Token: testToken, Done: d.done, Logger: quietLogger()}
 	dash := dashboard.New(e, dopts)
@@ -439,14 +446,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.waitJS("all rows are back", `document.querySelectorAll('#channel-table tbody tr').length === 3`, step)
 	b.screenshot("channels")
 
-	// Job details (the runner adds a "job" object to channels) and the run
-	// button (only when the API describes POST /api/v1/channels/{name}/run)
-	// show when present; the API has neither yet, so the page is given them.
+	// Job details (the daemon adds a "job" object to channels that have one;
+	// this engine has no job runner, so the page is given one) and the run
+	// button (the API describes POST /api/v1/channels/{name}/run).
+	b.waitJS("the run route is found", `window.quotadDashboard.state.runSupported === true`, step)
 	eval[chromedp.Void](b, "add a job", `(() => {
 		const d = window.quotadDashboard, c = d.state.status.channels.find(c => c.name === 'RankRiot');
 		c.job = {schedule: 'every 30m', next_run: new Date(Date.now() + 600e3).toISOString(), last_start: new Date(Date.now() - 1200e3).toISOString(),
 			last_end: new Date(Date.now() - 1100e3).toISOString(), last_result: 'ok', last_detail: 'exit 0', runs: 3, running: false};
-		d.state.runSupported = true;
 		d.render();
 	})()`)
 	b.do("job columns and the run button", step,
@@ -456,6 +463,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := eval[int](b, "run buttons", `document.querySelectorAll('button.run').length`); n != 1 {
 		t.Errorf("%d run buttons, want 1 (only channels with a job)", n)
 	}
+	b.do("run now", step, chromedp.Click(css(`#run-RankRiot`)))
+	select {
+	case ch := <-d.runs:
+		if ch != "RankRiot" {
+			t.Errorf("Run now started %s", ch)
+		}
+	case <-time.After(step):
+		t.Fatal("Run now did not reach the daemon's job runner")
+	}
+	b.waitJS("the run's result", `(() => { const li = document.querySelector('#action-log li'); return li && li.classList.contains('ok') && li.innerText.includes('Started a run of RankRiot'); })()`, step)
 	eval[chromedp.Void](b, "back to the API's status", `(() => { window.quotadDashboard.state.runSupported = false; return window.quotadDashboard.refresh(); })()`)
 	b.do("no job columns", step, chromedp.WaitNotVisible(css(`th.job-col`)), chromedp.WaitNotPresent(css(`#run-RankRiot`)))
 

@@ -68,14 +68,32 @@ func (r Result) OK() bool { return r.Outcome == OutcomeOK }
 // job ran, whatever its outcome; Result.OK says how it went. RunOnce does
 // not count against MaxConcurrent.
 func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io.Writer) (Result, error) {
-	j, ok := r.jobs[channel]
-	if !ok {
-		return Result{}, fmt.Errorf("%w: %q has no job", quotad.ErrUnknownChannel, channel)
-	}
-	if !r.claim(channel, false) {
-		return Result{}, &BusyError{Channel: channel, Holder: r.id}
+	j, st, err := r.begin(ctx, channel, force)
+	if err != nil {
+		return Result{}, err
 	}
 	defer r.done(channel)
+	return r.runJob(ctx, j, st, trigger(force), out), nil
+}
+
+func trigger(force bool) string {
+	if force {
+		return "forced"
+	}
+	return "manual"
+}
+
+// begin claims a channel's job for a run a person asked for and takes its
+// lease; see RunOnce for the errors. On success the caller runs the job and
+// then calls r.done.
+func (r *Runner) begin(ctx context.Context, channel string, force bool) (*job, quotad.JobState, error) {
+	j, ok := r.jobs[channel]
+	if !ok {
+		return nil, quotad.JobState{}, fmt.Errorf("%w: %q has no job", quotad.ErrUnknownChannel, channel)
+	}
+	if !r.claim(channel, false) {
+		return nil, quotad.JobState{}, &BusyError{Channel: channel, Holder: r.id}
+	}
 	st, err := r.acquire(ctx, j, func(tx quotad.Tx, _ quotad.JobState, _ time.Time) error {
 		ch, err := tx.Channel(channel)
 		if err != nil {
@@ -97,13 +115,10 @@ func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io
 		return nil
 	})
 	if err != nil {
-		return Result{}, err
+		r.done(channel)
+		return nil, quotad.JobState{}, err
 	}
-	trigger := "manual"
-	if force {
-		trigger = "forced"
-	}
-	return r.runJob(ctx, j, st, trigger, out), nil
+	return j, st, nil
 }
 
 // runJob runs a job whose lease is held, accounts for its outcome with the

@@ -120,6 +120,15 @@ type Runner struct {
 	seeded   bool
 	paced    map[string]bool
 	inflight map[string]map[string]int64 // running channel → expected cost, counted as pending
+
+	// live is Run's context and wait group while Run runs (nil otherwise):
+	// Start runs jobs under them.
+	live *liveRun
+}
+
+type liveRun struct {
+	ctx context.Context
+	wg  *sync.WaitGroup
 }
 
 // job is one channel's job, ready to run.
@@ -238,6 +247,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer unsubscribe()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	r.mu.Lock()
+	r.live = &liveRun{ctx: ctx, wg: &wg}
+	r.mu.Unlock()
+	defer func() { // before wg.Wait: no Start adds a run after it began
+		r.mu.Lock()
+		r.live = nil
+		r.mu.Unlock()
+	}()
 	for {
 		wait, _ := r.pass(ctx, &wg)
 		if ctx.Err() != nil {

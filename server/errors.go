@@ -109,6 +109,8 @@ func (s *Server) describe(err error) (int, ErrorBody) {
 		return http.StatusBadRequest, detail(codeInvalid, err.Error())
 	case errors.Is(err, quotad.ErrConflict):
 		return http.StatusConflict, detail(codeConflict, err.Error())
+	case errors.Is(err, ErrNoJobs):
+		return http.StatusServiceUnavailable, detail(codeUnavailable, err.Error())
 	case errors.Is(err, engine.ErrClosed):
 		return http.StatusServiceUnavailable, detail(codeUnavailable, "quotad is shutting down")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

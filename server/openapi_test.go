@@ -127,6 +127,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ResetRequest": ResetRequest{}, "ResetResult": engine.ResetResult{}, "PauseRequest": PauseRequest{},
 		"ResumeRequest": ResumeRequest{}, "ResumeResult": engine.ResumeResult{}, "ErrorReport": ErrorRequest{},
 		"ReportResult": engine.ReportResult{}, "Error": ErrorBody{}, "Verdict": classify.Verdict{}, "Pick": engine.Pick{},
+		"RunRequest": RunRequest{}, "JobStart": quotad.JobStart{},
 	} {
 		sch, ok := doc.Components.Schemas[name]
 		if !ok {

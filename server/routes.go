@@ -45,6 +45,7 @@ func (s *Server) table() []route {
 		{http.MethodPost, "/api/v1/channels/{name}/pause", writer, s.pause},
 		{http.MethodPost, "/api/v1/channels/{name}/resume", writer, s.resumeChannel},
 		{http.MethodPost, "/api/v1/channels/{name}/success", writer, s.success},
+		{http.MethodPost, "/api/v1/channels/{name}/run", writer, s.runJob},
 		{http.MethodPost, "/api/v1/resume", writer, s.resume},
 		{http.MethodPost, "/api/v1/errors", writer, s.reportError},
 		// classify changes nothing: a read that needs a body.

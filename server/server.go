@@ -58,6 +58,9 @@ type Options struct {
 	// Collectors are more metrics for /metrics (notification delivery, proxy
 	// drift), registered beside the server's own.
 	Collectors []prometheus.Collector
+	// Jobs starts channels' jobs for POST /api/v1/channels/{name}/run; nil
+	// answers 503 (ErrNoJobs).
+	Jobs JobStarter
 }
 
 // Server serves quotad's HTTP API over an engine.Service. It is safe for

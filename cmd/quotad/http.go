@@ -85,6 +85,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Location:     d.cfg.Location(),
 		Logger:       d.log,
 		Collectors:   d.collectors(),
+		Jobs:         &d.jobs,
 	})
 	stopProxy, err := mountProxy(srv, d, d.cfg.ProviderSpecs(), !loopback)
 	if err != nil {

@@ -67,12 +67,18 @@ type daemonRun struct {
 
 var addrLine = regexp.MustCompile(`\[OK\] HTTP API on (http://\S+)/api/v1\n`)
 
-// startDaemon runs serve with args and waits for its HTTP address.
+// startDaemon runs serve --no-jobs with args and waits for its HTTP address.
 func startDaemon(t *testing.T, args ...string) *daemonRun {
+	t.Helper()
+	return startServe(t, append([]string{"--no-jobs"}, args...)...)
+}
+
+// startServe runs serve with args and waits for its HTTP address.
+func startServe(t *testing.T, args ...string) *daemonRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemonRun{out: &lockedBuffer{}, errOut: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() { d.done <- runContext(ctx, append([]string{"serve", "--no-jobs"}, args...), d.out, d.errOut) }()
+	go func() { d.done <- runContext(ctx, append([]string{"serve"}, args...), d.out, d.errOut) }()
 	t.Cleanup(func() { d.stop(t) })
 	deadline := time.After(30 * time.Second)
 	for {

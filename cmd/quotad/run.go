@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +34,10 @@ A paused channel's job is refused unless --force. A job that is running
 lease keeps one channel's job from running twice.
 
 run works on the store directly (--db, QUOTAD_DB); the job reaches quotad
-through QUOTAD_DB, QUOTAD_TOKEN, QUOTAD_BIN and QUOTAD_CHANNEL. A relative
+through QUOTAD_DB, QUOTAD_TOKEN, QUOTAD_BIN and QUOTAD_CHANNEL. With
+--server (QUOTAD_SERVER) the daemon there starts the job instead, as the
+dashboard's "Run now" does: run returns once it has started, and its result
+goes to the daemon's event log ("quotad logs --category job"). A relative
 job dir is resolved against the config file's directory, where a job without
 a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 		Args: exactArgs(1),
@@ -43,6 +47,9 @@ a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 			cfg, path, err := g.loadConfig()
 			if err != nil {
 				return err
+			}
+			if url := g.serverURL(); url != "" {
+				return startRemote(ctx, cmd, g, cfg, args[0], force)
 			}
 			ch, ok := cfg.Channel(args[0])
 			switch {
@@ -77,6 +84,27 @@ a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "run even if the channel is paused")
 	return cmd
+}
+
+// startRemote has the daemon at --server start a channel's job.
+func startRemote(ctx context.Context, cmd *cobra.Command, g *globals, cfg config.Config, channel string, force bool) error {
+	svc, err := newRemote(g.serverURL(), g.tokenValue(cfg))
+	if err != nil {
+		return err
+	}
+	starter, ok := svc.(interface {
+		Run(ctx context.Context, channel string, force bool) (quotad.JobStart, error)
+	})
+	if !ok {
+		return fmt.Errorf("this build's server client cannot start jobs")
+	}
+	js, err := starter.Run(ctx, channel, force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "[OK] %s started the job of channel %s at %s; its result goes to the event log (quotad logs --category job)\n",
+		g.serverURL(), js.Channel, human(&js.Started, cfg.Location()))
+	return nil
 }
 
 // runSummary prints how a run went on standard error and returns an error

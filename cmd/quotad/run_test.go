@@ -4,8 +4,11 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quotad/quotad"
 )
@@ -80,5 +83,67 @@ func TestRunCommand(t *testing.T) {
 	}
 	if len(evs) != 3 || evs[0].Channel != "Failer" || evs[0].Fields["outcome"] != "failed" || evs[1].Fields["trigger"] != "forced" || evs[2].Fields["trigger"] != "manual" {
 		t.Fatalf("job events: %+v", evs)
+	}
+}
+
+// TestServeRunsAJobOnRequest asks a running daemon to run a job now, as the
+// dashboard's "Run now" does: `quotad run --server` and the HTTP route.
+func TestServeRunsAJobOnRequest(t *testing.T) {
+	for _, k := range []string{"QUOTAD_DB", "QUOTAD_SERVER", "QUOTAD_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	cfg, db := filepath.Join(dir, "quotad.yaml"), filepath.Join(dir, "q.db")
+	// The daemon runs in this test process: its QUOTAD_BIN is the test
+	// binary, so the job names the quotad built by TestMain.
+	doc := strings.Replace(runConfig, `"$QUOTAD_BIN"`, `"`+bin+`"`, 1) + "server:\n  token: " + httpTestToken + "\n"
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startServe(t, "--listen", "127.0.0.1:0", "--config", cfg, "--db", db)
+	remote := []string{"--config", cfg, "--server", d.url, "--token", httpTestToken}
+
+	// The runner may still be starting: 503 until it runs.
+	var out, errOut string
+	code := -1
+	for deadline := time.Now().Add(10 * time.Second); code != 0; {
+		out, errOut, code = runCLI(append([]string{"run", "Writer"}, remote...)...)
+		if code != 0 && (!strings.Contains(errOut, "not running jobs") || time.Now().After(deadline)) {
+			t.Fatalf("run --server: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+	if !strings.Contains(out, "started the job of channel Writer") {
+		t.Fatalf("run --server printed %q", out)
+	}
+	// The run is recorded in the daemon's log when it ends; the job's own
+	// spend reached the daemon.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		logs, _, _ := runCLI(append([]string{"logs", "--category", "job", "--json"}, remote...)...)
+		if strings.Contains(logs, "Writer") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no job event for Writer:\n%s\n%s", logs, d.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, _, _ := runCLI(append([]string{"status", "--json"}, remote...)...); !strings.Contains(out, `"used": 10`) {
+		t.Errorf("the job's spend is not in the status:\n%s", out)
+	}
+
+	// A paused channel's job is refused without --force; NoJob has none.
+	runCLI(append([]string{"pause", "Writer"}, remote...)...)
+	if _, errOut, code := runCLI(append([]string{"run", "Writer"}, remote...)...); code == 0 || !strings.Contains(errOut, "paused") {
+		t.Fatalf("run of a paused channel: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(append([]string{"run", "NoJob"}, remote...)...); code == 0 || !strings.Contains(errOut, "no job") {
+		t.Fatalf("run of a channel without a job: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(append([]string{"run", "Writer", "--force"}, remote...)...); code != 0 {
+		t.Fatalf("run --force: exit %d %s", code, errOut)
+	}
+	// The dashboard finds the route in the API description.
+	if _, body := get(t, d.url+"/api/v1/openapi.json", ""); !strings.Contains(body, `"/api/v1/channels/{name}/run"`) {
+		t.Error("openapi.json does not describe the run route")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/runner"
+	"github.com/quotad/quotad/server"
 )
 
 // httpReadyWait bounds how long the job runner waits for the daemon's HTTP
@@ -79,17 +82,39 @@ func serveJobs(ctx context.Context, d *daemon) error {
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)
 	}
-	if scheduled == 0 {
-		fmt.Fprintf(w, "[OK] No job has a schedule: %d job(s) run only with quotad run\n", len(chans))
-		return nil
-	}
 	via := "the store " + redactDSN(d.dsn)
 	if server != "" {
 		via = server
 	}
 	fmt.Fprintf(w, "[OK] Job runner active: %d job(s), %d scheduled, at most %d at a time; jobs reach quotad through %s\n",
 		len(chans), scheduled, d.cfg.Runner.MaxConcurrent, via)
+	d.jobs.set(r)
+	defer d.jobs.set(nil)
 	return r.Run(ctx)
+}
+
+// jobStarter starts jobs for the HTTP API (the dashboard's "Run now") on
+// the daemon's runner, once it runs.
+type jobStarter struct{ r atomic.Pointer[runner.Runner] }
+
+func (j *jobStarter) set(r *runner.Runner) { j.r.Store(r) }
+
+// StartJob implements server.JobStarter.
+func (j *jobStarter) StartJob(channel string, force bool) (time.Time, error) {
+	r := j.r.Load()
+	if r == nil {
+		return time.Time{}, server.ErrNoJobs
+	}
+	started, err := r.Start(channel, force)
+	switch {
+	case errors.Is(err, runner.ErrNotRunning):
+		return started, server.ErrNoJobs
+	case errors.Is(err, runner.ErrPaused):
+		return started, fmt.Errorf("%w: %w; not running its job (force runs it anyway)", quotad.ErrConflict, err)
+	case errors.Is(err, runner.ErrBusy):
+		return started, fmt.Errorf("%w: %w", quotad.ErrConflict, err)
+	}
+	return started, err
 }
 
 // httpURL returns the URL at which jobs reach the daemon's HTTP API once it

@@ -34,6 +34,8 @@ type daemon struct {
 	// httpAddr receives the HTTP server's bound address once it listens
 	// (buffered, closed when HTTP is off), for parts that tell jobs the URL.
 	httpAddr chan string
+	// jobs starts jobs on request once the job runner runs (runner.go).
+	jobs jobStarter
 }
 
 type serveFlags struct {
