@@ -66,7 +66,7 @@ func invalidf(format string, args ...any) error { return quotad.Invalidf(format,
 
 // writeError writes err as a JSON error response with a fitting status.
 // Failures the client cannot fix are logged with their details and answered
-// with a generic message.
+// with a generic message; 503s are logged at level info.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.describe(err)
 	if status == http.StatusTooManyRequests && body.Error.Until != nil {
@@ -76,8 +76,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="quotad"`)
 	}
-	if status >= 500 {
+	switch {
+	case status == http.StatusInternalServerError:
 		s.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	case status > 500: // shutting down, a cancelled request, no job runner: not a fault
+		s.log.Info("http: request not served", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	writeJSON(w, status, body)
 }
