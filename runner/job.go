@@ -227,6 +227,9 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 	if res.Ended.IsZero() {
 		res.Ended = r.clock.Now()
 	}
+	// The run is over and recorded: whoever OnRun tells may start the job
+	// again at once (the caller's r.done repeats this and wakes the loop).
+	r.unclaim(j.channel)
 	if r.opts.OnRun != nil {
 		r.opts.OnRun(res)
 	}
