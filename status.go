@@ -133,7 +133,7 @@ func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
 	if len(c.Fallbacks) > 0 {
 		s.Fallbacks = map[string][]string{}
 		for _, f := range c.Fallbacks {
-			s.Fallbacks[f.Name] = f.Providers
+			s.Fallbacks[f.Name] = nonNil(f.Providers)
 		}
 	}
 	for _, b := range c.Budgets {
@@ -182,11 +182,10 @@ func EventStatusOf(e Event) EventStatus {
 	return EventStatus{ID: e.ID, Time: e.Time.UTC(), Level: e.Level, Channel: e.Channel, Category: e.Category, Message: e.Message, Fields: e.Fields}
 }
 
+// nonNil returns a copy of s, [] rather than nil: status views never share
+// memory with the values they describe.
 func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	return append([]string{}, s...)
 }
 
 // capabilityBack returns when the first provider of a channel's fallback
