@@ -64,12 +64,12 @@ func startDaemon(t *testing.T) *daemon {
 	d := &daemon{e: e, done: make(chan struct{}), runs: make(chan string, 10)}
 	srv := server.New(e, server.Options{Token: testToken, Logger: quietLogger(), Jobs: d})
 	// The mounting lines for cmd/quotad/http.go.
-	dopts := dashboard.Options{Token: testToken, Done: d.done, Logger: quietLogger()}
+	dopts := dashboard.Options{Done: d.done, Logger: quietLogger()}
 	dash := dashboard.New(e, dopts)
 	srv.Handle("GET /{$}", dash)
 	srv.Handle("GET "+dashboard.AssetsPrefix, dash)
-	srv.Handle("GET "+dashboard.StreamPath, dashboard.EventStream(e, dopts))
-	srv.Handle("GET "+dashboard.UsagePath, dashboard.UsageHandler(e, dopts))
+	srv.HandleRead("GET "+dashboard.StreamPath, dashboard.EventStream(e, dopts))
+	srv.HandleRead("GET "+dashboard.UsagePath, dashboard.UsageHandler(e, dopts))
 	d.ts = httptest.NewServer(dashboard.SameOrigin(srv))
 	t.Cleanup(func() {
 		close(d.done) // the daemon stops: event streams end

@@ -16,8 +16,8 @@
 //
 // The page reads with fetch and, for mutations, sends the token a person
 // entered once (kept in sessionStorage) as "Authorization: Bearer". Reads
-// follow the API's rules (Options.Token, Options.ProtectReads), so the page
-// asks for the token when the API answers 401.
+// follow the API's rules (the handlers are mounted with server.HandleRead),
+// so the page asks for the token when the API answers 401.
 package dashboard
 
 import (
@@ -54,14 +54,9 @@ const (
 )
 
 // Options configure the dashboard's handlers. Zero values take the defaults.
-// Token and ProtectReads must be the server's (server.Options), so that the
-// stream and usage endpoints answer exactly as the API's reads do.
+// The stream and usage handlers check no token themselves: mount them with
+// server.HandleRead, so that they answer exactly as the API's reads do.
 type Options struct {
-	// Token is the API's bearer token; "" when none is configured.
-	Token string
-	// ProtectReads makes the stream and usage endpoints need the token too,
-	// as server.Options.ProtectReads does for the API's reads.
-	ProtectReads bool
 	// Done, when closed, ends every open event stream: pass the daemon's
 	// shutdown (ctx.Done()), or http.Server.Shutdown waits for streams that
 	// never end by themselves.

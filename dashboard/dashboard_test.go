@@ -108,8 +108,7 @@ func TestUsageHandler(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ts := httptest.NewServer(dashboard.UsageHandler(e, dashboard.Options{Token: testToken}))
-	defer ts.Close()
+	ts := mounted(t, e, testToken, false, "GET "+dashboard.UsagePath, dashboard.UsageHandler(e, dashboard.Options{}))
 	c := ts.Client()
 
 	var u dashboard.Usage
@@ -168,8 +167,7 @@ func TestUsageHandler(t *testing.T) {
 	}
 
 	// Reads follow the API's rules.
-	prot := httptest.NewServer(dashboard.UsageHandler(e, dashboard.Options{Token: testToken, ProtectReads: true}))
-	defer prot.Close()
+	prot := mounted(t, e, testToken, true, "GET "+dashboard.UsagePath, dashboard.UsageHandler(e, dashboard.Options{}))
 	if r := get(t, c, prot.URL+dashboard.UsagePath); r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") == "" {
 		t.Errorf("no token: %d", r.StatusCode)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/server"
 	"github.com/quotad/quotad/store/sqlite"
 )
 
@@ -143,4 +145,15 @@ func body(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// mounted serves h at pattern on an API server with the given token and
+// read protection, as cmd/quotad mounts the dashboard's read endpoints.
+func mounted(t *testing.T, e *engine.Engine, token string, protectReads bool, pattern string, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := server.New(e, server.Options{Token: token, ProtectReads: protectReads, Logger: quietLogger()})
+	srv.HandleRead(pattern, h)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts
 }

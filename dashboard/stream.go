@@ -52,24 +52,20 @@ const (
 // http.Server has both) and sets a write deadline per write instead.
 func EventStream(e *engine.Engine, opts Options) http.Handler {
 	opts = opts.withDefaults()
-	s := &streamer{e: e, opts: opts, access: newReadAccess(opts)}
+	s := &streamer{e: e, opts: opts}
 	return s
 }
 
 type streamer struct {
-	e      *engine.Engine
-	opts   Options
-	access readAccess
-	open   atomic.Int64
+	e    *engine.Engine
+	opts Options
+	open atomic.Int64
 }
 
 func (s *streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use GET")
-		return
-	}
-	if !s.access.allow(w, r) {
 		return
 	}
 	var last int64

@@ -248,22 +248,22 @@ func TestStreamAccess(t *testing.T) {
 	e := newEngine(t)
 	for _, tc := range []struct {
 		name    string
-		opts    dashboard.Options
+		token   string
+		protect bool
 		headers []string
 		status  int
 	}{
-		{"loopback without token", dashboard.Options{}, nil, 200},
-		{"no token, DNS name", dashboard.Options{}, []string{"Host: evil.example"}, 403},
-		{"no token, protected", dashboard.Options{ProtectReads: true}, nil, 401},
-		{"token, reads open", dashboard.Options{Token: testToken}, nil, 200},
-		{"token, protected, none sent", dashboard.Options{Token: testToken, ProtectReads: true}, nil, 401},
-		{"token, protected, wrong", dashboard.Options{Token: testToken, ProtectReads: true}, []string{"Authorization: Bearer nope"}, 401},
-		{"token, protected, right", dashboard.Options{Token: testToken, ProtectReads: true}, []string{"Authorization: Bearer " + testToken}, 200},
-		{"bad Last-Event-ID", dashboard.Options{}, []string{"Last-Event-ID: x"}, 400},
+		{"loopback without token", "", false, nil, 200},
+		{"no token, DNS name", "", false, []string{"Host: evil.example"}, 403},
+		{"no token, protected", "", true, nil, 401},
+		{"token, reads open", testToken, false, nil, 200},
+		{"token, protected, none sent", testToken, true, nil, 401},
+		{"token, protected, wrong", testToken, true, []string{"Authorization: Bearer nope"}, 401},
+		{"token, protected, right", testToken, true, []string{"Authorization: Bearer " + testToken}, 200},
+		{"bad Last-Event-ID", "", false, []string{"Last-Event-ID: x"}, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := httptest.NewServer(dashboard.EventStream(e, tc.opts))
-			defer ts.Close()
+			ts := mounted(t, e, tc.token, tc.protect, "GET "+dashboard.StreamPath, dashboard.EventStream(e, dashboard.Options{}))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+dashboard.StreamPath, nil)

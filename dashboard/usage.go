@@ -43,18 +43,14 @@ var maxUsageRange = map[string]time.Duration{
 //
 // A range longer than 2 days by minute, 93 days by hour or 3 years by day
 // is refused. Errors are the API's JSON error bodies (400 invalid, 404
-// unknown_api / unknown_channel). Reads need the token only where the API's
-// reads do (Options.Token, Options.ProtectReads).
+// unknown_api / unknown_channel). Mount it with server.HandleRead, so that
+// it needs the token exactly where the API's reads do.
 func UsageHandler(e *engine.Engine, opts Options) http.Handler {
 	opts = opts.withDefaults()
-	access := newReadAccess(opts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use GET")
-			return
-		}
-		if !access.allow(w, r) {
 			return
 		}
 		q, err := parseUsageQuery(r, e.Clock().Now())

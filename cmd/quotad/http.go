@@ -97,12 +97,12 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	for _, mount := range httpMounts {
 		mount(d, srv)
 	}
-	dopts := dashboard.Options{Token: d.token, ProtectReads: !loopback, Done: ctx.Done(), Logger: d.log}
+	dopts := dashboard.Options{Done: ctx.Done(), Logger: d.log}
 	dash := dashboard.New(d.engine, dopts)
 	srv.Handle("GET /{$}", dash)
 	srv.Handle("GET "+dashboard.AssetsPrefix, dash)
-	srv.Handle("GET "+dashboard.StreamPath, dashboard.EventStream(d.engine, dopts))
-	srv.Handle("GET "+dashboard.UsagePath, dashboard.UsageHandler(d.engine, dopts))
+	srv.HandleRead("GET "+dashboard.StreamPath, dashboard.EventStream(d.engine, dopts))
+	srv.HandleRead("GET "+dashboard.UsagePath, dashboard.UsageHandler(d.engine, dopts))
 	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
 	fmt.Fprintf(d.out, "[OK] Dashboard on http://%s/\n", ln.Addr())
 	if len(d.cfg.ProviderSpecs()) > 0 {
