@@ -10,16 +10,18 @@ import (
 	"github.com/quotad/quotad"
 )
 
-// snapshot is what a pass reads from the store.
-type snapshot struct {
-	chans  map[string]quotad.Channel
-	apis   map[string]quotad.API
-	states map[string]quotad.JobState
+// Snapshot is what the scheduler decides on: the store's channels, APIs
+// and job records, by name.
+type Snapshot struct {
+	Channels map[string]quotad.Channel
+	APIs     map[string]quotad.API
+	States   map[string]quotad.JobState
 }
 
-func (r *Runner) read(ctx context.Context) (snapshot, error) {
-	s := snapshot{chans: map[string]quotad.Channel{}, apis: map[string]quotad.API{}, states: map[string]quotad.JobState{}}
-	err := r.store.View(ctx, func(tx quotad.Tx) error {
+// ReadSnapshot reads a Snapshot of st in one read transaction.
+func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
+	s := Snapshot{Channels: map[string]quotad.Channel{}, APIs: map[string]quotad.API{}, States: map[string]quotad.JobState{}}
+	err := st.View(ctx, func(tx quotad.Tx) error {
 		chans, err := tx.Channels()
 		if err != nil {
 			return err
@@ -33,13 +35,13 @@ func (r *Runner) read(ctx context.Context) (snapshot, error) {
 			return err
 		}
 		for _, c := range chans {
-			s.chans[c.Name] = c
+			s.Channels[c.Name] = c
 		}
 		for _, a := range apis {
-			s.apis[a.Name] = a
+			s.APIs[a.Name] = a
 		}
-		for _, st := range states {
-			s.states[st.Channel] = st
+		for _, js := range states {
+			s.States[js.Channel] = js
 		}
 		return nil
 	})
@@ -58,7 +60,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 	wait := r.opts.PollInterval
 	now := r.clock.Now()
 	p := Pass{At: now, Held: map[string]string{}, Holds: map[string]Hold{}}
-	snap, err := r.read(ctx)
+	snap, err := ReadSnapshot(ctx, r.store)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("runner: reading the store", "err", err)
@@ -78,7 +80,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		if !j.timed {
 			continue
 		}
-		st := snap.states[name]
+		st := snap.States[name]
 		next, want := st.NextRun, j.schedule.Next(now)
 		// Next is monotonic: a stored next run later than Next(now) comes
 		// from an older schedule (or a clock step back), and none is
@@ -95,7 +97,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 			p.Busy = append(p.Busy, name)
 			continue
 		}
-		if _, ok := snap.chans[name]; !ok {
+		if _, ok := snap.Channels[name]; !ok {
 			r.noteHold(name, "the channel is not in the store")
 			p.Held[name] = "the channel is not in the store"
 			p.Holds[name] = Hold{Reason: p.Held[name], Kind: HoldConfig}
@@ -108,7 +110,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		r.fixNextRuns(ctx, fix)
 	}
 	sort.SliceStable(due, func(a, b int) bool {
-		pa, pb := snap.chans[due[a].j.channel].Priority.Rank(), snap.chans[due[b].j.channel].Priority.Rank()
+		pa, pb := snap.Channels[due[a].j.channel].Priority.Rank(), snap.Channels[due[b].j.channel].Priority.Rank()
 		if pa != pb {
 			return pa > pb
 		}
@@ -117,7 +119,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 	pending := r.pending()
 	for _, c := range due {
 		j := c.j
-		if h := Decide(snap.chans[j.channel], withPending(snap.apis, pending), c.cost, r.paced, now); h.Held() {
+		if h := Decide(snap.Channels[j.channel], withPending(snap.APIs, pending), c.cost, r.paced, now); h.Held() {
 			r.noteHold(j.channel, h.Reason)
 			p.Held[j.channel], p.Holds[j.channel] = h.Reason, h
 			if !h.Until.IsZero() && h.Until.After(now) {

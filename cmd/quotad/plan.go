@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/runner"
 )
 
@@ -43,31 +42,12 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 				return err
 			}
 			defer l.Close()
-			in := runner.PlanInput{Channels: map[string]quotad.Channel{}, APIs: map[string]quotad.API{}, States: map[string]quotad.JobState{},
-				Jobs: l.cfg.Channels, Paced: l.cfg.PacedAPIs(), Location: l.cfg.Location(), Now: l.engine.Clock().Now(), Horizon: horizon}
-			if err := l.store.View(ctx, func(tx quotad.Tx) error {
-				chans, err := tx.Channels()
-				if err != nil {
-					return err
-				}
-				apis, err := tx.APIs()
-				if err != nil {
-					return err
-				}
-				states, err := tx.JobStates()
-				for _, c := range chans {
-					in.Channels[c.Name] = c
-				}
-				for _, a := range apis {
-					in.APIs[a.Name] = a
-				}
-				for _, s := range states {
-					in.States[s.Channel] = s
-				}
-				return err
-			}); err != nil {
+			snap, err := runner.ReadSnapshot(ctx, l.store)
+			if err != nil {
 				return err
 			}
+			in := runner.PlanInput{Channels: snap.Channels, APIs: snap.APIs, States: snap.States,
+				Jobs: l.cfg.Channels, Paced: l.cfg.PacedAPIs(), Location: l.cfg.Location(), Now: l.engine.Clock().Now(), Horizon: horizon}
 			var names []string
 			for _, ch := range l.cfg.Channels {
 				names = append(names, ch.Name)
