@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -79,7 +80,7 @@ func (v *budgetValue) UnmarshalYAML(n *yaml.Node) error {
 
 func decodeBudgets(m map[string]budgetValue) []BudgetConfig {
 	var out []BudgetConfig
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		api, window, _ := strings.Cut(k, "/")
 		out = append(out, BudgetConfig{API: api, Window: window, Value: string(m[k])})
 	}
@@ -88,7 +89,7 @@ func decodeBudgets(m map[string]budgetValue) []BudgetConfig {
 
 func decodeFallbacks(m map[string][]string) []quotad.Capability {
 	var out []quotad.Capability
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, quotad.Capability{Name: k, Providers: append([]string{}, m[k]...)})
 	}
 	return out

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"os"
@@ -248,7 +249,7 @@ func (n NotifierConfig) problems(names map[string]bool) []problem {
 	}
 	// notFor reports keys that belong to another type of notifier.
 	notFor := func(keys map[string]bool) {
-		for _, k := range sortedKeys(keys) {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
 			if keys[k] {
 				add(p.to(k), "%q is not a setting of a %s notifier", k, n.Type)
 			}

@@ -3,10 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -175,7 +175,7 @@ func (j *JobConfig) problems(p fieldPath, loc *time.Location, needed []string) [
 	if strings.ContainsRune(j.Dir, 0) {
 		add(p.to("dir"), "directory contains a NUL byte; expected a path")
 	}
-	for _, k := range sortedKeys(j.Env) {
+	for _, k := range slices.Sorted(maps.Keys(j.Env)) {
 		if v := j.Env[k]; k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
 			add(p.to("env", k), "invalid environment variable %q; expected a non-empty name without '=' and values without NUL", k)
 		}
@@ -190,7 +190,7 @@ func (j *JobConfig) problems(p fieldPath, loc *time.Location, needed []string) [
 	if j.Timeout < MinJobTimeout {
 		add(p.to("timeout"), "expected a duration of at least %s, got %s", MinJobTimeout, j.Timeout)
 	}
-	for _, k := range sortedKeys(j.Estimate) {
+	for _, k := range slices.Sorted(maps.Keys(j.Estimate)) {
 		switch v := j.Estimate[k]; {
 		case !slices.Contains(needed, k):
 			add(p.to("estimate", k), "%q is not an API this channel needs; expected one of: %s", k, strings.Join(needed, ", "))
@@ -245,13 +245,4 @@ func apiNames(apis []APIConfig) []string {
 		names = append(names, a.Name)
 	}
 	return names
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

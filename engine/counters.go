@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"sort"
 	"sync"
 )
 
@@ -54,14 +53,4 @@ func (e *Engine) Counters() Counters {
 	}
 	c.Transactions, c.Operations, c.StoreFailures = e.metrics.batches.Load(), e.metrics.ops.Load(), e.metrics.storeErrors.Load()
 	return c
-}
-
-// SortedKeys returns a map's keys in order, for stable metric output.
-func SortedKeys(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -196,17 +198,17 @@ func (t *txn) flush() error {
 	if t.fatal != nil {
 		return t.fatal
 	}
-	for _, name := range sortedKeys(t.deleted) {
+	for _, name := range slices.Sorted(maps.Keys(t.deleted)) {
 		if err := t.tx.DeleteAPI(name); err != nil {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(t.dirtyAPI) {
+	for _, name := range slices.Sorted(maps.Keys(t.dirtyAPI)) {
 		if err := t.tx.SaveAPI(*t.apis[name]); err != nil {
 			return err
 		}
 	}
-	for _, api := range sortedKeys(t.dirtyWin) {
+	for _, api := range slices.Sorted(maps.Keys(t.dirtyWin)) {
 		if t.dirtyAPI[api] || t.deleted[api] {
 			continue
 		}
@@ -219,12 +221,12 @@ func (t *txn) flush() error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(t.delChan) {
+	for _, name := range slices.Sorted(maps.Keys(t.delChan)) {
 		if err := t.tx.DeleteChannel(name); err != nil {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(t.dirtyChan) {
+	for _, name := range slices.Sorted(maps.Keys(t.dirtyChan)) {
 		if err := t.tx.SaveChannel(*t.chans[name]); err != nil {
 			return err
 		}
@@ -282,13 +284,4 @@ func (t *txn) recordUsage(api, channel string, units int64) {
 	}
 	b.Units += units
 	b.Count++
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

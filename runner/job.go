@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,7 +133,7 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 	// is kept by the minute) is not the run's.
 	base, _ := r.spent(ctx, j.channel, st.LastStart, st.LastStart)
 	env := r.environ(j)
-	for _, k := range sortedKeys(providers) {
+	for _, k := range slices.Sorted(maps.Keys(providers)) {
 		if providers[k] != "" {
 			env = append(env, ProviderEnv(k)+"="+providers[k])
 		}
@@ -374,13 +375,4 @@ func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]s
 		out[c] = p.Provider
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -197,7 +199,7 @@ func (c *stateCollector) collectCounters(ch chan<- prometheus.Metric, n engine.C
 				counter(d, 0, api)
 			}
 		}
-		for _, api := range engine.SortedKeys(m) {
+		for _, api := range slices.Sorted(maps.Keys(m)) {
 			counter(d, m[api], api)
 		}
 	}
@@ -207,7 +209,7 @@ func (c *stateCollector) collectCounters(ch chan<- prometheus.Metric, n engine.C
 	perAPI(c.reservations, n.Reservations)
 	perAPI(c.resets, n.Resets)
 	perAPI(c.exhaustions, n.Exhaustions)
-	for _, key := range engine.SortedKeys(n.Classified) {
+	for _, key := range slices.Sorted(maps.Keys(n.Classified)) {
 		api, kind := key, ""
 		if i := strings.LastIndexByte(key, '/'); i >= 0 {
 			api, kind = key[:i], key[i+1:]
