@@ -1,8 +1,9 @@
 package provider
 
 import (
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -176,11 +177,7 @@ func ParseCost(key, value string) (CostRule, error) {
 
 // ParseCosts reads a cost table override map (see ParseCost), in key order.
 func ParseCosts(m map[string]string) ([]CostRule, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]CostRule, 0, len(keys))
 	for _, k := range keys {
 		r, err := ParseCost(k, m[k])

@@ -22,9 +22,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -352,11 +353,7 @@ func (r *Runner) isRunning(channel string) bool {
 // Env option's variables, and QUOTAD_CHANNEL, later entries winning.
 func (r *Runner) environ(j *job) []string {
 	env := os.Environ()
-	keys := make([]string, 0, len(j.cfg.Env))
-	for k := range j.cfg.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(j.cfg.Env))
 	for _, k := range keys {
 		env = append(env, k+"="+j.cfg.Env[k])
 	}

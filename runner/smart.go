@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,11 +137,7 @@ func LearnCosts(ctx context.Context, e *engine.Engine, channels []string, n int,
 // FormatSpent formats units per API as the "spent" field of a job event:
 // "groq=3000,youtube=100", sorted; "" for nothing.
 func FormatSpent(spent map[string]int64) string {
-	keys := make([]string, 0, len(spent))
-	for k := range spent {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(spent))
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, k+"="+strconv.FormatInt(spent[k], 10))

@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,11 +86,7 @@ func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location) 
 		return t.In(loc).Format("2006-01-02 15:04 MST")
 	}
 	for _, e := range plan {
-		keys := make([]string, 0, len(e.Cost))
-		for k := range e.Cost {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(e.Cost))
 		var cost []string
 		for _, k := range keys {
 			cost = append(cost, fmt.Sprintf("%s=%d", k, e.Cost[k]))
