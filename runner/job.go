@@ -73,7 +73,6 @@ func (r *Runner) RunOnce(ctx context.Context, channel string, force bool, out io
 	if err != nil {
 		return Result{}, err
 	}
-	defer r.done(channel)
 	return r.runJob(ctx, j, st, trigger(force), out), nil
 }
 
@@ -122,11 +121,11 @@ func (r *Runner) begin(ctx context.Context, channel string, force bool) (*job, q
 	return j, st, nil
 }
 
-// runJob runs a job whose lease is held, accounts for its outcome with the
-// engine, and releases the lease with the run's record and event.
+// runJob runs a job whose lease is held and whose claim this runner has,
+// accounts for its outcome with the engine, releases the lease with the
+// run's record and event, and ends the claim before reporting to OnRun.
 func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger string, out io.Writer) Result {
 	r.log.Debug("runner: job started", "channel", j.channel, "trigger", trigger, "command", j.cfg.Command, "dir", j.dir)
-	defer r.setInflight(j.channel, nil)
 	tail := NewTail(out)
 	providers := r.pickProviders(ctx, j.channel)
 	// What the channel spent earlier in the minute the run starts in (usage
@@ -229,8 +228,9 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 		res.Ended = r.clock.Now()
 	}
 	// The run is over and recorded: whoever OnRun tells may start the job
-	// again at once (the caller's r.done repeats this and wakes the loop).
-	r.unclaim(j.channel)
+	// again at once.
+	r.setInflight(j.channel, nil)
+	r.done(j.channel)
 	if r.opts.OnRun != nil {
 		r.opts.OnRun(res)
 	}

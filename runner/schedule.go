@@ -154,7 +154,6 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer r.done(j.channel)
 			r.runJob(ctx, j, st, "schedule", nil)
 		}()
 	}

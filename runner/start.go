@@ -34,7 +34,6 @@ func (r *Runner) Start(channel string, force bool) (time.Time, error) {
 	}
 	go func() {
 		defer live.wg.Done()
-		defer r.done(channel)
 		r.runJob(live.ctx, j, st, trigger(force), nil)
 	}()
 	return st.LastStart, nil
