@@ -87,7 +87,8 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Collectors:   d.collectors(),
 		Jobs:         &d.jobs,
 	})
-	stopProxy, err := mountProxy(srv, d, d.cfg.ProviderSpecs(), !loopback)
+	specs := d.cfg.ProviderSpecs()
+	stopProxy, err := mountProxy(srv, d, specs, !loopback)
 	if err != nil {
 		ln.Close()
 		close(d.httpAddr)
@@ -105,7 +106,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	srv.HandleRead("GET "+dashboard.UsagePath, dashboard.UsageHandler(d.engine, dopts))
 	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
 	fmt.Fprintf(d.out, "[OK] Dashboard on http://%s/\n", ln.Addr())
-	if len(d.cfg.ProviderSpecs()) > 0 {
+	if len(specs) > 0 {
 		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/\n", ln.Addr())
 	}
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
