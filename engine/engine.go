@@ -68,7 +68,8 @@ type Engine struct {
 
 	metrics counters
 	counts  *counterSet
-	rows    rowCache // the writer loop's; see rowcache.go
+	rows    rowCache  // the writer loop's; see rowcache.go
+	drifts  *driftSet // provider figures adopted; see observe.go
 }
 
 type counters struct {
@@ -101,7 +102,7 @@ func New(store quotad.Store, opts Options) *Engine {
 	}
 	e := &Engine{
 		store: store, clock: opts.Clock, opts: opts, log: opts.Logger,
-		ops: make(chan *op, 4*maxBatch), loopDone: make(chan struct{}), subs: map[int]func([]quotad.Event){}, counts: newCounterSet(),
+		ops: make(chan *op, 4*maxBatch), loopDone: make(chan struct{}), subs: map[int]func([]quotad.Event){}, counts: newCounterSet(), drifts: newDriftSet(),
 	}
 	go e.loop()
 	return e

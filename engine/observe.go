@@ -3,13 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
@@ -105,7 +103,7 @@ func (e *Engine) Meter(ctx context.Context, m Metered) (MeterResult, error) {
 	if len(m.Observations) > maxObservations {
 		return MeterResult{}, quotad.Invalidf("meter %s: %d observations; at most %d", m.API, len(m.Observations), maxObservations)
 	}
-	ds := e.driftSet()
+	ds := e.drifts
 	v, err := e.do(ctx, func(t *txn) (any, error) { return t.meter(m, ds) })
 	if err != nil {
 		return MeterResult{}, fmt.Errorf("meter %s: %w", m.API, err)
@@ -156,7 +154,7 @@ type Drift struct {
 // engine has adopted, ordered by API and window: the gauge
 // quotad_window_drift{api,window}.
 func (e *Engine) Drifts() []Drift {
-	ds := e.driftSet()
+	ds := e.drifts
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	out := make([]Drift, 0, len(ds.last))
@@ -365,26 +363,15 @@ func abs(x int64) int64 {
 }
 
 // driftSet is an engine's memory of adoptions: the drift gauge and when
-// each window last got a quota_sync event. It lives beside the Engine
-// (keyed weakly, so a collected Engine takes it along).
+// each window last got a quota_sync event.
 type driftSet struct {
 	mu     sync.Mutex
 	last   map[[2]string]Drift
 	events map[[2]string]time.Time
 }
 
-var driftSets sync.Map // weak.Pointer[Engine] → *driftSet
-
-func (e *Engine) driftSet() *driftSet {
-	k := weak.Make(e)
-	if v, ok := driftSets.Load(k); ok {
-		return v.(*driftSet)
-	}
-	v, loaded := driftSets.LoadOrStore(k, &driftSet{last: map[[2]string]Drift{}, events: map[[2]string]time.Time{}})
-	if !loaded {
-		runtime.AddCleanup(e, func(k weak.Pointer[Engine]) { driftSets.Delete(k) }, k)
-	}
-	return v.(*driftSet)
+func newDriftSet() *driftSet {
+	return &driftSet{last: map[[2]string]Drift{}, events: map[[2]string]time.Time{}}
 }
 
 func (ds *driftSet) lastEvent(api, window string) (time.Time, bool) {
