@@ -55,12 +55,12 @@ func init() {
 	}})
 }
 
-// parseTime reads a stored time; NULL is the zero time.
-func parseTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid || s.String == "" {
-		return time.Time{}, nil
-	}
-	return time.Parse(timeLayout, s.String)
+// parseTime reads a stored time of column col as dec.time does (the
+// store's layout or what a person types in sqlite3); NULL is the zero time.
+func parseTime(col string, s sql.NullString) (time.Time, error) {
+	var d dec
+	t := d.time(col, s)
+	return t, d.err
 }
 
 // JobState returns a channel's job record, or an empty one.
@@ -94,10 +94,10 @@ func (t *tx) jobStates(where string, args ...any) ([]quotad.JobState, error) {
 		}
 		s.LastResult, s.LastDetail, s.Holder = result.String, detail.String, holder.String
 		var errs [4]error
-		s.NextRun, errs[0] = parseTime(next)
-		s.LastStart, errs[1] = parseTime(start)
-		s.LastEnd, errs[2] = parseTime(end)
-		s.LeaseUntil, errs[3] = parseTime(lease)
+		s.NextRun, errs[0] = parseTime("jobs.next_run", next)
+		s.LastStart, errs[1] = parseTime("jobs.last_start", start)
+		s.LastEnd, errs[2] = parseTime("jobs.last_end", end)
+		s.LeaseUntil, errs[3] = parseTime("jobs.lease_until", lease)
 		if err := errors.Join(errs[:]...); err != nil {
 			return nil, fmt.Errorf("sqlite: read job %q: %w", s.Channel, err)
 		}
@@ -182,7 +182,7 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 		if err := rows.Scan(&b.API, &b.Channel, &start, &res, &b.Units, &b.Count); err != nil {
 			return nil, fmt.Errorf("sqlite: read usage: %w", err)
 		}
-		if b.Start, err = parseTime(start); err != nil {
+		if b.Start, err = parseTime("usage.start", start); err != nil {
 			return nil, fmt.Errorf("sqlite: read usage: %w", err)
 		}
 		b.Resolution = time.Duration(res) * time.Second

@@ -51,10 +51,10 @@ func (t *tx) queryNotifications(q string, args ...any) ([]quotad.Notification, e
 			return nil, fmt.Errorf("sqlite: read notifications: %w", err)
 		}
 		n.Kind, n.Payload, n.LastError = kind.String, payload.String, lastErr.String
-		if n.NextAttempt, err = parseTime(next); err != nil {
+		if n.NextAttempt, err = parseTime("notifications.next_attempt", next); err != nil {
 			return nil, err
 		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
+		if n.CreatedAt, err = parseTime("notifications.created_at", created); err != nil {
 			return nil, err
 		}
 		out = append(out, n)
