@@ -70,7 +70,7 @@ func startDaemon(t *testing.T) *daemon {
 	srv.Handle("GET "+dashboard.AssetsPrefix, dash)
 	srv.HandleRead("GET "+dashboard.StreamPath, dashboard.EventStream(e, dopts))
 	srv.HandleRead("GET "+dashboard.UsagePath, dashboard.UsageHandler(e, dopts))
-	d.ts = httptest.NewServer(dashboard.SameOrigin(srv))
+	d.ts = httptest.NewServer(srv)
 	t.Cleanup(func() {
 		close(d.done) // the daemon stops: event streams end
 		d.ts.Close()

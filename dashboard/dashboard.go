@@ -11,8 +11,9 @@
 //     as a server-sent event (event: quotad, data: the quotad.EventStatus
 //     JSON, id: the event id), plus ": ping" comments, so the page updates
 //     itself without polling;
-//   - UsageHandler serves GET /api/v1/usage: usage history for the charts;
-//   - SameOrigin is middleware that refuses cross-origin mutations.
+//   - UsageHandler serves GET /api/v1/usage: usage history for the charts.
+//
+// Cross-origin mutations are refused by the API server around all of them.
 //
 // The page reads with fetch and, for mutations, sends the token a person
 // entered once (kept in sessionStorage) as "Authorization: Bearer". Reads

@@ -110,7 +110,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/\n", ln.Addr())
 	}
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
-	return serveUntilDone(ctx, ln, dashboard.SameOrigin(srv), d.log, shutdownTimeout)
+	return serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
 }
 
 // readiness is the daemon's readiness: its store answers and its monitor runs.
