@@ -2,7 +2,7 @@
 // and JavaScript, embedded in the binary (it works offline), that shows every
 // quota and channel and steers them through the JSON API under /api/v1.
 //
-// The package gives the server four handlers to mount beside the API:
+// The package gives the server three handlers to mount beside the API:
 //
 //   - New serves the page at / and its files under /assets/, with a strict
 //     Content-Security-Policy, X-Frame-Options: DENY and Referrer-Policy:
