@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -21,7 +18,6 @@ import (
 
 func init() {
 	engineOptionHooks = append(engineOptionHooks, notifyEngineOptions)
-	serveFlagHooks = append(serveFlagHooks, rememberNotifyCmd)
 	serveHooks = append(serveHooks, serveNotifications)
 	extraCommands = append(extraCommands, newNotifyCmd)
 }
@@ -38,20 +34,11 @@ func notifyEngineOptions(cfg config.Config, o *engine.Options) {
 	o.Outbox = notify.Outbox(cfg)
 }
 
-// notifyCmds maps a serve command's flags to the command, so that the
-// dispatcher's start-up line goes to the command's output.
-var notifyCmds sync.Map // *serveFlags → *cobra.Command
-
-func rememberNotifyCmd(cmd *cobra.Command, f *serveFlags) { notifyCmds.Store(f, cmd) }
-
 // serveNotifications is the serve hook of the notification dispatcher: it
 // delivers the queued notifications until ctx is done, woken by every
 // committed event and polling for the ones other processes queue.
 func serveNotifications(ctx context.Context, d *daemon) error {
-	var w io.Writer = os.Stdout
-	if cmd, ok := notifyCmds.LoadAndDelete(d.flags); ok {
-		w = cmd.(*cobra.Command).OutOrStdout()
-	}
+	w := d.out
 	if len(d.cfg.Notifiers) == 0 {
 		return nil
 	}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/notify"
@@ -166,11 +164,8 @@ func TestServeNotifications(t *testing.T) {
 	if _, err := e.Configure(ctx, apis, chans); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cfg: cfg, engine: e, log: slog.New(slog.NewTextHandler(io.Discard, nil)), flags: &serveFlags{}}
 	var out strings.Builder
-	cmd := &cobra.Command{}
-	cmd.SetOut(&out)
-	rememberNotifyCmd(cmd, d.flags)
+	d := &daemon{cfg: cfg, engine: e, log: slog.New(slog.NewTextHandler(io.Discard, nil)), flags: &serveFlags{}, out: &out}
 	done := make(chan error, 1)
 	go func() { done <- serveNotifications(ctx, d) }()
 	if _, err := e.Spend(ctx, "youtube", 10000, "Shorts"); err != nil {

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
@@ -25,25 +21,13 @@ import (
 // API before its jobs are pointed at the store instead.
 const httpReadyWait = 5 * time.Second
 
-func init() {
-	serveFlagHooks = append(serveFlagHooks, rememberRunnerCmd)
-	serveHooks = append(serveHooks, serveJobs)
-}
-
-// runnerCmds maps a serve command's flags to the command, so that the job
-// runner prints to the command's output.
-var runnerCmds sync.Map // *serveFlags → *cobra.Command
-
-func rememberRunnerCmd(cmd *cobra.Command, f *serveFlags) { runnerCmds.Store(f, cmd) }
+func init() { serveHooks = append(serveHooks, serveJobs) }
 
 // serveJobs is the serve hook of the job runner: it runs the channels' jobs
 // on their schedules until ctx is done (nothing with --no-jobs or when no
 // channel has a job).
 func serveJobs(ctx context.Context, d *daemon) error {
-	var w io.Writer = os.Stdout
-	if cmd, ok := runnerCmds.LoadAndDelete(d.flags); ok {
-		w = cmd.(*cobra.Command).OutOrStdout()
-	}
+	w := d.out
 	if d.flags.noJobs {
 		return nil
 	}

@@ -49,9 +49,6 @@ type serveFlags struct {
 // ctx is done; each returns nil on a clean stop.
 var serveHooks []func(ctx context.Context, d *daemon) error
 
-// serveFlagHooks let parts of the daemon add flags to `serve`.
-var serveFlagHooks []func(cmd *cobra.Command, f *serveFlags)
-
 func newServeCmd(g *globals) *cobra.Command {
 	f := &serveFlags{}
 	cmd := &cobra.Command{
@@ -74,9 +71,6 @@ stops cleanly on SIGINT or SIGTERM.`,
 	cmd.Flags().BoolVar(&f.noHTTP, "no-http", false, "do not serve HTTP")
 	cmd.Flags().BoolVar(&f.noJobs, "no-jobs", false, "do not run channels' jobs")
 	cmd.Flags().BoolVar(&f.quiet, "quiet", false, "do not print event lines")
-	for _, h := range serveFlagHooks {
-		h(cmd, f)
-	}
 	return cmd
 }
 
