@@ -2,7 +2,6 @@ package provider
 
 import (
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,16 +122,9 @@ func (p *Profile) CostPath(path string) string {
 	if path == "" {
 		path = "/"
 	}
-	for _, o := range p.OriginPaths {
-		if o = strings.TrimRight(o, "/"); o != "" && strings.HasPrefix(path, o+"/") {
-			path = path[len(o):]
-			break
-		}
-	}
-	if u, err := url.Parse(p.Upstream); err == nil {
-		if base := strings.TrimRight(u.Path, "/"); base != "" && (path == base || strings.HasPrefix(path, base+"/")) {
-			path = path[len(base):]
-		}
+	path, _ = p.CutOrigin(path)
+	if base := p.basePath(); base != "" && (path == base || strings.HasPrefix(path, base+"/")) {
+		path = path[len(base):]
 	}
 	if path == "" {
 		path = "/"
@@ -141,6 +133,19 @@ func (p *Profile) CostPath(path string) string {
 		path = strings.TrimRight(path, "/")
 	}
 	return path
+}
+
+// CutOrigin reports whether path is forwarded relative to the upstream's
+// origin (it starts with one of OriginPaths, on a segment boundary), and
+// returns path without that prefix: /upload/youtube/v3/videos →
+// /youtube/v3/videos, true. Otherwise it returns path, false.
+func (p *Profile) CutOrigin(path string) (string, bool) {
+	for _, o := range p.OriginPaths {
+		if o = strings.TrimRight(o, "/"); o != "" && strings.HasPrefix(path, o+"/") {
+			return path[len(o):], true
+		}
+	}
+	return path, false
 }
 
 // ParseCost reads one cost table override: key "METHOD /path" (METHOD as

@@ -87,6 +87,30 @@ type Profile struct {
 	tokens  bool         // read usage figures from bodies and streams
 	okOnly  bool         // rate-limit headers come on 2xx responses only
 	builtIn int          // position among the built-ins, for listings
+	base    upstreamBase // Upstream's base path, parsed once (Clone, WithUpstream)
+}
+
+// upstreamBase is the base path of an upstream URL, without its trailing
+// slash, and the upstream it was read from (a caller may change Upstream).
+type upstreamBase struct {
+	upstream, path string
+}
+
+func newUpstreamBase(upstream string) upstreamBase {
+	b := upstreamBase{upstream: upstream}
+	if u, err := url.Parse(upstream); err == nil {
+		b.path = strings.TrimRight(u.Path, "/")
+	}
+	return b
+}
+
+// basePath returns the upstream's base path without its trailing slash
+// ("/youtube/v3"; "" for none).
+func (p *Profile) basePath() string {
+	if p.base.upstream != p.Upstream {
+		return newUpstreamBase(p.Upstream).path // Upstream changed after Clone
+	}
+	return p.base.path
 }
 
 // errorStyle is a provider family's error body shape.
@@ -140,6 +164,9 @@ func (p *Profile) Clone() *Profile {
 	c.Errors = slices.Clone(p.Errors)
 	c.Notes = slices.Clone(p.Notes)
 	c.rules = slices.Clone(p.rules)
+	if c.base.upstream != c.Upstream {
+		c.base = newUpstreamBase(c.Upstream)
+	}
 	return &c
 }
 
@@ -152,6 +179,7 @@ func (p *Profile) WithUpstream(base string) (*Profile, error) {
 	}
 	c := p.Clone()
 	c.Upstream = u.String()
+	c.base = newUpstreamBase(c.Upstream)
 	return c, nil
 }
 

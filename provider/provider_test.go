@@ -168,6 +168,46 @@ func TestYouTubeCostTable(t *testing.T) {
 	}
 }
 
+// CostPath strips the base path of the profile's current upstream, however
+// it was set, and the origin prefix CutOrigin reports.
+func TestCostPathFollowsUpstream(t *testing.T) {
+	p := mustLookup(t, "youtube")
+	for _, c := range [][2]string{
+		{"/youtube/v3/videos", "/videos"}, {"/upload/youtube/v3/videos", "/videos"}, {"/videos/", "/videos"},
+		{"", "/"}, {"/youtube/v3", "/"}, {"/youtube/v3x", "/youtube/v3x"}, {"/upload", "/upload"},
+	} {
+		if got := p.CostPath(c[0]); got != c[1] {
+			t.Errorf("youtube CostPath(%q) = %q, want %q", c[0], got, c[1])
+		}
+	}
+	if rest, ok := p.CutOrigin("/upload/youtube/v3/videos"); !ok || rest != "/youtube/v3/videos" {
+		t.Errorf("CutOrigin(/upload/youtube/v3/videos) = %q, %v", rest, ok)
+	}
+	for _, path := range []string{"/upload", "/uploadx/y", "/videos"} {
+		if rest, ok := p.CutOrigin(path); ok || rest != path {
+			t.Errorf("CutOrigin(%q) = %q, %v; want it unchanged, false", path, rest, ok)
+		}
+	}
+	q, err := p.WithUpstream("https://yt.example.com/base/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.CostPath("/base/videos"); got != "/videos" {
+		t.Errorf("WithUpstream: CostPath(/base/videos) = %q, want /videos", got)
+	}
+	q.Upstream = "https://yt.example.com/other"
+	if got := q.CostPath("/other/videos"); got != "/videos" {
+		t.Errorf("changed Upstream: CostPath(/other/videos) = %q, want /videos", got)
+	}
+	if got := q.Clone().CostPath("/base/videos"); got != "/base/videos" {
+		t.Errorf("clone of changed Upstream: CostPath(/base/videos) = %q, want it unchanged", got)
+	}
+	var zero provider.Profile
+	if got := zero.CostPath("/a/b/"); got != "/a/b" {
+		t.Errorf("zero profile: CostPath(/a/b/) = %q", got)
+	}
+}
+
 func TestCostOverrides(t *testing.T) {
 	rules, err := provider.ParseCosts(map[string]string{
 		"POST /thumbnails/set": "100",

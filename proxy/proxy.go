@@ -332,10 +332,8 @@ func (p *Proxy) route(r *http.Request) (c *call, status int, code, msg string) {
 	}
 	base := p.upstreams[api]
 	raw := base.EscapedPath() + escRest
-	for _, o := range prof.OriginPaths {
-		if strings.HasPrefix(path, o) {
-			raw = escRest // forwarded relative to the upstream's origin
-		}
+	if _, ok := prof.CutOrigin(path); ok {
+		raw = escRest // forwarded relative to the upstream's origin
 	}
 	target := *base
 	target.Path, _ = url.PathUnescape(raw)
