@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/quotad/quotad/client"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/server"
 )
 
@@ -26,12 +24,7 @@ const (
 	shutdownTimeout   = 10 * time.Second // in-flight requests may finish within this after the daemon is told to stop
 )
 
-func init() {
-	newRemote = func(url, token string) (engine.Service, error) {
-		return client.New(url, client.WithToken(token))
-	}
-	serveHooks = append(serveHooks, serveHTTP)
-}
+func init() { serveHooks = append(serveHooks, serveHTTP) }
 
 // metricHooks let other parts of the daemon (notifications, the proxy) add
 // metrics to /metrics.

@@ -43,10 +43,9 @@ applied once, under a lock.`,
 			if err != nil {
 				return err
 			}
-			dsn := g.dsn(cfg)
-			st, err := openStore(ctx, dsn)
+			st, dsn, err := g.openConfigured(ctx, cfg)
 			if err != nil {
-				return fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
+				return err
 			}
 			defer st.Close()
 			v, err := schemaVersion(ctx, st)

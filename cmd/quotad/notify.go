@@ -112,12 +112,8 @@ func (g *globals) openStoreOnly(ctx context.Context) (quotad.Store, config.Confi
 	if err != nil {
 		return nil, cfg, err
 	}
-	dsn := g.dsn(cfg)
-	st, err := openStore(ctx, dsn)
-	if err != nil {
-		return nil, cfg, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
-	}
-	return st, cfg, nil
+	st, _, err := g.openConfigured(ctx, cfg)
+	return st, cfg, err
 }
 
 // notificationStatus is a notification as `quotad notify list --json`

@@ -38,7 +38,11 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			l, err := g.openLocal(ctx)
+			cfg, _, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			l, err := g.openLocal(ctx, cfg)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/store/postgres"
 	"github.com/quotad/quotad/store/sqlite"
 )
 
@@ -146,13 +147,15 @@ func (g *globals) tokenValue(cfg config.Config) string {
 	return ""
 }
 
-// openStore opens the store a DSN names.
+// openStore opens the store a DSN names: a postgres:// URL, else a SQLite
+// file.
 func openStore(ctx context.Context, dsn string) (quotad.Store, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if openPostgres == nil {
-			return nil, fmt.Errorf("this build has no PostgreSQL store")
+	if isPostgresDSN(dsn) {
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
 		}
-		return openPostgres(ctx, dsn)
+		return s, nil
 	}
 	s, err := sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite://"))
 	if err != nil {
@@ -161,8 +164,20 @@ func openStore(ctx context.Context, dsn string) (quotad.Store, error) {
 	return s, nil
 }
 
-// openPostgres is set by the file that links the PostgreSQL store.
-var openPostgres func(ctx context.Context, dsn string) (quotad.Store, error)
+// isPostgresDSN reports whether dsn names a PostgreSQL store.
+func isPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openConfigured opens the store the flags and cfg name, and returns its DSN.
+func (g *globals) openConfigured(ctx context.Context, cfg config.Config) (quotad.Store, string, error) {
+	dsn := g.dsn(cfg)
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, dsn, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
+	}
+	return st, dsn, nil
+}
 
 // local is a direct connection to the store with an engine on it.
 type local struct {
@@ -177,18 +192,13 @@ func (l *local) Close() error {
 	return l.store.Close()
 }
 
-// openLocal opens the store and an engine. When the store has never been
-// configured (no APIs), the config is applied so that every command works on
-// a fresh machine; `quotad serve` always applies it.
-func (g *globals) openLocal(ctx context.Context) (*local, error) {
-	cfg, _, err := g.loadConfig()
+// openLocal opens the store cfg names and an engine. When the store has
+// never been configured (no APIs), the config is applied so that every
+// command works on a fresh machine; `quotad serve` always applies it.
+func (g *globals) openLocal(ctx context.Context, cfg config.Config) (*local, error) {
+	st, dsn, err := g.openConfigured(ctx, cfg)
 	if err != nil {
 		return nil, err
-	}
-	dsn := g.dsn(cfg)
-	st, err := openStore(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}
 	e := engine.New(st, g.engineOptions(cfg))
 	l := &local{cfg: cfg, store: st, engine: e, dsn: dsn}

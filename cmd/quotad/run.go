@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/client"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/runner"
 )
@@ -58,7 +59,7 @@ a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 			case ch.Job == nil:
 				return fmt.Errorf("channel %s has no job in the config", ch.Name)
 			}
-			l, err := g.openLocal(ctx)
+			l, err := g.openLocal(ctx, cfg)
 			if err != nil {
 				return err
 			}
@@ -88,17 +89,11 @@ a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 
 // startRemote has the daemon at --server start a channel's job.
 func startRemote(ctx context.Context, cmd *cobra.Command, g *globals, cfg config.Config, channel string, force bool) error {
-	svc, err := newRemote(g.serverURL(), g.tokenValue(cfg))
+	c, err := client.New(g.serverURL(), client.WithToken(g.tokenValue(cfg)))
 	if err != nil {
 		return err
 	}
-	starter, ok := svc.(interface {
-		Run(ctx context.Context, channel string, force bool) (quotad.JobStart, error)
-	})
-	if !ok {
-		return fmt.Errorf("this build's server client cannot start jobs")
-	}
-	js, err := starter.Run(ctx, channel, force)
+	js, err := c.Run(ctx, channel, force)
 	if err != nil {
 		return err
 	}

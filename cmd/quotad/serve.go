@@ -80,10 +80,9 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		return err
 	}
 	log := g.logger()
-	dsn := g.dsn(cfg)
-	st, err := openStore(ctx, dsn)
+	st, dsn, err := g.openConfigured(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
+		return err
 	}
 	defer st.Close()
 	opts := g.engineOptions(cfg)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad/client"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 )
@@ -21,21 +22,18 @@ func (g *globals) service(ctx context.Context) (engine.Service, config.Config, f
 		return nil, cfg, nil, err
 	}
 	if url := g.serverURL(); url != "" {
-		if newRemote == nil {
-			return nil, cfg, nil, fmt.Errorf("this build cannot talk to a server")
+		c, err := client.New(url, client.WithToken(g.tokenValue(cfg)))
+		if err != nil {
+			return nil, cfg, nil, err
 		}
-		svc, err := newRemote(url, g.tokenValue(cfg))
-		return svc, cfg, func() {}, err
+		return c, cfg, func() {}, nil
 	}
-	l, err := g.openLocal(ctx)
+	l, err := g.openLocal(ctx, cfg)
 	if err != nil {
 		return nil, cfg, nil, err
 	}
 	return l.engine, l.cfg, func() { l.Close() }, nil
 }
-
-// newRemote is set by the file that links the HTTP client.
-var newRemote func(url, token string) (engine.Service, error)
 
 // withService runs fn with an open service and the command's context.
 func (g *globals) withService(cmd *cobra.Command, fn func(ctx context.Context, svc engine.Service, cfg config.Config) error) error {
