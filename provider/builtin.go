@@ -72,8 +72,8 @@ var builtins = map[string]*Profile{
 			"tokens come from the response's usage.total_tokens, or, streamed, from the final chunk's usage (stream_options.include_usage) or x_groq.usage",
 		},
 		rules: []headerRule{
-			{limit: "X-Ratelimit-Limit-Requests", remaining: "X-Ratelimit-Remaining-Requests", reset: "X-Ratelimit-Reset-Requests", window: "rpd", form: resetDuration},
-			{limit: "X-Ratelimit-Limit-Tokens", remaining: "X-Ratelimit-Remaining-Tokens", reset: "X-Ratelimit-Reset-Tokens", window: "tpm", form: resetDuration},
+			{limit: "X-Ratelimit-Limit-Requests", remaining: "X-Ratelimit-Remaining-Requests", reset: "X-Ratelimit-Reset-Requests", window: "rpd"},
+			{limit: "X-Ratelimit-Limit-Tokens", remaining: "X-Ratelimit-Remaining-Tokens", reset: "X-Ratelimit-Reset-Tokens", window: "tpm"},
 		},
 		errs:   styleOpenAI,
 		tokens: true,
@@ -105,8 +105,8 @@ var builtins = map[string]*Profile{
 			"streamed calls carry usage only with stream_options.include_usage; without it a streamed call is metered as 1 request and 0 tokens",
 		},
 		rules: []headerRule{
-			{limit: "X-Ratelimit-Limit-Requests", remaining: "X-Ratelimit-Remaining-Requests", reset: "X-Ratelimit-Reset-Requests", window: "rpm", form: resetDuration},
-			{limit: "X-Ratelimit-Limit-Tokens", remaining: "X-Ratelimit-Remaining-Tokens", reset: "X-Ratelimit-Reset-Tokens", window: "tpm", form: resetDuration},
+			{limit: "X-Ratelimit-Limit-Requests", remaining: "X-Ratelimit-Remaining-Requests", reset: "X-Ratelimit-Reset-Requests", window: "rpm"},
+			{limit: "X-Ratelimit-Limit-Tokens", remaining: "X-Ratelimit-Remaining-Tokens", reset: "X-Ratelimit-Reset-Tokens", window: "tpm"},
 		},
 		errs:   styleOpenAI,
 		tokens: true,
@@ -132,7 +132,7 @@ var builtins = map[string]*Profile{
 			"429 (no Retry-After, no rate-limit headers): the monthly window when its last stated remaining was 0, else the hourly window, until its reset",
 		},
 		rules: []headerRule{
-			{limit: "X-Ratelimit-Limit", remaining: "X-Ratelimit-Remaining", reset: "X-Ratelimit-Reset", window: "monthly", form: resetUnix},
+			{limit: "X-Ratelimit-Limit", remaining: "X-Ratelimit-Remaining", reset: "X-Ratelimit-Reset", window: "monthly"},
 		},
 		okOnly: true,
 		errs:   stylePexels,
@@ -156,7 +156,7 @@ var builtins = map[string]*Profile{
 			`429 plain text "API rate limit exceeded": the minute window is exhausted until X-RateLimit-Reset, else its reset`,
 		},
 		rules: []headerRule{
-			{limit: "X-Ratelimit-Limit", remaining: "X-Ratelimit-Remaining", reset: "X-Ratelimit-Reset", window: "minute", form: resetDelta},
+			{limit: "X-Ratelimit-Limit", remaining: "X-Ratelimit-Remaining", reset: "X-Ratelimit-Reset", window: "minute", deltaOnly: true},
 		},
 		errs: stylePixabay,
 	},

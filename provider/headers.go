@@ -9,21 +9,14 @@ import (
 	"github.com/quotad/quotad/classify"
 )
 
-// resetForm is how a provider writes a reset header.
-type resetForm int
-
-const (
-	resetAuto     resetForm = iota // Unix time (>= 1e9), else delta seconds, else a duration
-	resetDuration                  // a duration: 2m59.56s, 7.66s, 12ms (or delta seconds)
-	resetUnix                      // Unix time of the reset (smaller values read as delta seconds)
-	resetDelta                     // seconds until the reset
-)
-
 // headerRule maps one set of rate-limit headers to a window.
 type headerRule struct {
 	limit, remaining, reset string
 	window                  string // preferred window; else the one whose limit the headers state
-	form                    resetForm
+	// deltaOnly: the reset header is seconds until the reset, never a Unix
+	// time. Otherwise it is a Unix time (>= 1e9), else delta seconds, else
+	// a duration (2m59.56s, 7.66s, 12ms).
+	deltaOnly bool
 }
 
 // Observations returns what a response's headers say about the windows of
@@ -66,7 +59,7 @@ func (r headerRule) read(h http.Header, now time.Time) (Observation, bool) {
 		o.Remaining = n
 		src = append(src, r.remaining+" "+clipValue(rv))
 	}
-	if t, ok := parseReset(tv, r.form, now); ok {
+	if t, ok := parseReset(tv, r.deltaOnly, now); ok {
 		o.Reset = t
 		src = append(src, r.reset+" "+clipValue(tv))
 	}
@@ -80,19 +73,19 @@ func (r headerRule) read(h http.Header, now time.Time) (Observation, bool) {
 	return o, true
 }
 
-// parseReset reads a reset header value of the given form into an instant
-// after now.
-func parseReset(v string, form resetForm, now time.Time) (time.Time, bool) {
+// parseReset reads a reset header value into an instant after now: delta
+// seconds (or a Retry-After date) when deltaOnly, else a Unix time, delta
+// seconds or a duration.
+func parseReset(v string, deltaOnly bool, now time.Time) (time.Time, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, false
 	}
 	var t time.Time
 	var ok bool
-	switch form {
-	case resetDelta:
+	if deltaOnly {
 		t, ok = classify.ParseRetryAfter(v, now)
-	default:
+	} else {
 		t, ok = classify.ParseResetHeader(v, now)
 	}
 	if !ok || !t.After(now) {

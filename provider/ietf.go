@@ -132,7 +132,8 @@ func ietfObservations(h http.Header, api quotad.API, now time.Time) []Observatio
 			r := rawObs{limit: -1, remaining: -1, src: "ratelimit " + clipValue(v)}
 			for _, it := range items {
 				k, val, _ := strings.Cut(it.bare, "=")
-				n, ok := parseCount(unquote(strings.TrimSpace(val)))
+				val = unquote(strings.TrimSpace(val))
+				n, ok := parseCount(val)
 				if !ok {
 					continue
 				}
@@ -142,7 +143,7 @@ func ietfObservations(h http.Header, api quotad.API, now time.Time) []Observatio
 				case "remaining":
 					r.remaining = n
 				case "reset":
-					r.reset = deltaReset(n, now)
+					r.reset, _ = parseReset(val, true, now)
 				}
 			}
 			raws = append(raws, r)
@@ -152,9 +153,7 @@ func ietfObservations(h http.Header, api quotad.API, now time.Time) []Observatio
 				if n, ok := parseCount(it.params["r"]); ok {
 					r.remaining = n
 				}
-				if n, ok := parseCount(it.params["t"]); ok {
-					r.reset = deltaReset(n, now)
-				}
+				r.reset, _ = parseReset(it.params["t"], true, now)
 				if q, ok := policies[it.bare]; ok {
 					r.limit = q
 				}
@@ -203,18 +202,10 @@ func headerSet(h http.Header, prefix string, now time.Time, policyLimit int64) r
 		r.remaining = n
 		src = append(src, strings.ToLower(prefix)+"-remaining "+clipValue(rv))
 	}
-	if t, ok := parseReset(tv, resetAuto, now); ok {
+	if t, ok := parseReset(tv, false, now); ok {
 		r.reset = t
 		src = append(src, strings.ToLower(prefix)+"-reset "+clipValue(tv))
 	}
 	r.src = strings.Join(src, ", ")
 	return r
-}
-
-// deltaReset is now + n seconds, zero for 0 or more than 366 days.
-func deltaReset(n int64, now time.Time) time.Time {
-	if n <= 0 || n > 366*24*3600 {
-		return time.Time{}
-	}
-	return now.Add(time.Duration(n) * time.Second)
 }

@@ -362,6 +362,15 @@ func TestGenericHeaders(t *testing.T) {
 		{"X-RateLimit matched by limit", two, hdr("X-RateLimit-Limit", "1000", "X-RateLimit-Remaining", "999"),
 			[]provider.Observation{{Window: "daily", Limit: 1000, Remaining: 999}}},
 		{"no match", two, hdr("X-RateLimit-Limit", "5", "X-RateLimit-Remaining", "4"), nil},
+		// Delta seconds: 0 and more than 366 days say nothing of the reset.
+		{"dictionary reset 0", one, hdr("RateLimit", "limit=100, remaining=50, reset=0"),
+			[]provider.Observation{{Window: "requests", Limit: 100, Remaining: 50}}},
+		{"dictionary reset 366 days", one, hdr("RateLimit", `limit=100, remaining=50, reset="31622400"`),
+			[]provider.Observation{{Window: "requests", Limit: 100, Remaining: 50, Reset: now.Add(366 * 24 * time.Hour)}}},
+		{"dictionary reset past 366 days", one, hdr("RateLimit", "limit=100, remaining=50, reset=31622401"),
+			[]provider.Observation{{Window: "requests", Limit: 100, Remaining: 50}}},
+		{"named t 0 and past 366 days", two, hdr("RateLimit-Policy", `"burst";q=10;w=1, "daily";q=1000;w=86400`, "RateLimit", `"burst";r=0;t=0, "daily";r=600;t=99999999999`),
+			[]provider.Observation{{Window: "burst", Limit: 10, Remaining: 0}, {Window: "daily", Limit: 1000, Remaining: 600}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkObs(t, p.Observations(c.h, 200, c.api, now), c.want) })
