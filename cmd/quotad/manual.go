@@ -131,11 +131,18 @@ func newPauseCmd(g *globals) *cobra.Command {
 
 // parseUnits parses a units argument: a non-negative integer; "1_000" and
 // "1,000" are accepted.
-func parseUnits(s string) (int64, error) {
+func parseUnits(s string) (int64, error) { return parseUnitsFrom(s, 1) }
+
+// parseUnitsFrom reads a whole number of units of at least min; "_" and ","
+// may group digits.
+func parseUnitsFrom(s string, min int64) (int64, error) {
 	clean := strings.NewReplacer("_", "", ",", "").Replace(s)
 	n, err := strconv.ParseInt(clean, 10, 64)
-	if err != nil || n <= 0 {
+	switch {
+	case (err != nil || n < min) && min > 0:
 		return 0, usagef("units must be a positive whole number, got %q", s)
+	case err != nil || n < min:
+		return 0, usagef("units must be a whole number of at least %d, got %q", min, s)
 	}
 	return n, nil
 }

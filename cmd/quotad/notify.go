@@ -233,7 +233,7 @@ func notifyMessage(payload string) (notify.Message, error) {
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > n {
-		return s[:n] + "…"
+		return strings.ToValidUTF8(s[:n], "") + "…" // never half a character
 	}
 	return s
 }

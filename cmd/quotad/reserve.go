@@ -54,10 +54,7 @@ func newCommitCmd(g *globals) *cobra.Command {
 		Short: "Turn a reservation into a spend of the units really used (0 allowed)",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			units, err := parseUnits(args[1])
-			if args[1] == "0" {
-				units, err = 0, nil
-			}
+			units, err := parseUnitsFrom(args[1], 0)
 			if err != nil {
 				return err
 			}
