@@ -194,10 +194,15 @@ func ParseCosts(m map[string]string) ([]CostRule, error) {
 	return out, nil
 }
 
-// clip shortens text for an error message.
-func clip(s string) string {
-	if len(s) > 80 {
-		s = strings.ToValidUTF8(s[:80], "") + "…"
+// clip shortens text for an error message and removes what could be a
+// credential.
+func clip(s string) string { return Redact(clipN(s, 80)) }
+
+// clipN shortens s to its first n bytes (a split rune dropped) and an
+// ellipsis when it is longer.
+func clipN(s string, n int) string {
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "") + "…"
 	}
-	return Redact(s)
+	return s
 }

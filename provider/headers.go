@@ -155,10 +155,7 @@ func dedupe(obs []Observation) []Observation {
 // clipValue shortens a header value for a Source text and removes what
 // could be a credential.
 func clipValue(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) > 40 {
-		v = strings.ToValidUTF8(v[:40], "") + "…"
-	}
+	v = clipN(strings.TrimSpace(v), 40)
 	if plainFigure(v) {
 		return v // a count or a duration: nothing to redact (the common case, and cheap)
 	}
