@@ -22,3 +22,21 @@ type Notification struct {
 	CreatedAt   time.Time
 	LastError   string
 }
+
+// NotificationCount is how many stored notifications one notifier has in
+// one state.
+type NotificationCount struct {
+	Notifier string
+	State    string
+	Count    int
+}
+
+// NotificationCounter is implemented by the transactions of stores that
+// count their notifications without reading them: both store/sqlite and
+// store/postgres, checked by the store/storetest suite.
+type NotificationCounter interface {
+	// NotificationCounts returns how many notifications are stored per
+	// (Notifier, State), ordered by notifier then state (byte order); pairs
+	// with no notification are left out.
+	NotificationCounts() ([]NotificationCount, error)
+}

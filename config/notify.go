@@ -82,6 +82,16 @@ type NotifierConfig struct {
 	MaxAttempts int
 }
 
+// AttemptTimeout returns the bound of one delivery attempt: Timeout, or
+// DefaultNotifyTimeout when it is unset (a NotifierConfig built in code
+// rather than decoded).
+func (n NotifierConfig) AttemptTimeout() time.Duration {
+	if n.Timeout <= 0 {
+		return time.Duration(DefaultNotifyTimeout)
+	}
+	return time.Duration(n.Timeout)
+}
+
 // Subscribes reports whether the notifier sends events of the given kind.
 func (n NotifierConfig) Subscribes(kind string) bool {
 	return n.Events == nil || slices.Contains(n.Events, kind)
@@ -302,13 +312,16 @@ func checkURL(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("invalid url %q; expected an http:// or https:// URL", redactURL(s))
+		return fmt.Sprintf("invalid url %q; expected an http:// or https:// URL", RedactURL(s))
 	}
 	return ""
 }
 
-// redactURL hides the path of a URL (a Slack webhook's path is its secret).
-func redactURL(s string) string {
+// RedactURL hides what follows the host of a URL - a Slack webhook's path
+// is its secret, and a query or user info may hold a token - for texts bound
+// for logs, the store and error messages. A URL with nothing after its host
+// is returned as is; a text that is not a URL with a host is cut short.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		if len(s) > 12 {
@@ -316,7 +329,7 @@ func redactURL(s string) string {
 		}
 		return s
 	}
-	if u.Path != "" && u.Path != "/" {
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return u.Scheme + "://" + u.Host + "/…"
 	}
 	return s

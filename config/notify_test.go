@@ -204,3 +204,32 @@ func TestExampleNotifiers(t *testing.T) {
 		t.Errorf("notifiers %+v", c.Notifiers)
 	}
 }
+
+func TestAttemptTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		set  config.Duration
+		want time.Duration
+	}{{0, time.Duration(config.DefaultNotifyTimeout)}, {-1, time.Duration(config.DefaultNotifyTimeout)}, {config.Duration(3 * time.Second), 3 * time.Second}} {
+		if got := (config.NotifierConfig{Timeout: tt.set}).AttemptTimeout(); got != tt.want {
+			t.Errorf("AttemptTimeout() with Timeout %s = %s, want %s", tt.set, got, tt.want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T0/B0/XXXX": "https://hooks.slack.com/…",
+		"ftp://x.example/hook":                        "ftp://x.example/…",
+		"https://h.example/?token=s3cret":             "https://h.example/…",
+		"https://h.example#s3cret":                    "https://h.example/…",
+		"https://user:pw@h.example":                   "https://h.example/…",
+		"https://h.example":                           "https://h.example",
+		"https://h.example/":                          "https://h.example/",
+		"hooks.slack.com/services/x":                  "hooks.slack.…",
+		"short":                                       "short",
+	} {
+		if got := config.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

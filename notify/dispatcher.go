@@ -122,10 +122,7 @@ func NewDispatcher(store quotad.Store, cfg config.Config, opts Options) (*Dispat
 				return nil, err
 			}
 		}
-		l := &lane{name: n.Name, sender: s, timeout: time.Duration(n.Timeout), maxAttempts: n.MaxAttempts}
-		if l.timeout <= 0 {
-			l.timeout = time.Duration(config.DefaultNotifyTimeout)
-		}
+		l := &lane{name: n.Name, sender: s, timeout: n.AttemptTimeout(), maxAttempts: n.MaxAttempts}
 		if l.maxAttempts <= 0 {
 			l.maxAttempts = config.DefaultNotifyMaxAttempts
 		}
@@ -418,31 +415,28 @@ func (d *Dispatcher) Counters() []Stat {
 	return out
 }
 
-// MaxStatsRows bounds how many stored notifications Stats reads.
-const MaxStatsRows = 100000
-
 // Stats counts the stored notifications per notifier and state ("pending",
 // "sent", "dead"), over every process that shares the store, sorted: what
-// /metrics exposes as quotad_notifications_total{notifier,state}. It reads
-// at most the newest MaxStatsRows notifications.
+// /metrics exposes as quotad_notifications_total{notifier,state}. The store
+// counts them (quotad.NotificationCounter) without reading any row.
 func Stats(ctx context.Context, store quotad.Store) ([]Stat, error) {
-	var ns []quotad.Notification
+	var counts []quotad.NotificationCount
 	if err := store.View(ctx, func(tx quotad.Tx) error {
+		c, ok := tx.(quotad.NotificationCounter)
+		if !ok {
+			return fmt.Errorf("the store (%T) cannot count notifications", tx)
+		}
 		var err error
-		ns, err = tx.Notifications(MaxStatsRows)
+		counts, err = c.NotificationCounts()
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("notification stats: %w", err)
 	}
-	counts := map[[2]string]int64{}
-	for _, n := range ns {
-		counts[[2]string{n.Notifier, n.State}]++
-	}
 	out := make([]Stat, 0, len(counts))
-	for k, v := range counts {
-		out = append(out, Stat{Notifier: k[0], State: k[1], Count: v})
+	for _, c := range counts {
+		out = append(out, Stat{Notifier: c.Notifier, State: c.State, Count: int64(c.Count)})
 	}
-	sortStats(out)
+	sortStats(out) // the store's order already, unless a collation disagrees with Go's
 	return out, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/wneessen/go-mail"
 
@@ -38,11 +37,7 @@ func (e *Email) Send(ctx context.Context, m Message) error {
 	msg.SetGenHeader("X-Quotad-Event", m.Kind)
 	msg.SetBulk() // automated: no out-of-office replies
 
-	timeout := time.Duration(n.Timeout)
-	if timeout <= 0 {
-		timeout = time.Duration(config.DefaultNotifyTimeout)
-	}
-	opts := []mail.Option{mail.WithPort(n.Port), mail.WithTimeout(timeout)}
+	opts := []mail.Option{mail.WithPort(n.Port), mail.WithTimeout(n.AttemptTimeout())}
 	encrypted := true
 	switch {
 	case n.Port == 465:

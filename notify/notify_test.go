@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -546,5 +547,34 @@ func TestBackoff(t *testing.T) {
 	}
 	if lo, hi := notify.Backoff(1, 0), notify.Backoff(1, 0.9999999); lo != 8*time.Second || hi < 11900*time.Millisecond || hi > 12*time.Second {
 		t.Errorf("jitter range %s..%s, want 8s..12s", lo, hi)
+	}
+}
+
+func TestSendErrorHidesURLAndHonoursContext(t *testing.T) {
+	m := notify.MessageOf(exhaustedEvent(t0), notify.KindExhausted)
+	// A transport error names the receiver without the hook's secret path.
+	err := (&notify.Slack{URL: "http://127.0.0.1:1/services/T0/B0/s3cret"}).Send(context.Background(), m)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "http://127.0.0.1:1/…") {
+		t.Errorf("Send to a closed port = %v", err)
+	}
+	// The sender's client has no timeout of its own: ctx bounds the attempt.
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	s, err := notify.NewSender(config.NotifierConfig{Name: "hook", Type: config.NotifierWebhook, URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := s.Send(ctx, m); err == nil || !strings.Contains(err.Error(), "deadline exceeded") || time.Since(start) > 5*time.Second {
+		t.Errorf("Send past its deadline = %v after %s", err, time.Since(start))
 	}
 }

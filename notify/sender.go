@@ -20,15 +20,13 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// NewSender returns the sender of a validated notifier.
+// NewSender returns the sender of a validated notifier. Its HTTP client has
+// no timeout of its own: the caller bounds each Send with the notifier's
+// AttemptTimeout through ctx, as the dispatcher and Test do.
 func NewSender(n config.NotifierConfig) (Sender, error) {
-	timeout := time.Duration(n.Timeout)
-	if timeout <= 0 {
-		timeout = time.Duration(config.DefaultNotifyTimeout)
-	}
 	// No redirects: a receiver that moved is a configuration to fix, and a
 	// signed body should not travel on to wherever a redirect points.
-	client := &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	switch n.Type {
 	case config.NotifierSlack:
 		return &Slack{URL: n.URL, Client: client}, nil
@@ -124,16 +122,7 @@ func scrubURL(err error, url string) error {
 	if !strings.Contains(msg, url) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(msg, url, redact(url)))
-}
-
-func redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return "…"
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return scheme + "://" + host + "/…"
+	return errors.New(strings.ReplaceAll(msg, url, config.RedactURL(url)))
 }
 
 // Test sends a test message to a notifier directly (not through the
@@ -148,11 +137,7 @@ func Test(ctx context.Context, n config.NotifierConfig, now time.Time) (Message,
 	if err != nil {
 		return m, err
 	}
-	timeout := time.Duration(n.Timeout)
-	if timeout <= 0 {
-		timeout = time.Duration(config.DefaultNotifyTimeout)
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, n.AttemptTimeout())
 	defer cancel()
 	return m, s.Send(ctx, m)
 }

@@ -16,7 +16,9 @@ const (
 		FROM notifications`
 	sqlDueNotifications = selectNotification + ` WHERE state = $1 AND (next_attempt IS NULL OR next_attempt <= $2)
 		ORDER BY id LIMIT $3`
-	sqlNotifications    = selectNotification + ` ORDER BY id DESC LIMIT $1`
+	sqlNotifications      = selectNotification + ` ORDER BY id DESC LIMIT $1`
+	sqlNotificationCounts = `SELECT notifier, state, count(*) FROM notifications
+		GROUP BY notifier, state ORDER BY notifier COLLATE "C", state COLLATE "C"`
 	sqlSaveNotification = `UPDATE notifications SET state = $1, attempts = $2, next_attempt = $3, last_error = $4 WHERE id = $5`
 	sqlOnce             = `INSERT INTO once_keys (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`
 )
@@ -93,6 +95,32 @@ func (t *tx) Notifications(limit int) ([]quotad.Notification, error) {
 		limit = 100
 	}
 	return t.queryNotifications(sqlNotifications, limit)
+}
+
+var _ quotad.NotificationCounter = (*tx)(nil)
+
+// NotificationCounts counts the stored notifications per notifier and
+// state, in byte order like the other stores.
+func (t *tx) NotificationCounts() ([]quotad.NotificationCount, error) {
+	rows, err := t.query(sqlNotificationCounts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: count notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []quotad.NotificationCount
+	for rows.Next() {
+		var c quotad.NotificationCount
+		var n int64
+		if err := rows.Scan(&c.Notifier, &c.State, &n); err != nil {
+			return nil, fmt.Errorf("postgres: count notifications: %w", err)
+		}
+		c.Count = int(n)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: count notifications: %w", err)
+	}
+	return out, nil
 }
 
 // SaveNotification updates a stored notification's delivery state.

@@ -84,6 +84,30 @@ func (t *tx) Notifications(limit int) ([]quotad.Notification, error) {
 	return t.queryNotifications(`ORDER BY id DESC LIMIT ?`, limit)
 }
 
+var _ quotad.NotificationCounter = (*tx)(nil)
+
+// NotificationCounts counts the stored notifications per notifier and state.
+func (t *tx) NotificationCounts() ([]quotad.NotificationCount, error) {
+	rows, err := t.sqlTx.QueryContext(t.ctx, `SELECT notifier, state, count(*) FROM notifications
+		GROUP BY notifier, state ORDER BY notifier, state`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []quotad.NotificationCount
+	for rows.Next() {
+		var c quotad.NotificationCount
+		if err := rows.Scan(&c.Notifier, &c.State, &c.Count); err != nil {
+			return nil, fmt.Errorf("sqlite: count notifications: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: count notifications: %w", err)
+	}
+	return out, nil
+}
+
 // SaveNotification updates a notification's delivery state.
 func (t *tx) SaveNotification(n quotad.Notification) error {
 	if err := t.writable("save notification"); err != nil {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,7 +13,7 @@ var jobTests = []subtest{{"RoundTrip", testJobRoundTrip}, {"ReserveFallbacksBudg
 
 var usageTests = []subtest{{"AddRollupPrune", testUsage}}
 
-var notificationTests = []subtest{{"OutboxAndOnce", testOutbox}}
+var notificationTests = []subtest{{"OutboxAndOnce", testOutbox}, {"Counts", testNotificationCounts}}
 
 var t0 = time.Date(2026, 1, 11, 18, 30, 0, 0, time.UTC)
 
@@ -154,6 +156,67 @@ func testOutbox(t *testing.T, e *env) {
 	})
 	if !first || second {
 		t.Fatalf("Once: first %v second %v, want true then false", first, second)
+	}
+}
+
+// testNotificationCounts checks NotificationCounts: one count per
+// (notifier, state) with notifications, in byte order ("Zed" before
+// "alpha", whatever the database's collation), within View.
+func testNotificationCounts(t *testing.T, e *env) {
+	counts := func() []quotad.NotificationCount {
+		t.Helper()
+		var got []quotad.NotificationCount
+		view(t, e.s, func(tx quotad.Tx) error {
+			c, ok := tx.(quotad.NotificationCounter)
+			if !ok {
+				t.Fatalf("%T does not implement quotad.NotificationCounter", tx)
+			}
+			var err error
+			got, err = c.NotificationCounts()
+			return err
+		})
+		return got
+	}
+	if got := counts(); len(got) != 0 {
+		t.Fatalf("counts of an empty outbox = %+v, want none", got)
+	}
+	var ns []quotad.Notification
+	add := func(notifier, state string, n int) {
+		for i := range n {
+			ns = append(ns, quotad.Notification{Notifier: notifier, Key: state + "/" + strconv.Itoa(i), Kind: "exhausted",
+				Payload: `{"api":"groq"}`, State: state, NextAttempt: t0, CreatedAt: t0})
+		}
+	}
+	add("alpha", quotad.NotifySent, 3)
+	add("Zed", quotad.NotifyPending, 2)
+	add("alpha", quotad.NotifyDead, 1)
+	add("alpha", quotad.NotifyPending, 1)
+	update(t, e.s, func(tx quotad.Tx) error { return tx.EnqueueNotifications(ns...) })
+	want := []quotad.NotificationCount{
+		{Notifier: "Zed", State: quotad.NotifyPending, Count: 2},
+		{Notifier: "alpha", State: quotad.NotifyDead, Count: 1},
+		{Notifier: "alpha", State: quotad.NotifyPending, Count: 1},
+		{Notifier: "alpha", State: quotad.NotifySent, Count: 3},
+	}
+	if got := counts(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("counts = %+v, want %+v", got, want)
+	}
+	// A pending notification that is sent moves from one count to the other.
+	var due []quotad.Notification
+	view(t, e.s, func(tx quotad.Tx) error {
+		var err error
+		due, err = tx.DueNotifications(t0, 1)
+		return err
+	})
+	if len(due) != 1 || due[0].Notifier != "Zed" {
+		t.Fatalf("due = %+v", due)
+	}
+	d := due[0]
+	d.State, d.Attempts = quotad.NotifySent, 1
+	update(t, e.s, func(tx quotad.Tx) error { return tx.SaveNotification(d) })
+	want = append([]quotad.NotificationCount{{Notifier: "Zed", State: quotad.NotifyPending, Count: 1}, {Notifier: "Zed", State: quotad.NotifySent, Count: 1}}, want[1:]...)
+	if got := counts(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("counts after sending one = %+v, want %+v", got, want)
 	}
 }
 
