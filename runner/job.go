@@ -100,11 +100,9 @@ func (r *Runner) begin(ctx context.Context, channel string, force bool) (*job, q
 			return err
 		}
 		if !ch.Active() && !force {
-			apis := map[string]quotad.API{}
-			for _, name := range ch.APIs {
-				if a, err := tx.API(name); err == nil {
-					apis[name] = a
-				}
+			apis, err := apisByName(tx) // every API: a capability pause waits for fallback providers
+			if err != nil {
+				return err
 			}
 			pe := &PausedError{Channel: channel, ResumeAt: quotad.ResumeAt(ch, apis)}
 			for _, p := range ch.Pauses {

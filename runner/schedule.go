@@ -18,6 +18,19 @@ type Snapshot struct {
 	States   map[string]quotad.JobState
 }
 
+// apisByName reads every API, by name.
+func apisByName(tx quotad.Tx) (map[string]quotad.API, error) {
+	list, err := tx.APIs()
+	if err != nil {
+		return nil, err
+	}
+	apis := make(map[string]quotad.API, len(list))
+	for _, a := range list {
+		apis[a.Name] = a
+	}
+	return apis, nil
+}
+
 // ReadSnapshot reads a Snapshot of st in one read transaction.
 func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
 	s := Snapshot{Channels: map[string]quotad.Channel{}, APIs: map[string]quotad.API{}, States: map[string]quotad.JobState{}}
@@ -26,8 +39,7 @@ func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
 		if err != nil {
 			return err
 		}
-		apis, err := tx.APIs()
-		if err != nil {
+		if s.APIs, err = apisByName(tx); err != nil {
 			return err
 		}
 		states, err := tx.JobStates()
@@ -36,9 +48,6 @@ func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
 		}
 		for _, c := range chans {
 			s.Channels[c.Name] = c
-		}
-		for _, a := range apis {
-			s.APIs[a.Name] = a
 		}
 		for _, js := range states {
 			s.States[js.Channel] = js
@@ -204,13 +213,9 @@ func (r *Runner) dueCheck(j *job, cost map[string]int64) func(tx quotad.Tx, s qu
 		if err != nil {
 			return err
 		}
-		list, err := tx.APIs()
+		apis, err := apisByName(tx)
 		if err != nil {
 			return err
-		}
-		apis := make(map[string]quotad.API, len(list))
-		for _, a := range list {
-			apis[a.Name] = a
 		}
 		if h := Decide(ch, apis, cost, r.paced, now); h.Held() {
 			return holdError{h}

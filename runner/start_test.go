@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/runner"
@@ -62,5 +63,26 @@ func TestStartRunsAJobNowUnderRun(t *testing.T) {
 	}
 	if evs := n.jobEvents("Writer"); len(evs) != 2 {
 		t.Fatalf("job events %d, want 2", len(evs))
+	}
+}
+
+// A channel paused because every provider of a fallback need is exhausted
+// is refused with the time the first provider comes back, not as waiting
+// for a person.
+func TestPausedErrorOfACapabilityPauseSaysWhenItResumes(t *testing.T) {
+	f := newFixture(t, start12, fallbackJob)
+	n := f.node("host:1:a", nil)
+	for _, api := range []string{"groq", "openai"} {
+		if _, err := n.e.Spend(n.ctx, api, 10000, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := n.r.RunOnce(n.ctx, "Writer", false, nil)
+	var pe *runner.PausedError
+	if !errors.As(err, &pe) || len(pe.Reasons) != 1 || pe.Reasons[0] != "capability:llm" {
+		t.Fatalf("RunOnce: %v, want a capability pause", err)
+	}
+	if want := time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC); !pe.ResumeAt.Equal(want) {
+		t.Errorf("ResumeAt %s, want the providers' reset %s", pe.ResumeAt, want)
 	}
 }
