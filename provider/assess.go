@@ -15,7 +15,7 @@ type Response struct {
 	Method string      // the call's method
 	Path   string      // the call's path below the proxy's API root
 	Status int         // the upstream's status
-	Header http.Header // the upstream's response headers
+	Header http.Header // the upstream's response headers; its rate-limit headers (RateHeaders) suffice
 	Body   []byte      // an error response's body (capped and already redacted); nil for successes
 }
 
@@ -46,7 +46,7 @@ func (p *Profile) Assess(apiName string, api quotad.API, r Response, now time.Ti
 	if r.Status < 400 {
 		return a
 	}
-	ev := classify.Evidence{API: apiName, Status: r.Status, Headers: rateHeaders(r.Header), Message: string(r.Body)}
+	ev := classify.Evidence{API: apiName, Status: r.Status, Headers: r.Header, Message: string(r.Body)}
 	a.Verdict = classify.Classify(ev, []classify.APIInfo{{Name: apiName, Keywords: api.Keywords}}, now)
 	v := &a.Verdict
 	switch p.errs {
@@ -168,9 +168,10 @@ func (p *Profile) costWindow(api quotad.API, window string) string {
 	return ""
 }
 
-// rateHeaders keeps the response headers classification reads: retry and
-// rate-limit headers. Nothing else of a response is reported.
-func rateHeaders(h http.Header) http.Header {
+// RateHeaders returns the retry and rate-limit headers of h (Retry-After,
+// X-RateLimit-*, RateLimit*): what an assessment and an error report need
+// of a response. Nothing else of a response is reported.
+func RateHeaders(h http.Header) http.Header {
 	out := http.Header{}
 	for k, vs := range h {
 		lk := strings.ToLower(k)
@@ -180,10 +181,6 @@ func rateHeaders(h http.Header) http.Header {
 	}
 	return out
 }
-
-// RateHeaders returns the retry and rate-limit headers of h (Retry-After,
-// X-RateLimit-*, RateLimit*): what an error report needs of a response.
-func RateHeaders(h http.Header) http.Header { return rateHeaders(h) }
 
 // Charges returns what a call costs each window of api (windows charged
 // nothing are left out) and its usage in the API's unit. status is the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -480,6 +481,33 @@ func TestAssess(t *testing.T) {
 	as := mustLookup(t, "pexels").Assess("pexels", a, provider.Response{Status: 429}, now)
 	if as.Window != "monthly" || as.Verdict.Kind != classify.KindQuota || !as.Verdict.Until.Equal(a.Windows[1].NextReset) {
 		t.Errorf("pexels with monthly used up: %+v", as)
+	}
+}
+
+// Assess reads nothing but the rate-limit headers: the proxy hands it
+// RateHeaders of the response, and the full headers assess the same.
+func TestAssessReadsRateHeadersOnly(t *testing.T) {
+	h := hdr("Retry-After", "7", "X-Ratelimit-Limit-Tokens", "12000", "X-Ratelimit-Remaining-Tokens", "0",
+		"X-Ratelimit-Reset-Tokens", "4.845s", "RateLimit-Remaining", "0", "Content-Type", "application/json",
+		"Set-Cookie", "session=sk-secret")
+	rh := provider.RateHeaders(h)
+	if rh.Get("Set-Cookie") != "" || rh.Get("Content-Type") != "" || rh.Get("Retry-After") != "7" || len(rh) != 5 {
+		t.Fatalf("RateHeaders = %v", rh)
+	}
+	for _, name := range provider.Names() {
+		p := mustLookup(t, name)
+		a := genericAPI
+		if name != "generic" {
+			a = state(t, name)
+		}
+		for _, status := range []int{200, 403, 429} {
+			r := provider.Response{Method: "POST", Path: "/chat/completions", Status: status, Header: h, Body: []byte(groqTPM)}
+			full := p.Assess(name, a, r, now)
+			r.Header = rh
+			if got := p.Assess(name, a, r, now); !reflect.DeepEqual(got, full) {
+				t.Errorf("%s %d: assessment of the rate headers %+v, of all headers %+v", name, status, got, full)
+			}
+		}
 	}
 }
 
