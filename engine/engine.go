@@ -176,7 +176,8 @@ func (e *Engine) publish(events []quotad.Event) {
 // Stats reports group-commit counters: transactions committed, operations
 // committed in them, and transactions that failed.
 func (e *Engine) Stats() (batches, ops, failures uint64) {
-	return e.metrics.batches.Load(), e.metrics.ops.Load(), e.metrics.storeErrors.Load()
+	c := e.Counters()
+	return c.Transactions, c.Operations, c.StoreFailures
 }
 
 // rule returns the parsed rule for text, cached.
@@ -205,7 +206,7 @@ func (e *Engine) Status(ctx context.Context) (quotad.Status, error) {
 			return err
 		}
 		st = statusOf(apis, chans)
-		if err := e.annotateForecasts(tx, &st, e.clock.Now()); err != nil {
+		if err := annotateForecasts(tx, apis, &st, e.clock.Now()); err != nil {
 			return err
 		}
 		return e.describeJobs(tx, st.Channels)
@@ -238,7 +239,7 @@ func (e *Engine) API(ctx context.Context, name string) (quotad.APIStatus, error)
 			return err
 		}
 		s = quotad.StatusOf(a)
-		return e.annotateAPIForecast(tx, &s, e.clock.Now())
+		return annotateAPIForecast(tx, a, &s, e.clock.Now())
 	})
 	return s, err
 }
@@ -280,19 +281,6 @@ func (e *Engine) Events(ctx context.Context, f quotad.EventFilter) ([]quotad.Eve
 		return err
 	})
 	return evs, err
-}
-
-// DueAt returns the earliest instant at which time alone changes state (a
-// reset, the end of a provider block, a pause that expires, a reservation
-// that lapses), or the zero time when nothing is scheduled.
-func (e *Engine) DueAt(ctx context.Context) (time.Time, error) {
-	var at time.Time
-	err := e.store.View(ctx, func(tx quotad.Tx) error {
-		var err error
-		at, err = tx.DueAt()
-		return err
-	})
-	return at, err
 }
 
 // Pending returns what the monitor needs to decide when to act: the earliest

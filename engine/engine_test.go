@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestSeedScenario(t *testing.T) {
 	}
 
 	f.clock.Set(midnight.Add(-time.Second))
-	if r := f.tick(); has(r.Resets, "groq/daily") || len(r.Resumed) != 0 {
+	if r := f.tick(); slices.Contains(r.Resets, "groq/daily") || len(r.Resumed) != 0 {
 		t.Fatalf("a second before midnight: %+v, want no groq reset", r)
 	}
 	f.clock.Set(midnight)
@@ -187,15 +188,6 @@ func TestSeedScenario(t *testing.T) {
 	if r := f.tick(); len(r.Resets)+len(r.Resumed) != 0 {
 		t.Fatalf("second tick at midnight: %+v", r)
 	}
-}
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSpendExhaustsExactlyTheChannelsThatNeedTheAPI(t *testing.T) {
@@ -329,19 +321,19 @@ func TestClockStepsNeverDoubleOrSkipAReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Set(start.Add(-5 * time.Hour)) // stepped back
-	if r := f.tick(); has(r.Resets, "groq/daily") {
+	if r := f.tick(); slices.Contains(r.Resets, "groq/daily") {
 		t.Fatalf("reset after a step back: %+v", r)
 	}
 	f.clock.Set(start.Add(2 * time.Hour)) // forward past midnight
-	if r := f.tick(); !has(r.Resets, "groq/daily") || len(r.Resumed) != 1 {
+	if r := f.tick(); !slices.Contains(r.Resets, "groq/daily") || len(r.Resumed) != 1 {
 		t.Fatalf("after stepping past midnight: %+v", r)
 	}
 	f.clock.Set(start) // back before midnight again
-	if r := f.tick(); has(r.Resets, "groq/daily") {
+	if r := f.tick(); slices.Contains(r.Resets, "groq/daily") {
 		t.Fatalf("double reset after stepping back: %+v", r)
 	}
 	f.clock.Set(time.Date(2026, 1, 13, 0, 0, 0, 0, la))
-	if r := f.tick(); !has(r.Resets, "groq/daily") {
+	if r := f.tick(); !slices.Contains(r.Resets, "groq/daily") {
 		t.Fatalf("next midnight: %+v, want one reset", r)
 	}
 }

@@ -40,31 +40,6 @@ func (e *Engine) CheckForecasts(ctx context.Context) ([]Forecast, error) {
 	return v.([]Forecast), nil
 }
 
-// Forecasts returns every window projected to run out before its next
-// reset, without emitting anything.
-func (e *Engine) Forecasts(ctx context.Context) ([]Forecast, error) {
-	var out []Forecast
-	now := e.clock.Now()
-	err := e.store.View(ctx, func(tx quotad.Tx) error {
-		apis, err := tx.APIs()
-		if err != nil {
-			return err
-		}
-		for _, a := range apis {
-			fs, err := forecastsOf(tx, a, now)
-			if err != nil {
-				return err
-			}
-			out = append(out, fs...)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("forecasts: %w", err)
-	}
-	return out, nil
-}
-
 func (t *txn) checkForecasts() ([]Forecast, error) {
 	apis, err := t.allAPIList()
 	if err != nil {
@@ -149,35 +124,31 @@ func burnRate(tx quotad.Tx, api string, now time.Time) (forecast.Rate, error) {
 	return forecast.Estimate(samples, now), nil
 }
 
-// annotateForecasts fills ForecastExhaustedAt of every window in st. The
-// Status method calls it inside its read transaction.
-func (e *Engine) annotateForecasts(tx quotad.Tx, st *quotad.Status, now time.Time) error {
+// annotateForecasts fills ForecastExhaustedAt of every window in st, the
+// status of apis (in the same order). The Status method calls it inside its
+// read transaction.
+func annotateForecasts(tx quotad.Tx, apis []quotad.API, st *quotad.Status, now time.Time) error {
 	for i := range st.APIs {
-		if err := e.annotateAPIForecast(tx, &st.APIs[i], now); err != nil {
+		if err := annotateAPIForecast(tx, apis[i], &st.APIs[i], now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// annotateAPIForecast fills ForecastExhaustedAt of one API's windows. The
-// API method calls it inside its read transaction.
-func (e *Engine) annotateAPIForecast(tx quotad.Tx, s *quotad.APIStatus, now time.Time) error {
-	if !s.Available {
-		return nil
-	}
-	rate, err := burnRate(tx, s.Name, now)
-	if err != nil || rate.PerHour <= 0 {
+// annotateAPIForecast fills ForecastExhaustedAt of the windows of s, the
+// status of a, from forecastsOf. The API method calls it inside its read
+// transaction.
+func annotateAPIForecast(tx quotad.Tx, a quotad.API, s *quotad.APIStatus, now time.Time) error {
+	fs, err := forecastsOf(tx, a, now)
+	if err != nil {
 		return err
 	}
-	for i := range s.Windows {
-		w := &s.Windows[i]
-		if w.NextReset == nil {
-			continue
-		}
-		free := max(w.Limit-w.Used-w.Reserved, 0)
-		if p, ok := forecast.Forecast(free, *w.NextReset, rate, now); ok {
-			w.ForecastExhaustedAt = quotad.TimePtr(p.ExhaustedAt)
+	for _, f := range fs {
+		for i := range s.Windows {
+			if s.Windows[i].Name == f.Window {
+				s.Windows[i].ForecastExhaustedAt = quotad.TimePtr(f.ExhaustedAt)
+			}
 		}
 	}
 	return nil

@@ -86,28 +86,11 @@ func (f *forecastFixture) events() []quotad.Event {
 // API do.
 func (f *forecastFixture) status() quotad.APIStatus {
 	f.t.Helper()
-	var st quotad.Status
-	var one quotad.APIStatus
-	err := f.e.store.View(f.ctx, func(tx quotad.Tx) error {
-		apis, err := tx.APIs()
-		if err != nil {
-			return err
-		}
-		chans, err := tx.Channels()
-		if err != nil {
-			return err
-		}
-		st = statusOf(apis, chans)
-		if err := f.e.annotateForecasts(tx, &st, f.clock.Now()); err != nil {
-			return err
-		}
-		a, err := tx.API("youtube")
-		if err != nil {
-			return err
-		}
-		one = quotad.StatusOf(a)
-		return f.e.annotateAPIForecast(tx, &one, f.clock.Now())
-	})
+	st, err := f.e.Status(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	one, err := f.e.API(f.ctx, "youtube")
 	if err != nil {
 		f.t.Fatal(err)
 	}

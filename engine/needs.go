@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,18 +21,11 @@ func capabilityReason(name string) string { return quotad.ReasonCapabilityPrefix
 // exhaustion of api left no available provider of a fallback need.
 func (t *txn) pauseForCapabilities(c *quotad.Channel, api string, detail string) {
 	for _, capb := range c.Fallbacks {
-		if !contains(capb.Providers, api) || t.anyAvailable(capb.Providers) {
+		if !slices.Contains(capb.Providers, api) || t.anyAvailable(capb.Providers) {
 			continue
 		}
 		reason := capabilityReason(capb.Name)
-		if _, ok := c.Paused(reason); ok {
-			continue
-		}
-		wasActive := c.Active()
-		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
-		t.touchChannel(c.Name)
-		if wasActive {
-			t.paused = append(t.paused, c.Name)
+		if t.addPause(c, reason, detail) {
 			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 				fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
 				map[string]string{"api": api, "reason": reason})
@@ -191,7 +185,7 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 
 func inFallbacks(c *quotad.Channel, api string) bool {
 	for _, capb := range c.Fallbacks {
-		if contains(capb.Providers, api) {
+		if slices.Contains(capb.Providers, api) {
 			return true
 		}
 	}
@@ -201,7 +195,8 @@ func inFallbacks(c *quotad.Channel, api string) bool {
 // channelUsedSince returns the units a channel spent on an API since an
 // instant: stored usage buckets plus this transaction's pending ones.
 func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, error) {
-	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since.UTC().Truncate(time.Minute)})
+	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
+	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
 	if err != nil {
 		return 0, t.storeErr(err)
 	}
@@ -210,18 +205,9 @@ func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, err
 		sum += b.Units
 	}
 	for k, b := range t.usage {
-		if k.api == api && k.channel == channel && !b.Start.Before(since.UTC().Truncate(time.Minute)) {
+		if k.api == api && k.channel == channel && !b.Start.Before(since) {
 			sum += b.Units
 		}
 	}
 	return sum, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -278,12 +278,7 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 		}
 	}
 	if charged || m.Usage > 0 {
-		t.recordUsage(a.Name, channel, m.Usage)
-		if m.Calls > 1 { // recordUsage counted one
-			if b := t.usage[usageKey{a.Name, channel, t.now.UTC().Truncate(time.Minute).Unix()}]; b != nil {
-				b.Count += m.Calls - 1
-			}
-		}
+		t.recordUsage(a.Name, channel, m.Usage, max(m.Calls, 1))
 	}
 	if len(reached) > 0 {
 		t.exhaust(a, reached, time.Time{}, "limit reached", channel)

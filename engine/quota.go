@@ -66,23 +66,16 @@ func (e *Engine) Spend(ctx context.Context, api string, units int64, channel str
 }
 
 func (t *txn) spend(api string, units int64, channel string, refuseExhausted bool) (SpendResult, error) {
-	a, err := t.api(api)
+	var a *quotad.API
+	var ch *quotad.Channel
+	var err error
+	if refuseExhausted {
+		a, ch, err = t.admit(api, channel, units)
+	} else {
+		a, ch, err = t.apiAndChannel(api, channel)
+	}
 	if err != nil {
 		return SpendResult{}, err
-	}
-	var ch *quotad.Channel
-	if channel != "" {
-		if ch, err = t.channel(channel); err != nil {
-			return SpendResult{}, err
-		}
-	}
-	if refuseExhausted && !a.Available() {
-		return SpendResult{}, exhaustedErr(a)
-	}
-	if refuseExhausted && ch != nil {
-		if err := t.checkChannelLimits(a, ch, units); err != nil {
-			return SpendResult{}, err
-		}
 	}
 	var reached []int
 	for i := range a.Windows {
@@ -95,7 +88,7 @@ func (t *txn) spend(api string, units int64, channel string, refuseExhausted boo
 		}
 		t.crossed(a, w, before)
 	}
-	t.recordUsage(a.Name, channel, units)
+	t.recordUsage(a.Name, channel, units, 1)
 	if len(reached) > 0 {
 		t.exhaust(a, reached, time.Time{}, "limit reached", channel)
 	}
@@ -103,6 +96,40 @@ func (t *txn) spend(api string, units int64, channel string, refuseExhausted boo
 		return SpendResult{}, err
 	}
 	return t.spendResult(a, channel, units), nil
+}
+
+// apiAndChannel loads an API and the channel named (nil when channel is "").
+func (t *txn) apiAndChannel(api, channel string) (*quotad.API, *quotad.Channel, error) {
+	a, err := t.api(api)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ch *quotad.Channel
+	if channel != "" {
+		if ch, err = t.channel(channel); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, ch, nil
+}
+
+// admit loads an API and the channel named, as apiAndChannel, and refuses
+// units when the API is exhausted or the channel is held by its own budget
+// or by the API's reserve for higher priorities.
+func (t *txn) admit(api, channel string, units int64) (*quotad.API, *quotad.Channel, error) {
+	a, ch, err := t.apiAndChannel(api, channel)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !a.Available() {
+		return nil, nil, exhaustedErr(a)
+	}
+	if ch != nil {
+		if err := t.checkChannelLimits(a, ch, units); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, ch, nil
 }
 
 func (t *txn) spendResult(a *quotad.API, channel string, units int64) SpendResult {
@@ -170,19 +197,29 @@ func (t *txn) pauseForAPI(a *quotad.API, detail string) {
 			t.pauseForCapabilities(c, a.Name, detail)
 			continue
 		}
-		if _, ok := c.Paused(reason); ok {
-			continue
-		}
-		wasActive := c.Active()
-		c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
-		t.touchChannel(c.Name)
-		if wasActive {
-			t.paused = append(t.paused, c.Name)
+		if t.addPause(c, reason, detail) {
 			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 				fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", titleCase(a.Name), t.e.humanOr(a.AvailableAt(), "a person's reset")),
 				map[string]string{"api": a.Name, "reason": reason})
 		}
 	}
+}
+
+// addPause gives c the pause reason (since now, without an end) unless it
+// has it already, and reports whether that paused an active channel, which
+// it then records in t.paused.
+func (t *txn) addPause(c *quotad.Channel, reason, detail string) bool {
+	if _, ok := c.Paused(reason); ok {
+		return false
+	}
+	wasActive := c.Active()
+	c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason, Since: t.now, Detail: detail})
+	t.touchChannel(c.Name)
+	if !wasActive {
+		return false
+	}
+	t.paused = append(t.paused, c.Name)
+	return true
 }
 
 func heldByPerson(c *quotad.Channel) bool {
@@ -208,27 +245,13 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 		return Reservation{}, quotad.Invalidf("ttl must be between 1s and %s, got %s", MaxReservationTTL, ttl)
 	}
 	v, err := e.do(ctx, func(t *txn) (any, error) {
-		a, err := t.api(api)
+		a, ch, err := t.admit(api, channel, units)
 		if err != nil {
 			return nil, err
 		}
-		var ch *quotad.Channel
-		if channel != "" {
-			if ch, err = t.channel(channel); err != nil {
-				return nil, err
-			}
-		}
-		if !a.Available() {
-			return nil, exhaustedErr(a)
-		}
 		var kept int64
-		if ch != nil {
-			if err := t.checkChannelLimits(a, ch, units); err != nil {
-				return nil, err
-			}
-			if belowReserve(a, ch) {
-				kept = a.Reserve.Units
-			}
+		if belowReserve(a, ch) {
+			kept = a.Reserve.Units
 		}
 		for _, w := range a.Windows {
 			if w.Free()-kept < units {

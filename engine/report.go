@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,12 +79,7 @@ func verdictFor(r ErrorReport, apis []quotad.API, ch *quotad.Channel, now time.T
 }
 
 func hasAPI(apis []quotad.API, name string) bool {
-	for _, a := range apis {
-		if a.Name == name {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(apis, func(a quotad.API) bool { return a.Name == name })
 }
 
 // ReportError classifies a failed call and acts on it: a quota error exhausts
@@ -165,7 +161,7 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 		res.ConsecutiveErrors = ch.ConsecutiveErrors
 	}
 	res.Paused = append(res.Paused, t.paused[mark:]...)
-	sortStrings(res.Paused)
+	slices.Sort(res.Paused)
 	return res, nil
 }
 
@@ -272,12 +268,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }

@@ -270,8 +270,9 @@ type usageKey struct {
 	start        int64
 }
 
-// recordUsage adds units to this transaction's per-minute usage bucket.
-func (t *txn) recordUsage(api, channel string, units int64) {
+// recordUsage adds units spent in a number of calls to this transaction's
+// per-minute usage bucket.
+func (t *txn) recordUsage(api, channel string, units, calls int64) {
 	start := t.now.UTC().Truncate(time.Minute)
 	k := usageKey{api, channel, start.Unix()}
 	if t.usage == nil {
@@ -283,5 +284,5 @@ func (t *txn) recordUsage(api, channel string, units int64) {
 		t.usage[k] = b
 	}
 	b.Units += units
-	b.Count++
+	b.Count += calls
 }

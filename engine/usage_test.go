@@ -254,3 +254,20 @@ func totals(pts []engine.UsagePoint) map[total]bool {
 	}
 	return out
 }
+
+func TestMeterCountsItsCalls(t *testing.T) {
+	start := time.Date(2026, 1, 11, 9, 0, 10, 0, la)
+	f := newUsageFixture(t, start, engine.Options{})
+	f.spend("youtube", 10, "A")
+	for _, m := range []engine.Metered{
+		{API: "youtube", Channel: "A", Usage: 20, Calls: 3}, // three coalesced calls
+		{API: "youtube", Channel: "A", Usage: 5},            // 0 calls means one
+	} {
+		if _, err := f.e.Meter(f.ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	samePoints(t, "by minute", f.usage(engine.UsageQuery{By: engine.ByMinute}), []engine.UsagePoint{
+		pt(start.Truncate(time.Minute), "youtube", "A", 35, 5),
+	})
+}
