@@ -37,6 +37,16 @@ type VersionedTx interface {
 	Version() (StoreVersion, error)
 }
 
+// Watcher is implemented by stores that announce committed changes made by
+// any process. It is optional: a consumer (the monitor) that finds it uses
+// it to wake at once, and otherwise polls.
+type Watcher interface {
+	// Changes returns a channel that receives a value after a change to the
+	// store is committed by any process (values coalesce: one receive may
+	// stand for many commits). It is never closed.
+	Changes() <-chan struct{}
+}
+
 // StoreVersion is an opaque version of a store's contents; see VersionedTx.
 type StoreVersion struct{ Commits, Changes int64 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/engine"
 )
@@ -68,16 +69,27 @@ func (m *Monitor) Run(ctx context.Context) error {
 	// A store that announces other processes' commits (PostgreSQL's
 	// LISTEN/NOTIFY) wakes the loop at once; polling stays the fallback.
 	var changes <-chan struct{} // nil, never ready, when the store has none
-	if w, ok := m.e.Store().(interface{ Changes() <-chan struct{} }); ok {
+	if w, ok := m.e.Store().(quotad.Watcher); ok {
 		changes = w.Changes()
 	}
 	lastFull := m.pass(ctx, "start-up catch-up")
 	m.running.Store(true) // ready only once missed resets are applied
 	defer m.running.Store(false)
+	// ranAt is when a "due" pass ran without waiting, if the last one did:
+	// the next read of the store checks that it did not leave state due.
+	var ranAt time.Time
+	ranAtOnce := false
 	for {
 		now := m.clock.Now()
 		wait := m.opts.PollInterval
 		due, edited, err := m.e.Pending(ctx)
+		if ranAtOnce {
+			ranAtOnce = false
+			if ctx.Err() == nil && err == nil && !due.IsZero() && !due.After(ranAt) { // due again at once: don't spin
+				m.sleep(ctx, m.opts.PollInterval)
+				continue
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -109,11 +121,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			lastFull = m.pass(ctx, "safety tick")
 		case edited || (!due.IsZero() && !now.Before(due)):
 			m.pass(ctx, "due")
-			if wait == 0 && ctx.Err() == nil { // due again at once: don't spin
-				if again, _, err := m.e.Pending(ctx); err == nil && !again.IsZero() && !again.After(now) {
-					m.sleep(ctx, m.opts.PollInterval)
-				}
-			}
+			ranAt, ranAtOnce = now, wait == 0
 		}
 	}
 }

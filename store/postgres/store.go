@@ -57,15 +57,8 @@ const DefaultConnectTimeout = 10 * time.Second
 // ErrReadOnly is returned by the write methods of a Tx given to View.
 var ErrReadOnly = errors.New("postgres: write in a read-only (View) transaction")
 
-// Watcher is implemented by stores that announce committed changes made by
-// any process. It is optional: a consumer (the monitor) that finds it uses
-// it to wake at once, and otherwise polls.
-type Watcher interface {
-	// Changes returns a channel that receives a value after a change to the
-	// store is committed by any process (values coalesce: one receive may
-	// stand for many commits). It is never closed.
-	Changes() <-chan struct{}
-}
+// Watcher is quotad.Watcher, which Store implements.
+type Watcher = quotad.Watcher
 
 // Store is the PostgreSQL implementation of quotad.Store. It is safe for
 // concurrent use.
