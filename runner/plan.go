@@ -78,10 +78,7 @@ func Plan(in PlanInput) []PlanEntry {
 			continue
 		}
 		st := in.States[jc.Name]
-		due, want := st.NextRun, sched.Next(in.Now)
-		if due.IsZero() || due.After(want) {
-			due = want
-		}
+		due := nextDue(st.NextRun, sched, in.Now)
 		cost, learned := in.Costs.Cost(jc.Name, jc.Job.Estimate)
 		e := PlanEntry{Channel: jc.Name, Priority: in.Channels[jc.Name].Priority, Schedule: jc.Job.Schedule, Due: due,
 			Cost: cost, CostSource: "estimate", Running: st.Running(in.Now)}

@@ -90,13 +90,9 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 			continue
 		}
 		st := snap.States[name]
-		next, want := st.NextRun, j.schedule.Next(now)
-		// Next is monotonic: a stored next run later than Next(now) comes
-		// from an older schedule (or a clock step back), and none is
-		// computed on first sight: both become Next(now).
-		if next.IsZero() || next.After(want) {
-			next = want
-			fix[name] = want
+		next := nextDue(st.NextRun, j.schedule, now)
+		if !next.Equal(st.NextRun) { // stored under an older schedule, or never: store it
+			fix[name] = next
 		}
 		if next.After(now) {
 			wait = min(wait, next.Sub(now))

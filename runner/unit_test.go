@@ -175,20 +175,20 @@ func TestGateReserveAndFallbacks(t *testing.T) {
 func TestDescribe(t *testing.T) {
 	now := time.Date(2026, 1, 11, 12, 0, 30, 0, time.UTC)
 	ch := config.ChannelConfig{Name: "W", Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1m"}}
-	if runner.Describe(config.ChannelConfig{Name: "W"}, quotad.JobState{}, now) != nil {
+	if runner.Describe(config.ChannelConfig{Name: "W"}, time.UTC, quotad.JobState{}, now) != nil {
 		t.Fatal("a channel without a job has no job status")
 	}
-	js := runner.Describe(ch, quotad.JobState{Channel: "W"}, now)
+	js := runner.Describe(ch, time.UTC, quotad.JobState{Channel: "W"}, now)
 	if js.NextRun == nil || !js.NextRun.Equal(now.Add(30*time.Second)) || js.LastStart != nil || js.Running || js.Runs != 0 {
 		t.Fatalf("never run: %+v", js)
 	}
 	s := quotad.JobState{Channel: "W", NextRun: now.Add(-time.Hour), LastStart: now.Add(-time.Second), LastResult: "ok", Runs: 3, Holder: "h", LeaseUntil: now.Add(time.Hour)}
-	js = runner.Describe(ch, s, now)
+	js = runner.Describe(ch, time.UTC, s, now)
 	if !js.NextRun.Equal(now.Add(-time.Hour)) || !js.Running || js.Runs != 3 || js.LastResult != "ok" {
 		t.Fatalf("overdue and running: %+v", js)
 	}
 	ch.Job.Schedule = ""
-	if js = runner.Describe(ch, s, now); js.NextRun != nil {
+	if js = runner.Describe(ch, time.UTC, s, now); js.NextRun != nil {
 		t.Fatalf("on demand only: %+v", js)
 	}
 }
@@ -205,5 +205,17 @@ func TestResolveDir(t *testing.T) {
 		if got := runner.ResolveDir(tt[0], tt[1]); got != tt[2] {
 			t.Errorf("ResolveDir(%q, %q) = %q, want %q", tt[0], tt[1], got, tt[2])
 		}
+	}
+}
+
+// A schedule that names no zone is in the config's zone, as the runner
+// runs it, not in UTC.
+func TestDescribeUsesTheConfigZone(t *testing.T) {
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	now := time.Date(2026, 1, 11, 12, 0, 0, 0, time.UTC) // 04:00 in Los Angeles
+	ch := config.ChannelConfig{Name: "W", Job: &config.JobConfig{Command: []string{"x"}, Schedule: "daily 06:00"}}
+	js := runner.Describe(ch, la, quotad.JobState{Channel: "W"}, now)
+	if want := time.Date(2026, 1, 11, 6, 0, 0, 0, la); js.NextRun == nil || !js.NextRun.Equal(want) {
+		t.Fatalf("next run %v, want %s", js.NextRun, want)
 	}
 }
