@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 )
 
@@ -132,17 +132,10 @@ func parseUsageQuery(r *http.Request, now time.Time) (engine.UsageQuery, error) 
 	return uq, nil
 }
 
-// span parses a positive Go duration ("48h", "90m") or a whole number of
-// days ("7d").
+// span parses a positive duration as the CLI does (config.ParseDuration:
+// "48h", "90m", "7d", "1d12h").
 func span(v string) (time.Duration, bool) {
-	if n, ok := strings.CutSuffix(v, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d <= 0 || d > 10000 {
-			return 0, false
-		}
-		return time.Duration(d) * 24 * time.Hour, true
-	}
-	d, err := time.ParseDuration(v)
+	d, err := config.ParseDuration(v)
 	return d, err == nil && d > 0
 }
 
