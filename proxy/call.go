@@ -32,7 +32,6 @@ type call struct {
 	secOnce sync.Once
 	secrets []string
 	state   quotad.API
-	holds   []provider.Hold
 
 	mu          sync.Mutex // the body is read on the handler's goroutine; guard anyway
 	accounted   sync.Once

@@ -245,7 +245,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := p.e.Clock().Now()
 	a, ch, err := p.cache.load(ctx, p.e.Store(), c.api, c.channel)
-	c.state, c.holds = a, holdsOf(ch, c.api, now)
+	c.state = a
+	hold, held := channelHold(ch, c.api, now)
 	switch {
 	case errors.Is(err, quotad.ErrUnknownAPI):
 		p.fail(w, http.StatusNotFound, "unknown_api", fmt.Sprintf("API %s has a provider profile but is not configured in quotad", c.api))
@@ -262,8 +263,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, c, h, now)
 		return
 	}
-	if len(c.holds) > 0 {
-		p.refuse(w, c, c.holds[0], now)
+	if held {
+		p.refuse(w, c, hold, now)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -342,10 +343,13 @@ func (p *Proxy) route(r *http.Request) (c *call, status int, code, msg string) {
 	return &call{p: p, prof: prof, api: api, channel: channel, method: r.Method, path: path, target: &target}, 0, "", ""
 }
 
-// channelHolds returns the holds a channel's pauses put on calls to api:
-// its budget of the API, or the API's reserve for higher priorities.
-func channelHolds(ch quotad.Channel, api string, now time.Time) []provider.Hold {
-	var out []provider.Hold
+// channelHold returns the first hold a channel's pauses put on calls to
+// api (its budget of the API, or the API's reserve for higher priorities),
+// and whether there is one. A nil channel (none named) has none.
+func channelHold(ch *quotad.Channel, api string, now time.Time) (provider.Hold, bool) {
+	if ch == nil {
+		return provider.Hold{}, false
+	}
 	for _, pz := range ch.Pauses {
 		if pz.Reason != quotad.BudgetReason(api) && pz.Reason != quotad.ReasonReservePrefix+api {
 			continue
@@ -353,9 +357,9 @@ func channelHolds(ch quotad.Channel, api string, now time.Time) []provider.Hold 
 		if !pz.Until.IsZero() && !pz.Until.After(now) {
 			continue // expired: the monitor is about to clear it
 		}
-		out = append(out, provider.Hold{Window: pz.Reason, Until: pz.Until})
+		return provider.Hold{Window: pz.Reason, Until: pz.Until}, true
 	}
-	return out
+	return provider.Hold{}, false
 }
 
 // refuse answers a call in the provider's shape without forwarding it.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/provider"
 )
 
 // CacheTTL bounds how long the proxy trusts its copy of an API's state and
@@ -139,12 +138,4 @@ func (f *inflight) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// holdsOf returns the holds a channel's pauses put on calls to api.
-func holdsOf(ch *quotad.Channel, api string, now time.Time) []provider.Hold {
-	if ch == nil {
-		return nil
-	}
-	return channelHolds(*ch, api, now)
 }
