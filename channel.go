@@ -1,6 +1,7 @@
 package quotad
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -141,4 +142,30 @@ type Pause struct {
 	Since  time.Time // when it was set
 	Detail string    // free text: a person's reason, the error that caused it
 	Until  time.Time // for reasons that clear at a known time; zero otherwise
+}
+
+// PauseCleared reports whether pause p of channel c no longer holds at now,
+// apis being every API by name: a quota pause once its API is available
+// (and resumes automatically, unless byPerson), a capability pause once a
+// provider of its fallback need is available, a pause naming an API or need
+// that no longer exists at once, and any other automatic pause once its
+// Until has passed. Manual and errors pauses never clear by themselves. The
+// engine resumes channels by it and the runner's plan foresees them by it.
+func PauseCleared(c Channel, p Pause, apis map[string]API, now time.Time, byPerson bool) bool {
+	if name, ok := strings.CutPrefix(p.Reason, ReasonCapabilityPrefix); ok {
+		for _, f := range c.Fallbacks {
+			if f.Name == name {
+				return slices.ContainsFunc(f.Providers, func(api string) bool { a, ok := apis[api]; return ok && a.Available() })
+			}
+		}
+		return true // the fallback need is gone: nothing left to wait for
+	}
+	if api := QuotaAPI(p.Reason); api != "" {
+		a, ok := apis[api]
+		return !ok || a.Available() && (a.AutoResume || byPerson) // a gone API: nothing left to wait for
+	}
+	if p.Reason == ReasonManual || p.Reason == ReasonErrors {
+		return false
+	}
+	return !p.Until.IsZero() && !p.Until.After(now)
 }

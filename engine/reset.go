@@ -157,6 +157,14 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	list, err := t.allAPIList()
+	if err != nil {
+		return nil, err
+	}
+	apis := make(map[string]quotad.API, len(list))
+	for _, a := range list {
+		apis[a.Name] = *a
+	}
 	var resumed []string
 	for _, c := range chans {
 		if c.Active() {
@@ -165,7 +173,7 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 		kept := c.Pauses[:0:0]
 		var cleared []string
 		for _, p := range c.Pauses {
-			if t.pauseCleared(c, p, byPerson) {
+			if quotad.PauseCleared(*c, p, apis, t.now, byPerson) {
 				cleared = append(cleared, p.Reason)
 				continue
 			}
@@ -187,28 +195,6 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 		t.emit(quotad.LevelInfo, c.Name, cat, msg, map[string]string{"cleared": strings.Join(cleared, ",")})
 	}
 	return resumed, nil
-}
-
-func (t *txn) pauseCleared(c *quotad.Channel, p quotad.Pause, byPerson bool) bool {
-	if name, ok := strings.CutPrefix(p.Reason, quotad.ReasonCapabilityPrefix); ok {
-		for _, capb := range c.Fallbacks {
-			if capb.Name == name {
-				return t.anyAvailable(capb.Providers)
-			}
-		}
-		return true // the fallback list is gone: nothing left to wait for
-	}
-	if api := quotad.QuotaAPI(p.Reason); api != "" {
-		a, err := t.api(api)
-		if err != nil {
-			return t.fatal == nil // the API is gone: nothing left to wait for
-		}
-		return a.Available() && (a.AutoResume || byPerson)
-	}
-	if p.Reason == quotad.ReasonManual || p.Reason == quotad.ReasonErrors {
-		return false
-	}
-	return !p.Until.IsZero() && !p.Until.After(t.now)
 }
 
 func reasons(c *quotad.Channel) string {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -205,19 +206,12 @@ func advanceAPIs(apis map[string]quotad.API, t time.Time, loc *time.Location) {
 }
 
 // clearedPauses returns the channel without the pauses that will have
-// cleared by t by themselves: those with a passed Until, and quota pauses
-// of APIs available again.
+// cleared by t by themselves, as the engine clears them
+// (quotad.PauseCleared) with the APIs as they will be then.
 func clearedPauses(ch quotad.Channel, apis map[string]quotad.API, t time.Time) quotad.Channel {
-	var keep []quotad.Pause
-	for _, p := range ch.Pauses {
-		switch {
-		case !p.Until.IsZero() && !p.Until.After(t):
-		case quotad.QuotaAPI(p.Reason) != "" && apis[quotad.QuotaAPI(p.Reason)].Available() && apis[quotad.QuotaAPI(p.Reason)].AutoResume:
-		default:
-			keep = append(keep, p)
-		}
-	}
-	ch.Pauses = keep
+	ch.Pauses = slices.DeleteFunc(slices.Clone(ch.Pauses), func(p quotad.Pause) bool {
+		return quotad.PauseCleared(ch, p, apis, t, false)
+	})
 	return ch
 }
 

@@ -67,3 +67,21 @@ func TestPlanPure(t *testing.T) {
 		t.Fatalf("costs %+v %+v", got["E"], got["A"])
 	}
 }
+
+// A channel paused because every provider of a fallback need is exhausted
+// is planned to start when one comes back, as the engine will resume it.
+func TestPlanForeseesCapabilityResume(t *testing.T) {
+	now := time.Date(2026, 1, 11, 12, 0, 30, 0, time.UTC)
+	reset := time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC)
+	groq := quotad.API{Name: "groq", AutoResume: true, Windows: []quotad.Window{{Name: "daily", Limit: 1000, Used: 1000, Exhausted: true,
+		Rule: "daily 00:00 UTC", LastReset: reset.Add(-24 * time.Hour), NextReset: reset}}}
+	jobs := []config.ChannelConfig{{Name: "F", Priority: quotad.PriorityNormal, Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}},
+		Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1h"}}}
+	chans := map[string]quotad.Channel{"F": {Name: "F", Priority: quotad.PriorityNormal,
+		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}}, Pauses: []quotad.Pause{{Reason: "capability:llm"}}}}
+	states := map[string]quotad.JobState{"F": {Channel: "F", NextRun: now.Add(-time.Minute)}}
+	plan := runner.Plan(runner.PlanInput{Channels: chans, APIs: map[string]quotad.API{"groq": groq}, States: states, Jobs: jobs, Now: now})
+	if len(plan) != 1 || plan[0].Start == nil || !plan[0].Start.Equal(reset) {
+		t.Fatalf("plan %+v, want F to start at groq's reset %s", plan, reset)
+	}
+}
