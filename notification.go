@@ -30,13 +30,3 @@ type NotificationCount struct {
 	State    string
 	Count    int
 }
-
-// NotificationCounter is implemented by the transactions of stores that
-// count their notifications without reading them: both store/sqlite and
-// store/postgres, checked by the store/storetest suite.
-type NotificationCounter interface {
-	// NotificationCounts returns how many notifications are stored per
-	// (Notifier, State), ordered by notifier then state (byte order); pairs
-	// with no notification are left out.
-	NotificationCounts() ([]NotificationCount, error)
-}

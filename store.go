@@ -136,6 +136,10 @@ type Tx interface {
 	SaveNotification(n Notification) error
 	// Notifications returns the newest notifications in any state, up to limit.
 	Notifications(limit int) ([]Notification, error)
+	// NotificationCounts returns how many notifications are stored per
+	// (Notifier, State), ordered by notifier then state (byte order); pairs
+	// with no notification are left out. It reads no row.
+	NotificationCounts() ([]NotificationCount, error)
 
 	// Once records key and reports whether it was new, so that a one-shot
 	// action (a forecast warning once per window per period) happens once

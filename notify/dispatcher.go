@@ -418,16 +418,12 @@ func (d *Dispatcher) Counters() []Stat {
 // Stats counts the stored notifications per notifier and state ("pending",
 // "sent", "dead"), over every process that shares the store, sorted: what
 // /metrics exposes as quotad_notifications_total{notifier,state}. The store
-// counts them (quotad.NotificationCounter) without reading any row.
+// counts them (Tx.NotificationCounts) without reading any row.
 func Stats(ctx context.Context, store quotad.Store) ([]Stat, error) {
 	var counts []quotad.NotificationCount
 	if err := store.View(ctx, func(tx quotad.Tx) error {
-		c, ok := tx.(quotad.NotificationCounter)
-		if !ok {
-			return fmt.Errorf("the store (%T) cannot count notifications", tx)
-		}
 		var err error
-		counts, err = c.NotificationCounts()
+		counts, err = tx.NotificationCounts()
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("notification stats: %w", err)

@@ -97,8 +97,6 @@ func (t *tx) Notifications(limit int) ([]quotad.Notification, error) {
 	return t.queryNotifications(sqlNotifications, limit)
 }
 
-var _ quotad.NotificationCounter = (*tx)(nil)
-
 // NotificationCounts counts the stored notifications per notifier and
 // state, in byte order like the other stores.
 func (t *tx) NotificationCounts() ([]quotad.NotificationCount, error) {

@@ -84,8 +84,6 @@ func (t *tx) Notifications(limit int) ([]quotad.Notification, error) {
 	return t.queryNotifications(`ORDER BY id DESC LIMIT ?`, limit)
 }
 
-var _ quotad.NotificationCounter = (*tx)(nil)
-
 // NotificationCounts counts the stored notifications per notifier and state.
 func (t *tx) NotificationCounts() ([]quotad.NotificationCount, error) {
 	rows, err := t.sqlTx.QueryContext(t.ctx, `SELECT notifier, state, count(*) FROM notifications

@@ -167,12 +167,8 @@ func testNotificationCounts(t *testing.T, e *env) {
 		t.Helper()
 		var got []quotad.NotificationCount
 		view(t, e.s, func(tx quotad.Tx) error {
-			c, ok := tx.(quotad.NotificationCounter)
-			if !ok {
-				t.Fatalf("%T does not implement quotad.NotificationCounter", tx)
-			}
 			var err error
-			got, err = c.NotificationCounts()
+			got, err = tx.NotificationCounts()
 			return err
 		})
 		return got
