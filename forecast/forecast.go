@@ -79,14 +79,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// History returns how far back Estimate reads: the longest lookback.
-func (o Options) History() time.Duration {
-	o = o.withDefaults()
-	return o.Lookbacks[len(o.Lookbacks)-1]
-}
-
-// History is how far back the default estimator reads (24h).
-const History = 24 * time.Hour
+// History is how far back the default estimator reads: the longest of
+// DefaultLookbacks (24h).
+var History = slices.Max(DefaultLookbacks)
 
 // Rate is an estimated burn rate.
 type Rate struct {

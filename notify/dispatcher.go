@@ -270,7 +270,7 @@ func (d *Dispatcher) runLane(ctx context.Context, l *lane) {
 
 // deliver makes one attempt and records its outcome.
 func (d *Dispatcher) deliver(ctx context.Context, l *lane, n quotad.Notification) {
-	m, err := decodeMessage(n.Payload)
+	m, err := DecodeMessage(n.Payload)
 	fatal := err != nil
 	if err == nil {
 		sctx, cancel := context.WithTimeout(ctx, l.timeout)

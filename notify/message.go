@@ -221,8 +221,8 @@ func (m Message) encode() string {
 	return string(b)
 }
 
-// decodeMessage reads a stored payload.
-func decodeMessage(payload string) (Message, error) {
+// DecodeMessage reads a stored notification's payload.
+func DecodeMessage(payload string) (Message, error) {
 	var m Message
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		return Message{}, fmt.Errorf("stored payload is not a message: %w", err)

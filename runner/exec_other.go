@@ -17,6 +17,3 @@ func killGroup(pid int, hard bool) {
 		_ = p.Kill()
 	}
 }
-
-// processGone reports false: without signals, liveness is unknown.
-func processGone(pid int) bool { return false }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,12 +88,9 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request) error {
 			return invalidf("query parameter \"from\" must be an RFC 3339 time such as 2026-03-07T00:00:00Z, got %q", v)
 		}
 	}
-	ru, err := rule.Parse(text, s.opts.Location)
+	ru, err := rule.Parse(text, s.opts.Location) // its errors wrap quotad.ErrInvalid
 	if err != nil {
-		if errors.Is(err, quotad.ErrInvalid) {
-			return err
-		}
-		return fmt.Errorf("%w: %w", quotad.ErrInvalid, err)
+		return err
 	}
 	out := make([]time.Time, 0, n)
 	for range n {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -158,7 +157,7 @@ func newNotifyListCmd(g *globals) *cobra.Command {
 			for _, n := range ns {
 				s := notificationStatus{ID: n.ID, Notifier: n.Notifier, Kind: n.Kind, Key: n.Key, State: n.State, Attempts: n.Attempts,
 					NextAttempt: quotad.TimePtr(n.NextAttempt), CreatedAt: quotad.TimePtr(n.CreatedAt), LastError: n.LastError}
-				if m, err := notifyMessage(n.Payload); err == nil {
+				if m, err := notify.DecodeMessage(n.Payload); err == nil {
 					s.Message = m.Text()
 				}
 				out = append(out, s)
@@ -221,13 +220,6 @@ func newNotifyStatsCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// notifyMessage decodes a stored payload.
-func notifyMessage(payload string) (notify.Message, error) {
-	var m notify.Message
-	err := json.Unmarshal([]byte(payload), &m)
-	return m, err
 }
 
 func oneLine(s string, n int) string {
