@@ -132,8 +132,10 @@ func (e *Engine) runBatch(batch []*op) {
 	}
 	e.metrics.batches.Add(1)
 	e.metrics.ops.Add(uint64(len(batch)))
+	// Counters and subscribers first: a caller that has its answer finds
+	// them up to date (a reset it made is in /metrics).
+	e.publish(events)
 	for i, o := range batch {
 		o.done <- results[i]
 	}
-	e.publish(events)
 }
