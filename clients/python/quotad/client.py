@@ -223,11 +223,13 @@ class Client:
                                           "limit": limit, "before": before, "after": after})
 
     def usage(self, api: Optional[str] = None, channel: Optional[str] = None, by: Optional[str] = None,
-              since: Optional[Any] = None, until: Optional[Any] = None) -> List[Dict[str, Any]]:
+              since: Optional[Any] = None, until: Optional[Any] = None) -> Dict[str, Any]:
         """Units spent per API and channel by ``minute``, ``hour`` (default) or ``day`` (GET /api/v1/usage).
 
-        ``since`` and ``until`` are datetimes or RFC 3339 text (default: the
-        last 24 hours). Each point is ``{"start", "api", "channel", "units", "count"}``.
+        ``since`` is a datetime, RFC 3339 text or a span back from ``until``
+        such as ``"48h"`` or ``"7d"`` (default 24h); ``until`` a datetime or
+        RFC 3339 text (default now). Returns ``{"by", "since", "until", "points"}``,
+        each point ``{"start", "api", "channel", "units", "count"}``.
         """
         return self._get("/api/v1/usage", {"api": api, "channel": channel, "by": by,
                                            "since": since, "until": until})
