@@ -17,11 +17,11 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 # The bodies and headers the providers answer with.
-GROQ_TPD_BODY = json.dumps({"error": {
+GROQ_TPD_BODY = json.dumps(separators=(",", ":"), obj={"error": {
     "message": "Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_01hx` service tier "
                "`on_demand` on tokens per day (TPD): Limit 100000, Used 99650, Requested 1200. Please try again "
                "in 7m12.3s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing",
-    "type": "tokens", "code": "rate_limit_exceeded"}})
+    "type": "tokens", "code": "rate_limit_exceeded"}}) + "\n"  # compact, one line, as Groq sends it
 GROQ_TPD_HEADERS: List[Tuple[str, str]] = [
     ("content-type", "application/json"), ("retry-after", "433"), ("x-ratelimit-limit-requests", "1000"),
     ("x-ratelimit-remaining-requests", "987"), ("x-request-id", "req_01jx"), ("via", "1.1 google"), ("via", "1.1 cf")]

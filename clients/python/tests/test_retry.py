@@ -146,6 +146,17 @@ class RetryTest(unittest.TestCase):
         self.assertEqual(e.until.isoformat(), "2026-11-27T08:00:00+00:00")
         self.assertEqual((e.api, e.window), ("youtube", "daily"))
 
+    def test_429_is_not_retried_even_when_soon(self) -> None:
+        soon = (429, {"Retry-After": "1"}, {"error": {"code": "exhausted", "message": "groq: quota exhausted (window rpm)",
+                                                      "api": "groq", "window": "rpm", "until": None}})
+        srv, c = self.serve(soon, SPEND_OK)
+        c._sleep = lambda s: None  # type: ignore[assignment]
+        with self.assertRaises(quotad.QuotaExhausted) as cm:
+            c.spend("groq", 1)
+        self.assertEqual(len(srv.requests), 1)
+        self.assertEqual(cm.exception.retry_after, 1)
+        self.assertIsNotNone(cm.exception.until, "until derived from Retry-After")
+
     def test_attempts_are_bounded(self) -> None:
         srv, c = self.serve(UNAVAILABLE_NOW, retries=2)
         with self.assertRaises(quotad.Unavailable) as cm:
