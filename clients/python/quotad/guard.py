@@ -49,7 +49,7 @@ def describe_error(error: Union[BaseException, str]) -> Dict[str, Any]:
     resp = getattr(error, "resp", None)
     if isinstance(getattr(error, "status_code", None), int):
         # openai / groq APIStatusError (httpx response)
-        status = error.status_code  # type: ignore[union-attr]
+        status = getattr(error, "status_code")
         headers = _headers(getattr(response, "headers", None))
         message = _text(response)
         if not message:
@@ -71,7 +71,7 @@ def describe_error(error: Union[BaseException, str]) -> Dict[str, Any]:
         message = _text(response)
     elif isinstance(getattr(error, "code", None), int) and hasattr(error, "headers"):
         # urllib.error.HTTPError (its body is a stream: reading it would take it from the caller)
-        status = error.code  # type: ignore[union-attr]
+        status = getattr(error, "code")
         headers = _headers(getattr(error, "headers", None))
     if not message:
         text = str(error)
@@ -175,12 +175,12 @@ class Guard:
     def __enter__(self) -> "Guard":
         return self
 
-    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
         from .errors import QuotadError
 
         if exc is not None and isinstance(exc, Exception) and not isinstance(exc, QuotadError):
             self.report(exc)
-        return False
+        # None: the exception, if any, propagates.
 
     def __call__(self, func: F) -> F:
         if inspect.iscoroutinefunction(func):
