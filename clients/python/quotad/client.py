@@ -52,7 +52,7 @@ class Client:
         token: the bearer token (``quotad token``); mutations need it when the daemon has one.
         timeout: seconds one request may take.
         retries: how many times a request is retried after a connection error or a 503.
-        retry_time: seconds all attempts of one call may take together, waits included.
+        retry_time: seconds after the first attempt of a call within which a retry may start.
     """
 
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None, *,

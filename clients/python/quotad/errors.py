@@ -9,6 +9,7 @@ the rest of the answer.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from typing import Any, Dict, Mapping, Optional
 
@@ -119,8 +120,6 @@ _STATUS_CODES = {
 
 def error_from_answer(status: int, reason: str, raw: bytes, headers: Mapping[str, str]) -> QuotadError:
     """Returns the exception a non-2xx answer means (the model is the Go client's decodeError)."""
-    import json
-
     body: Dict[str, Any] = {}
     try:
         decoded = json.loads(raw.decode("utf-8"))
