@@ -87,7 +87,7 @@ class NotFound(QuotadError):
 
 
 class InvalidRequest(QuotadError, ValueError):
-    """Bad input (400) or a body over 1 MiB (413): the server changed nothing."""
+    """Bad input (400), a body over 1 MiB (413) or an Idempotency-Key reused for another request (422): nothing changed."""
 
 
 class Conflict(QuotadError):
@@ -108,13 +108,14 @@ _CLASSES = {
     "not_found": NotFound,
     "invalid": InvalidRequest,
     "too_large": InvalidRequest,
+    "idempotency_mismatch": InvalidRequest,
     "conflict": Conflict,
     "unavailable": Unavailable,
 }
 
 _STATUS_CODES = {
     400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-    413: "too_large", 429: "exhausted", 502: "unavailable", 503: "unavailable", 504: "unavailable",
+    413: "too_large", 422: "idempotency_mismatch", 429: "exhausted", 502: "unavailable", 503: "unavailable", 504: "unavailable",
 }
 
 

@@ -197,6 +197,7 @@ class RetryTest(unittest.TestCase):
             ((404, {}, {"error": {"code": "unknown_channel", "message": "unknown channel \"X\""}}), quotad.NotFound),
             ((400, {}, {"error": {"code": "invalid", "message": "units must be positive"}}), quotad.InvalidRequest),
             ((409, {}, {"error": {"code": "conflict", "message": "job running"}}), quotad.Conflict),
+            ((422, {}, {"error": {"code": "idempotency_mismatch", "message": "key reused"}}), quotad.InvalidRequest),
             ((500, {}, {"error": {"code": "internal", "message": "internal error"}}), quotad.QuotadError),
             ((502, {}, "<html>bad gateway</html>"), quotad.Unavailable),
         ]
