@@ -25,7 +25,7 @@ import urllib.parse
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import QuotadError, Unavailable, error_from_answer
+from .errors import QuotadError, Unavailable, error_from_answer, retry_after_seconds
 from .guard import Guard
 
 __all__ = ["Client", "Reservation", "DEFAULT_URL"]
@@ -177,8 +177,9 @@ class Client:
         if attempt >= self.retries:
             return None
         wait = min(2.0, 0.1 * (2 ** attempt)) * (0.5 + random.random() / 2)
-        if retry_after and retry_after.strip().isdigit():
-            wait = float(retry_after.strip())
+        seconds = retry_after_seconds(retry_after)
+        if seconds is not None:
+            wait = seconds
         if time.monotonic() + wait > deadline:
             return None
         return wait

@@ -67,9 +67,9 @@ class QuotaExhausted(QuotadError):
         until = self.body.get("until")
         self.until: Optional[_dt.datetime] = parse_time(until) if isinstance(until, str) else None
         self.retry_after: Optional[float] = None
-        raw = self.headers.get("retry-after", "").strip()
-        if raw.isdigit():
-            self.retry_after = float(raw)
+        seconds = retry_after_seconds(self.headers.get("retry-after"))
+        if seconds is not None:
+            self.retry_after = seconds
         elif self.until is not None:
             now = _dt.datetime.now(_dt.timezone.utc)
             self.retry_after = max(0.0, (self.until - now).total_seconds())
@@ -137,6 +137,17 @@ def error_from_answer(status: int, reason: str, raw: bytes, headers: Mapping[str
     code = str(body.get("code") or "") or _STATUS_CODES.get(status, f"http_{status}")
     cls = _CLASSES.get(code, QuotadError)
     return cls(message, status=status, code=code, body=body, headers=headers)
+
+
+_SECONDS = re.compile(r"^[0-9]{1,10}$")
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """Returns a Retry-After header's delay in seconds (ASCII digits only), else None (an HTTP date, garbage)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return float(value) if _SECONDS.match(value) else None
 
 
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
