@@ -21,11 +21,12 @@ import (
 // person to. It runs once per Python found: python3 on PATH and Debian's
 // /usr/bin/python3 when that is another interpreter (Debian's python3-googleapi
 // and python3-requests are importable there, so the guard tests use the real
-// exception classes). It skips when there is no Python 3.9 or later.
+// exception classes); QUOTAD_TEST_PYTHON names others ("python3.9 python3.13").
+// It skips when there is no Python 3.9 or later.
 func TestPythonClient(t *testing.T) {
 	pythons := interpreters(t)
 	if len(pythons) == 0 {
-		t.Skip("no python3 (3.9 or later) on PATH: the Python client's tests need one (Debian: apt-get install python3)")
+		t.Skip("no python3 (3.9 or later) found: the Python client's tests need one (Debian: apt-get install python3)")
 	}
 	root, err := filepath.Abs(".")
 	if err != nil {
@@ -43,7 +44,11 @@ func TestPythonClient(t *testing.T) {
 func interpreters(t *testing.T) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, name := range []string{"python3", "/usr/bin/python3"} {
+	names := []string{"python3", "/usr/bin/python3"}
+	if v := os.Getenv("QUOTAD_TEST_PYTHON"); v != "" {
+		names = strings.Fields(v) // such as "python3.9 python3.13"
+	}
+	for _, name := range names {
 		path, err := exec.LookPath(name)
 		if err != nil {
 			continue
