@@ -21,7 +21,9 @@ import (
 // person to. It runs once per Python found: python3 on PATH and Debian's
 // /usr/bin/python3 when that is another interpreter (Debian's python3-googleapi
 // and python3-requests are importable there, so the guard tests use the real
-// exception classes); QUOTAD_TEST_PYTHON names others ("python3.9 python3.13").
+// exception classes), and Python 3.9, the oldest supported, when it is there
+// (python3.9, or pyenv's); QUOTAD_TEST_PYTHON names others instead
+// ("python3.9 python3.13").
 // It skips when there is no Python 3.9 or later.
 func TestPythonClient(t *testing.T) {
 	pythons := interpreters(t)
@@ -44,7 +46,16 @@ func TestPythonClient(t *testing.T) {
 func interpreters(t *testing.T) []string {
 	var out []string
 	seen := map[string]bool{}
-	names := []string{"python3", "/usr/bin/python3"}
+	names := []string{"python3", "/usr/bin/python3", "python3.9"}
+	// The oldest Python the client supports, where pyenv has it (its python3.9
+	// shim only runs when 3.9 is the selected version).
+	pyenv := os.Getenv("PYENV_ROOT")
+	if home, err := os.UserHomeDir(); pyenv == "" && err == nil {
+		pyenv = filepath.Join(home, ".pyenv")
+	}
+	if m, _ := filepath.Glob(filepath.Join(pyenv, "versions", "3.9.*", "bin", "python3")); len(m) > 0 {
+		names = append(names, m[len(m)-1])
+	}
 	if v := os.Getenv("QUOTAD_TEST_PYTHON"); v != "" {
 		names = strings.Fields(v) // such as "python3.9 python3.13"
 	}

@@ -45,38 +45,53 @@ def describe_error(error: Union[BaseException, str]) -> Dict[str, Any]:
     headers: Optional[Dict[str, Union[str, List[str]]]] = None
     message: Optional[str] = None
 
-    response = getattr(error, "response", None)
-    resp = getattr(error, "resp", None)
-    if isinstance(getattr(error, "status_code", None), int):
+    response = _attr(error, "response")
+    resp = _attr(error, "resp")
+    if isinstance(_attr(error, "status_code"), int):
         # openai / groq APIStatusError (httpx response)
-        status = getattr(error, "status_code")
-        headers = _headers(getattr(response, "headers", None))
+        status = _attr(error, "status_code")
+        headers = _headers(_attr(response, "headers"))
         message = _text(response)
         if not message:
-            body = getattr(error, "body", None)
+            body = _attr(error, "body")
             if body is not None:
                 message = body if isinstance(body, str) else _json(body)
-    elif resp is not None and hasattr(error, "content"):
+    elif resp is not None and _attr(error, "content") is not None:
         # googleapiclient.errors.HttpError (httplib2 response)
-        status = _int(getattr(resp, "status", None))
+        status = _int(_attr(resp, "status"))
         headers = _headers(resp)
-        content = getattr(error, "content", b"")
+        content = _attr(error, "content") or b""
         if isinstance(content, bytes):
             content = content.decode("utf-8", "replace")
-        message = content or None
-    elif response is not None and isinstance(getattr(response, "status_code", None), int):
+        message = str(content) or None
+    elif response is not None and isinstance(_attr(response, "status_code"), int):
         # requests.HTTPError
-        status = response.status_code
-        headers = _headers(getattr(response, "headers", None))
+        status = _attr(response, "status_code")
+        headers = _headers(_attr(response, "headers"))
         message = _text(response)
-    elif isinstance(getattr(error, "code", None), int) and hasattr(error, "headers"):
+    elif isinstance(_attr(error, "code"), int) and _attr(error, "headers") is not None:
         # urllib.error.HTTPError (its body is a stream: reading it would take it from the caller)
-        status = getattr(error, "code")
-        headers = _headers(getattr(error, "headers", None))
+        status = _attr(error, "code")
+        headers = _headers(_attr(error, "headers"))
     if not message:
-        text = str(error)
+        try:
+            text = str(error)
+        except Exception:
+            text = ""
         message = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return {"status": status, "headers": headers or None, "message": message[:MAX_MESSAGE]}
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """Returns obj.name, or None when it is missing or reading it fails.
+
+    A foreign exception's attribute may raise anything: Python 3.9's
+    urllib.error.HTTPError without a body raises KeyError for unknown names.
+    """
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
 
 
 def _int(v: Any) -> Optional[int]:
@@ -111,7 +126,7 @@ def _headers(h: Any) -> Optional[Dict[str, Union[str, List[str]]]]:
         return None
     try:
         # httpx.Headers.items() joins repeated headers; multi_items() keeps them apart.
-        pairs = list(h.multi_items()) if callable(getattr(h, "multi_items", None)) else list(h.items())
+        pairs = list(h.multi_items()) if callable(_attr(h, "multi_items")) else list(h.items())
     except Exception:
         return None
     out: Dict[str, Union[str, List[str]]] = {}

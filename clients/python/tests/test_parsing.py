@@ -77,7 +77,14 @@ class ParsingTest(unittest.TestCase):
                         raise RuntimeError("stream not read")
                 return R()
 
-        for err in [Weird(), Broken(), Exception("x" * 10), ValueError()]:
+        class Hostile(Exception):  # as Python 3.9's urllib HTTPError without a body: KeyError for any name
+            def __getattr__(self, name: str) -> object:
+                raise KeyError(name)
+
+            def __str__(self) -> str:
+                raise RuntimeError("no text either")
+
+        for err in [Weird(), Broken(), Hostile(), Exception("x" * 10), ValueError()]:
             d = describe_error(err)
             self.assertTrue(d["message"])
             self.assertTrue(d["status"] is None or isinstance(d["status"], int))
