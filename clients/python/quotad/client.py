@@ -151,9 +151,9 @@ class Client:
                 # Not sent, or its answer lost: the Idempotency-Key makes a resend safe.
                 wait = self._backoff(attempt, None, deadline)
                 if wait is None:
-                    raise Unavailable(f"quotad server {self.url}: {exc or type(exc).__name__}") from exc
+                    raise Unavailable(self._unreachable(exc, attempt + 1)) from exc
             except (socket.timeout, OSError) as exc:
-                raise Unavailable(f"quotad server {self.url}: {exc or type(exc).__name__}") from exc
+                raise Unavailable(self._unreachable(exc, attempt + 1)) from exc
             else:
                 if 200 <= status <= 299:
                     if status == 204 or not raw:
@@ -171,6 +171,12 @@ class Client:
                     raise err
             attempt += 1
             self._sleep(wait)
+
+    def _unreachable(self, exc: BaseException, attempts: int) -> str:
+        what = str(exc) or type(exc).__name__
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        return (f"could not reach quotad at {self.url}{tries}: {what} — is `quotad serve` running there? "
+                f"(QUOTAD_SERVER sets the address)")
 
     def _backoff(self, attempt: int, retry_after: Optional[str], deadline: float) -> Optional[float]:
         """Returns how long to wait before the next attempt, or None when no attempt is left."""

@@ -189,6 +189,7 @@ class RetryTest(unittest.TestCase):
             c.spend("youtube", 1)
         self.assertEqual(len(waits), 2)
         self.assertIsNone(cm.exception.status)
+        self.assertIn("could not reach quotad at http://127.0.0.1:1 (3 attempts)", str(cm.exception))
 
     def test_errors_are_typed(self) -> None:
         cases = [
