@@ -79,6 +79,8 @@ def describe_error(error: Union[BaseException, str]) -> Dict[str, Any]:
         except Exception:
             text = ""
         message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        status = None  # not an HTTP status: the server would refuse the report
     return {"status": status, "headers": headers or None, "message": message[:MAX_MESSAGE]}
 
 

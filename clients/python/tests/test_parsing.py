@@ -90,6 +90,10 @@ class ParsingTest(unittest.TestCase):
             self.assertTrue(d["status"] is None or isinstance(d["status"], int))
         self.assertEqual(describe_error(Broken())["status"], 500)
 
+        class OddStatus(Exception):
+            status_code = 42
+        self.assertIsNone(describe_error(OddStatus("x"))["status"], "not an HTTP status")
+
 
 if __name__ == "__main__":
     unittest.main()
