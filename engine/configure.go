@@ -99,7 +99,7 @@ func (t *txn) configure(apis []quotad.API, channels []quotad.Channel) (Configure
 		}
 	}
 	for name := range t.chans {
-		if !wantCh[name] {
+		if !wantCh[name] && !sharesChannels(t.e.store) {
 			t.deleteChannel(name)
 			notes = append(notes, "removed channel "+name)
 		}
@@ -194,4 +194,13 @@ func equalFallbacks(a, b []quotad.Capability) bool {
 	return slices.EqualFunc(a, b, func(x, y quotad.Capability) bool {
 		return x.Name == y.Name && slices.Equal(x.Providers, y.Providers)
 	})
+}
+
+// sharesChannels reports whether the store's channels table also belongs to
+// another program (a channels.db adopted from the seed's daemon, whose rows
+// the daemon's other tables refer to): Configure then keeps the channels the
+// config does not list instead of deleting them.
+func sharesChannels(s quotad.Store) bool {
+	sh, ok := s.(interface{ SharedChannels() bool })
+	return ok && sh.SharedChannels()
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/adopt"
+	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/store/postgres"
 	"github.com/quotad/quotad/store/sqlite"
 )
@@ -24,24 +27,53 @@ func init() {
 type migrateResult struct {
 	Store   string `json:"store"`
 	Version int    `json:"version"`
+	// Adopted is set when the store was a seed database adopted (or, with
+	// --dry-run, to be adopted) by this run.
+	Adopted *adoptResult `json:"adopted,omitempty"`
 }
 
 func newMigrateCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply the store's schema migrations and print its schema version",
+		Short: "Apply the store's schema migrations, or adopt the seed daemon's channels.db",
 		Long: `Apply every schema migration the store (--db, QUOTAD_DB or the config's db) does
 not have yet, and print the schema version it is at. Every command applies
 migrations when it opens the store; this one does only that, for deployment
 scripts. It is safe while other instances run or start: migrations are
-applied once, under a lock.`,
+applied once, under a lock.
+
+When the store is a channels.db made by the seed's Python daemon
+(quota_manager.py: api_quotas with one row per API), migrate adopts it in
+place: it first copies the file to FILE.before-quotad-TIME, then, in one
+transaction, keeps every table, column, index and row of the daemon (channel
+ids included), turns api_quotas into quotad's windows (the config's, carrying
+each API's used units, exhausted state and next reset), adds quotad's columns
+to channels (an inactive channel becomes quota:<api> when an API it needs is
+exhausted, else manual "inactive when adopted") and keeps logs, whose
+zone-less times are read in the config's timezone. --dry-run prints the plan
+and changes nothing. The daemon can keep using the file afterwards.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := postgresCmdContext(cmd)
 			cfg, _, err := g.loadConfig()
 			if err != nil {
 				return err
+			}
+			if dsn := g.dsn(cfg); !isPostgresDSN(dsn) {
+				path := strings.TrimPrefix(dsn, "sqlite://")
+				seed, err := sqlite.IsSeed(ctx, path)
+				if err != nil {
+					return fmt.Errorf("inspect %s: %w", path, err)
+				}
+				if seed {
+					return adoptSeed(cmd, cfg, path, dryRun, asJSON)
+				}
+			}
+			if dryRun {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is not a seed database: nothing to adopt. "+
+					"Run quotad migrate without --dry-run to apply quotad's schema migrations.\n", redactDSN(g.dsn(cfg)))
+				return nil
 			}
 			st, dsn, err := g.openConfigured(ctx, cfg)
 			if err != nil {
@@ -60,6 +92,7 @@ applied once, under a lock.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what adopting a seed database would do, and change nothing")
 	return cmd
 }
 
@@ -222,4 +255,73 @@ func postgresCmdContext(cmd *cobra.Command) context.Context {
 		return ctx
 	}
 	return context.Background()
+}
+
+// adoptResult is the adoption part of `quotad migrate --json`.
+type adoptResult struct {
+	DryRun bool     `json:"dry_run"`
+	Backup string   `json:"backup,omitempty"`
+	Plan   []string `json:"plan"`
+}
+
+// adoptSeed adopts (or, dry, plans adopting) the seed database at path.
+func adoptSeed(cmd *cobra.Command, cfg config.Config, path string, dry, asJSON bool) error {
+	ctx := postgresCmdContext(cmd)
+	out := cmd.OutOrStdout()
+	apis, chans := cfg.Domain()
+	in := adopt.Input{APIs: apis, Channels: chans, Zone: cfg.Location(), Now: time.Now()}
+	if dry {
+		seed, err := sqlite.ReadSeed(ctx, path)
+		if err != nil {
+			return err
+		}
+		p, err := adopt.Make(seed, in)
+		if err != nil {
+			return fmt.Errorf("plan the adoption of %s: %w", path, err)
+		}
+		if asJSON {
+			return printJSON(out, migrateResult{Store: path, Adopted: &adoptResult{DryRun: true, Plan: p.Lines}})
+		}
+		for _, l := range p.Lines {
+			fmt.Fprintln(out, l)
+		}
+		fmt.Fprintf(out, "Dry run: nothing was changed, no copy was made. To adopt it (it copies the file first):\n  quotad migrate --db %s\n", path)
+		return nil
+	}
+	var lines []string
+	res, err := sqlite.Adopt(ctx, path, in.Now, func(seed sqlite.Seed) (sqlite.Adoption, error) {
+		p, err := adopt.Make(seed, in)
+		lines = p.Lines
+		return p.Adoption, err
+	})
+	if err != nil {
+		return fmt.Errorf("%w\nNothing was changed. Fix what the message says, then run quotad migrate --db %s again", err, path)
+	}
+	// Opening it as a store checks the result and switches it to WAL, so
+	// that quotad's readers never block the daemon's writes.
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("adopted %s, but it does not open as a store: %w\nThe file as it was is %s", path, err, res.Backup)
+	}
+	defer st.Close()
+	v, err := schemaVersion(ctx, st)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(out, migrateResult{Store: path, Version: v, Adopted: &adoptResult{Backup: res.Backup, Plan: lines}})
+	}
+	for i, l := range lines {
+		if i == 1 { // "first: copy it to ...": it was
+			l = fmt.Sprintf("  [OK] copied it to %s before any change", res.Backup)
+		}
+		fmt.Fprintln(out, l)
+	}
+	fmt.Fprintf(out, "[OK] adopted %s: schema version %d\n"+
+		"Next: run quotad serve --db %s beside the daemon (it applies missed resets when it starts);\n"+
+		"      quotad status --db %s shows the quotas and channels.\n"+
+		"To undo: stop quotad and the daemon, then\n"+
+		"      mv %s %s && rm -f %s-wal %s-shm\n",
+		path, v, path, path, res.Backup, path, path, path)
+	return nil
 }

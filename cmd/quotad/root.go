@@ -157,7 +157,12 @@ func openStore(ctx context.Context, dsn string) (quotad.Store, error) {
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite://"))
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	s, err := sqlite.Open(ctx, path)
+	if errors.Is(err, sqlite.ErrSeedDatabase) {
+		return nil, fmt.Errorf("%w; nothing was changed.\n"+
+			"Adopt it first (it copies the file before changing it; --dry-run shows the plan):\n  quotad migrate --db %s", err, path)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/quotad/quotad"
 )
@@ -48,8 +49,9 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 	}
 	defer rows.Close()
 	var (
-		out []quotad.Channel
-		d   dec
+		out      []quotad.Channel
+		d        dec
+		external []int // indexes in out of rows another program inserted
 	)
 	for rows.Next() {
 		var (
@@ -68,6 +70,9 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 				ConsecutiveErrors: int(errs.Int64), StoredActive: active.Valid && active.Int64 != 0,
 			})
 			c := &out[len(out)-1]
+			if t.adopted && !priority.Valid && !apis.Valid {
+				external = append(external, len(out)-1)
+			}
 			d.jsonInto("channels.fallbacks", fallbacks, &c.Fallbacks)
 			d.jsonInto("channels.budgets", budgets, &c.Budgets)
 		}
@@ -85,12 +90,46 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
+	if len(external) > 0 {
+		if err := t.defaultNeeds(out, external); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
-// SaveChannel inserts or replaces a channel, its pauses (in order) and its
-// error count, and stores is_active = c.Active(). The channels row is
-// updated in place, so its id stays stable.
+// defaultNeeds gives the channels at idx, rows that another program (the
+// seed's daemon, in an adopted file) inserted without quotad's columns, what
+// quotad gives a channel it has not been told about: normal priority and a
+// need for every API. The row is left as it is until quotad saves it.
+func (t *tx) defaultNeeds(out []quotad.Channel, idx []int) error {
+	rows, err := t.sqlTx.QueryContext(t.ctx, `SELECT name FROM apis ORDER BY name`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var all []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		all = append(all, name)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, i := range idx {
+		out[i].Priority, out[i].APIs = quotad.PriorityNormal, slices.Clone(all)
+	}
+	return nil
+}
+
+// SaveChannel inserts or updates a channel, its pauses (in order) and its
+// error count, and stores is_active = c.Active(). An existing channels row
+// is updated in place, and only in quotad's columns: its id and every other
+// column (those of the seed's daemon, in an adopted file) stay as they are.
 func (t *tx) SaveChannel(c quotad.Channel) error {
 	if err := t.writable("save channel"); err != nil {
 		return err

@@ -67,7 +67,7 @@ func (t *tx) Events(f quotad.EventFilter) ([]quotad.Event, error) {
 	if limit <= 0 {
 		limit = DefaultEventLimit
 	}
-	q := "SELECT id, timestamp, level, channel, category, message, fields FROM logs"
+	q := "SELECT id, CAST(timestamp AS TEXT), level, channel, category, message, fields FROM logs"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -81,7 +81,7 @@ func (t *tx) Events(f quotad.EventFilter) ([]quotad.Event, error) {
 	defer rows.Close()
 	var (
 		out []quotad.Event
-		d   dec
+		d   = dec{zone: t.logZone}
 	)
 	for rows.Next() {
 		var (

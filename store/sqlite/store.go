@@ -51,6 +51,10 @@ type Store struct {
 	reader *sql.DB
 	wstmts stmtSet // every statement, prepared on the writer
 	rstmts stmtSet // read statements, prepared on the reader pool
+	// adopted is set for a file adopted from the seed's daemon (Adopt);
+	// logZone is then the zone of its zone-less logs.timestamp text.
+	adopted bool
+	logZone *time.Location
 
 	closeOnce sync.Once
 	closeErr  error
@@ -64,6 +68,9 @@ var _ quotad.Store = (*Store)(nil)
 func Open(ctx context.Context, path string) (*Store, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
+	}
+	if err := checkNotSeed(ctx, path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{path: path}
 	var err error
@@ -82,6 +89,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := migrate(ctx, s.writer); err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if s.logZone, s.adopted, err = adoptedZone(ctx, s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: read adoption: %w", path, err)
 	}
 	s.reader, err = sql.Open(DriverName, path+"?"+readerParams)
 	if err != nil {
@@ -155,6 +166,11 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
+// SharedChannels reports whether the channels table also belongs to another
+// program: a file adopted from the seed's daemon (Adopt), whose channels
+// quotad must never delete because the config does not list them.
+func (s *Store) SharedChannels() bool { return s.adopted }
+
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -183,7 +199,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, set *stmtSet, write bool, f
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: begin: %w", what, err)
 	}
-	t := &tx{ctx: ctx, sqlTx: sqlTx, set: set, write: write}
+	t := &tx{ctx: ctx, sqlTx: sqlTx, set: set, write: write, adopted: s.adopted, logZone: s.logZone}
 	done := false
 	defer func() {
 		if !done { // fn panicked

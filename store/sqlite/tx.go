@@ -135,6 +135,9 @@ type tx struct {
 	set   *stmtSet
 	bound [numStmts]*sql.Stmt // set's statements bound to sqlTx, on first use
 	write bool
+	// adopted and logZone are the Store's (see Store.adopted).
+	adopted bool
+	logZone *time.Location
 }
 
 var _ quotad.Tx = (*tx)(nil)
@@ -208,8 +211,13 @@ func nullStr(s string) any {
 	return s
 }
 
-// dec converts columns to values, remembering the first error.
-type dec struct{ err error }
+// dec converts columns to values, remembering the first error. Zone-less
+// times are UTC, or local times of zone when it is set (the seed daemon's
+// logs.timestamp in an adopted file).
+type dec struct {
+	err  error
+	zone *time.Location
+}
 
 var timeLayouts = []string{
 	time.RFC3339Nano,
@@ -228,8 +236,12 @@ func (d *dec) time(col string, s sql.NullString) time.Time {
 	if t, ok := parseFixed(s.String); ok {
 		return t
 	}
+	loc := time.UTC
+	if d.zone != nil {
+		loc = d.zone
+	}
 	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s.String); err == nil {
+		if t, err := time.ParseInLocation(l, s.String, loc); err == nil {
 			return t.UTC()
 		}
 	}
