@@ -153,8 +153,17 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, e.err)
 	}
-	if _, err := t.exec(stUpsertChannel, c.Name, boolInt(c.Active()), string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets); err != nil {
+	args := []any{c.Name, boolInt(c.Active()), string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets}
+	res, err := t.exec(stUpdateChannel, args...)
+	if err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
+	} else if n == 0 {
+		if _, err := t.exec(stInsertChannel, args...); err != nil {
+			return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
+		}
 	}
 	if _, err := t.exec(stDeletePauses, c.Name); err != nil {
 		return fmt.Errorf("sqlite: save channel %q: pauses: %w", c.Name, err)

@@ -26,7 +26,8 @@ const (
 	stChannel
 	stChannels
 	stOutOfSync
-	stUpsertChannel
+	stUpdateChannel
+	stInsertChannel
 	stDeletePauses
 	stInsertPause
 	stDeleteChannel
@@ -86,11 +87,13 @@ var stmtSQL = [numStmts]string{
 	stOutOfSync: selectChannel + ` WHERE (c.is_active <> 0) =
 		EXISTS (SELECT 1 FROM channel_pauses x WHERE x.channel = c.name)
 		ORDER BY c.name, p.position, p.rowid`,
-	stUpsertChannel: `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors, fallbacks, budgets)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-		ON CONFLICT (name) DO UPDATE SET is_active = excluded.is_active, priority = excluded.priority,
-		apis = excluded.apis, consecutive_errors = excluded.consecutive_errors,
-		fallbacks = excluded.fallbacks, budgets = excluded.budgets`,
+	// A channel is updated in place, in quotad's columns only, and inserted
+	// only when missing: an upsert would draw a new id from an AUTOINCREMENT
+	// channels table (the seed daemon's) even when it updates.
+	stUpdateChannel: `UPDATE channels SET is_active = ?2, priority = ?3, apis = ?4, consecutive_errors = ?5,
+		fallbacks = ?6, budgets = ?7 WHERE name = ?1`,
+	stInsertChannel: `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors, fallbacks, budgets)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
 	stDeletePauses: `DELETE FROM channel_pauses WHERE channel = ?`,
 	stInsertPause: `INSERT INTO channel_pauses (channel, reason, since, detail, until, position)
 		VALUES (?, ?, ?, ?, ?, ?)`,
@@ -123,7 +126,7 @@ var stmtSQL = [numStmts]string{
 // prepared on the read-only pool.
 var stmtWrites = [numStmts]bool{
 	stUpsertAPI: true, stDeleteOtherWindows: true, stUpsertWindow: true, stUpdateWindow: true,
-	stDeleteWindows: true, stDeleteAPI: true, stUpsertChannel: true, stDeletePauses: true,
+	stDeleteWindows: true, stDeleteAPI: true, stUpdateChannel: true, stInsertChannel: true, stDeletePauses: true,
 	stInsertPause: true, stDeleteChannel: true, stInsertEvent: true, stUpsertReservation: true,
 	stDeleteReservation: true, stAddUsage: true,
 }
