@@ -330,8 +330,10 @@ func Adopt(ctx context.Context, path string, now time.Time, plan func(Seed) (Ado
 	if _, err := os.Stat(path); err != nil {
 		return AdoptResult{}, fmt.Errorf("sqlite: adopt %s: %w", path, err)
 	}
-	// foreign_keys off and legacy_alter_table on: renaming channels must not
-	// rewrite the daemon's REFERENCES channels(id) (see renameBack).
+	// foreign_keys off and legacy_alter_table on: moving channels aside and
+	// back (see reshape) leaves the daemon's views, triggers and REFERENCES
+	// channels(id) as they are, and a daemon view that no longer parses
+	// does not stop it.
 	db, err := sql.Open(DriverName, path+"?_txlock=immediate&_pragma=busy_timeout(5000)"+
 		"&_pragma=foreign_keys(0)&_pragma=legacy_alter_table(1)")
 	if err != nil {
