@@ -67,7 +67,8 @@ func docBlocks(t *testing.T, path string) []docBlock {
 // reader would, from adoption to the daemon's last command. The page's
 // 127.0.0.1:8080 is replaced by a free port, so that the test never meets
 // another daemon. `sh python` and `python` blocks need the Python client
-// and are left to its tests.
+// and are left to its tests; `python seed` (the seed's code) and `python
+// fragment` (calls inside a daemon's own code) are not run.
 func TestMigratingDocCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the migration guide's commands")
@@ -104,9 +105,11 @@ func TestMigratingDocCommands(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "quotad.yaml"), []byte(b.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		case b.info == "sh python" || b.info == "python" || b.info == "console" || b.info == "yaml":
+		case b.info == "sh python" || b.info == "python", // run against the Python client by its tests
+			b.info == "python seed" || b.info == "python fragment" || b.info == "console" || b.info == "yaml":
 		default:
-			t.Errorf("code block with info %q: mark it sh (run by this test), sh python, python, yaml or console", b.info)
+			t.Errorf("code block with info %q: mark it sh (run by this test), sh python or python (run with the "+
+				"Python client), python seed, python fragment, yaml or console", b.info)
 		}
 	}
 	if n < 10 || configs != 1 {
@@ -127,7 +130,7 @@ func TestMigratingDocCommands(t *testing.T) {
 		"[OK] adopted channels.db",
 		"RankRiot (id 2): inactive, needs groq, youtube, pexels -> paused quota:groq",
 		"[OK] HTTP API on http://" + addr,
-		"groq|daily|0|1|",          // the seed's status query, one row per window
+		"groq|daily|",              // the seed's status query with window_name, one row per window
 		"Groq API quota exhausted", // the seed's log rows, by the seed's query and by quotad logs
 		"[OK] GROQ quota reset",
 	} {
