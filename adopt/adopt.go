@@ -200,6 +200,16 @@ func Make(seed sqlite.Seed, in Input) (Plan, error) {
 		}
 		chans = append(chans, c)
 	}
+	var later []string
+	for _, c := range in.Channels {
+		if !slices.ContainsFunc(seed.Channels, func(sc sqlite.SeedChannel) bool { return sc.Name == c.Name }) {
+			later = append(later, c.Name)
+		}
+	}
+	if len(later) > 0 {
+		say("    %s: in the config, not in the seed's table: added when quotad serve starts (create them in the daemon first if it inserts them itself)",
+			strings.Join(later, ", "))
+	}
 	say("  logs: %d row(s) kept and shown by quotad logs; their zone-less times are read as %s (the config's timezone)", seed.Logs, loc)
 	if len(seed.Tables) > 0 {
 		say("  kept as they are: %s", strings.Join(seed.Tables, ", "))

@@ -85,6 +85,9 @@ type AdoptResult struct {
 	Backup string // path of the copy taken before any change
 }
 
+// afterCopy, when set (by tests), runs between the copy and the lock.
+var afterCopy func()
+
 // BackupSuffix starts the name of Adopt's copy: PATH.before-quotad-TIME.
 const BackupSuffix = ".before-quotad-"
 
@@ -380,6 +383,9 @@ func adoptOnce(ctx context.Context, conn *sql.Conn, path string, now time.Time, 
 	}
 	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, backup); err != nil {
 		return res, false, fmt.Errorf("copy to %s: %w", backup, err)
+	}
+	if afterCopy != nil {
+		afterCopy()
 	}
 	defer func() {
 		if err != nil || retry {
