@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,11 +93,15 @@ func TestMigrateAdoptsTheSeedDatabase(t *testing.T) {
 		"[OK] copied it to channels.db" + sqlite.BackupSuffix,
 		"[OK] adopted channels.db",
 		"Next: run quotad serve --db channels.db",
-		"mv " + backup + " channels.db",
+		"rm -f channels.db-wal channels.db-shm && mv " + backup + " channels.db",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate does not say %q:\n%s", want, out)
 		}
+	}
+	adopted, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if out := c.ok("migrate", "--db", "channels.db"); !strings.Contains(out, "schema version") || len(backups(t, path)) != 1 {
 		t.Errorf("a second migrate: %s, copies %v", out, backups(t, path))
@@ -118,6 +123,23 @@ func TestMigrateAdoptsTheSeedDatabase(t *testing.T) {
 	if out := c.ok("logs", "--db", "channels.db", "--category", "quota"); !strings.Contains(out,
 		"[2026-01-11 12:30:45 PST] [WARNING] [CH2] [quota] Groq API quota exhausted") {
 		t.Errorf("the seed's log rows, at their local times:\n%s", out)
+	}
+
+	// The undo line migrate printed gives the seed's file back, as it was.
+	undo := out[strings.Index(out, "rm -f channels.db-wal"):]
+	undo = undo[:strings.IndexByte(undo, '\n')]
+	if b, err := exec.Command("bash", "-c", "cd "+c.dir+" && "+undo).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", undo, err, b)
+	}
+	origCopy := filepath.Join(t.TempDir(), "orig.db")
+	if err := os.WriteFile(origCopy, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := dumpAll(t, path), dumpAll(t, origCopy); got != want || len(adopted) == len(orig) {
+		t.Errorf("after the undo line channels.db is not the seed's file:\n%s\nwant\n%s", got, want)
+	}
+	if _, errs, code := c.run("status", "--db", "channels.db"); code != 1 || !strings.Contains(errs, "quotad migrate --db channels.db") {
+		t.Errorf("after the undo, status: exit %d\n%s", code, errs)
 	}
 }
 
@@ -191,4 +213,51 @@ func TestServeBesideTheSeedDaemon(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("the daemon's channels after serve (name/youtube id:id:videos):\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
+}
+
+// dumpAll returns the schema and every row of every table of a SQLite file.
+func dumpAll(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open(sqlite.DriverName, path+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tables []string
+	var b strings.Builder
+	rows, err := db.Query(`SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var typ, name, text string
+		if err := rows.Scan(&typ, &name, &text); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s: %s\n", typ, name, text)
+		if typ == "table" {
+			tables = append(tables, name)
+		}
+	}
+	rows.Close()
+	for _, tbl := range tables {
+		r, err := db.Query(`SELECT * FROM "` + tbl + `" ORDER BY rowid`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := r.Columns()
+		for r.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := r.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s: %v\n", tbl, vals)
+		}
+		r.Close()
+	}
+	return b.String()
 }

@@ -321,7 +321,7 @@ func adoptSeed(cmd *cobra.Command, cfg config.Config, path string, dry, asJSON b
 		"Next: run quotad serve --db %s beside the daemon (it applies missed resets when it starts);\n"+
 		"      quotad status --db %s shows the quotas and channels.\n"+
 		"To undo: stop quotad and the daemon, then\n"+
-		"      mv %s %s && rm -f %s-wal %s-shm\n",
-		path, v, path, path, res.Backup, path, path, path)
+		"      rm -f %s-wal %s-shm && mv %s %s\n",
+		path, v, path, path, path, path, res.Backup, path)
 	return nil
 }
