@@ -620,3 +620,35 @@ func TestTheDaemonKeepsUsingTheFile(t *testing.T) {
 		t.Errorf("RankRiot's is_active for the daemon = %q, want 1", got)
 	}
 }
+
+func TestTheLogZoneIsTheRecordedOne(t *testing.T) {
+	ctx := context.Background()
+	path := seedDB(t, false)
+	adoptFile(t, path, afternoon)
+	read := func() time.Time {
+		t.Helper()
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var evs []quotad.Event
+		if err := st.View(ctx, func(tx quotad.Tx) error {
+			evs, err = tx.Events(quotad.EventFilter{Category: "quota"})
+			return err
+		}); err != nil || len(evs) != 1 {
+			t.Fatalf("events %v %v", evs, err)
+		}
+		return evs[0].Time
+	}
+	if got, want := read(), time.Date(2026, 1, 11, 12, 30, 45, 0, la); !got.Equal(want) {
+		t.Errorf("read %v, want %v", got, want)
+	}
+	db := rawDB(t, path)
+	if _, err := db.Exec(`UPDATE ` + sqlite.AdoptedTable + ` SET timezone = 'UTC'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read(), time.Date(2026, 1, 11, 12, 30, 45, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("after timezone = 'UTC': read %v, want %v", got, want)
+	}
+}
