@@ -14,6 +14,7 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/adopt"
+	"github.com/quotad/quotad/classify"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
@@ -455,5 +456,45 @@ func TestTheLogZoneIsTheRecordedOne(t *testing.T) {
 	}
 	if got, want := read(), time.Date(2026, 1, 11, 12, 30, 45, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("after timezone = 'UTC': read %v, want %v", got, want)
+	}
+}
+
+// TestDaemonTriggersSeeChangesOnly: quotad writes is_active only when it
+// changes, so a trigger of the daemon's on it sees the changes and nothing
+// else (quotad saves a channel for its own columns too: error counts).
+func TestDaemonTriggersSeeChangesOnly(t *testing.T) {
+	ctx := context.Background()
+	path := seedDB(t, false)
+	db := rawDB(t, path)
+	for _, q := range []string{
+		`CREATE TABLE channel_audit (name TEXT, was INTEGER, now INTEGER)`,
+		`CREATE TRIGGER channels_audit AFTER UPDATE OF is_active ON channels
+			BEGIN INSERT INTO channel_audit VALUES (NEW.name, OLD.is_active, NEW.is_active); END`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	adoptFile(t, path, afternoon)
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := engine.New(st, engine.Options{Clock: clock.NewFake(afternoon), Location: la})
+	defer e.Close()
+	if _, err := e.ReportError(ctx, engine.ErrorReport{Channel: "TechDaily", Evidence: classify.Evidence{Message: "ffmpeg exited 1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ReportSuccess(ctx, "TechDaily"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Pause(ctx, "TechDaily", "new intro"); err != nil {
+		t.Fatal(err)
+	}
+	db = rawDB(t, path)
+	if got := dump(t, db, `SELECT * FROM channel_audit`); got != "TechDaily|1|0|\n" {
+		t.Errorf("the daemon's trigger saw:\n%s\nwant only TechDaily's pause", got)
 	}
 }

@@ -153,17 +153,22 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, e.err)
 	}
-	args := []any{c.Name, boolInt(c.Active()), string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets}
-	res, err := t.exec(stUpdateChannel, args...)
+	active := boolInt(c.Active())
+	res, err := t.exec(stUpdateChannel, c.Name, string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets)
 	if err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	n, err := res.RowsAffected()
+	if err != nil {
 		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
-	} else if n == 0 {
-		if _, err := t.exec(stInsertChannel, args...); err != nil {
-			return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
-		}
+	}
+	if n == 0 {
+		_, err = t.exec(stInsertChannel, c.Name, active, string(c.Priority), apis, c.ConsecutiveErrors, fallbacks, budgets)
+	} else {
+		_, err = t.exec(stSetActive, c.Name, active)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: save channel %q: %w", c.Name, err)
 	}
 	if _, err := t.exec(stDeletePauses, c.Name); err != nil {
 		return fmt.Errorf("sqlite: save channel %q: pauses: %w", c.Name, err)

@@ -27,6 +27,7 @@ const (
 	stChannels
 	stOutOfSync
 	stUpdateChannel
+	stSetActive
 	stInsertChannel
 	stDeletePauses
 	stInsertPause
@@ -89,9 +90,12 @@ var stmtSQL = [numStmts]string{
 		ORDER BY c.name, p.position, p.rowid`,
 	// A channel is updated in place, in quotad's columns only, and inserted
 	// only when missing: an upsert would draw a new id from an AUTOINCREMENT
-	// channels table (the seed daemon's) even when it updates.
-	stUpdateChannel: `UPDATE channels SET is_active = ?2, priority = ?3, apis = ?4, consecutive_errors = ?5,
-		fallbacks = ?6, budgets = ?7 WHERE name = ?1`,
+	// channels table (the seed daemon's) even when it updates. is_active is
+	// written only when it changes, so that a trigger of the daemon's on it
+	// fires for changes only.
+	stUpdateChannel: `UPDATE channels SET priority = ?2, apis = ?3, consecutive_errors = ?4,
+		fallbacks = ?5, budgets = ?6 WHERE name = ?1`,
+	stSetActive: `UPDATE channels SET is_active = ?2 WHERE name = ?1 AND is_active IS NOT ?2`,
 	stInsertChannel: `INSERT INTO channels (name, is_active, priority, apis, consecutive_errors, fallbacks, budgets)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
 	stDeletePauses: `DELETE FROM channel_pauses WHERE channel = ?`,
@@ -126,7 +130,7 @@ var stmtSQL = [numStmts]string{
 // prepared on the read-only pool.
 var stmtWrites = [numStmts]bool{
 	stUpsertAPI: true, stDeleteOtherWindows: true, stUpsertWindow: true, stUpdateWindow: true,
-	stDeleteWindows: true, stDeleteAPI: true, stUpdateChannel: true, stInsertChannel: true, stDeletePauses: true,
+	stDeleteWindows: true, stDeleteAPI: true, stUpdateChannel: true, stSetActive: true, stInsertChannel: true, stDeletePauses: true,
 	stInsertPause: true, stDeleteChannel: true, stInsertEvent: true, stUpsertReservation: true,
 	stDeleteReservation: true, stAddUsage: true,
 }
