@@ -154,6 +154,10 @@ the SQLite file first: what they write after the copy is not copied.`,
 				return err
 			}
 			src, err := sqlite.Open(ctx, file)
+			if errors.Is(err, sqlite.ErrSeedDatabase) {
+				return fmt.Errorf("open SQLite store %s: %w; nothing was changed.\n"+
+					"Adopt it first, then copy it:\n  quotad migrate --db %s", file, err, file)
+			}
 			if err != nil {
 				return fmt.Errorf("open SQLite store %s: %w", file, err)
 			}
