@@ -73,6 +73,10 @@ type Options struct {
 	Costs *Costs
 	// Exec, if set, runs jobs in place of processes (tests, simulations).
 	Exec Executor
+	// Drain, when closed, makes Run stop starting jobs, wait for the running
+	// ones to end (they are not stopped) and return nil: the daemon drains a
+	// runner this way before it starts one for a reloaded config.
+	Drain <-chan struct{}
 }
 
 // Executor runs one job instead of its process: it writes the job's output
@@ -234,6 +238,7 @@ func (r *Runner) Channels() []string { return append([]string(nil), r.order...) 
 // When ctx is done, running jobs are stopped (SIGTERM, then SIGKILL) and
 // recorded as interrupted, without counting as failures; their due time is
 // kept, so they run again when the daemon starts. Run returns nil then.
+// When Options.Drain closes, Run returns once the running jobs have ended.
 func (r *Runner) Run(ctx context.Context) error {
 	r.seed(ctx)
 	unsubscribe := r.e.Subscribe(func(events []quotad.Event) {
@@ -269,6 +274,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-t.C():
 		case <-r.wake:
 			t.Stop()
+		case <-r.opts.Drain:
+			t.Stop()
+			return nil
 		}
 	}
 }
