@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/server"
 )
 
@@ -44,29 +43,15 @@ func (d *daemon) collectors() []prometheus.Collector {
 // on the HTTP server before it serves, with srv.HandleRead or srv.Handle.
 var httpMounts []func(d *daemon, srv *server.Server)
 
-// serveHTTP is the serve hook of the HTTP API: it listens on d.listen and
-// serves until ctx is done, then shuts down gracefully.
+// serveHTTP is the serve hook of the HTTP API: it serves on d.ln until ctx
+// is done, then shuts down gracefully.
 func serveHTTP(ctx context.Context, d *daemon) error {
 	if d.flags.noHTTP {
 		close(d.httpAddr)
 		return nil
 	}
-	addr := d.listen
-	if addr == "" {
-		addr = config.DefaultListen
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		close(d.httpAddr)
-		return fmt.Errorf("http: %w", err)
-	}
+	ln := d.ln // bound, and its token checked, by serve before anything started
 	loopback := isLoopback(ln.Addr())
-	if !loopback && d.token == "" {
-		ln.Close()
-		close(d.httpAddr)
-		return fmt.Errorf("refusing to serve HTTP on %s without a token: that address is reachable from other machines; "+
-			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one), or listen on 127.0.0.1", addr)
-	}
 	if d.token == "" {
 		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; " +
 			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one)")
@@ -78,7 +63,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Location:     d.cfg.Location(),
 		Logger:       d.log,
 		Collectors:   d.collectors(),
-		Jobs:         &d.jobs,
+		Jobs:         d.jobs,
 	})
 	specs := d.cfg.ProviderSpecs()
 	stopProxy, err := mountProxy(srv, d, specs, !loopback)

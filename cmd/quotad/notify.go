@@ -17,7 +17,7 @@ import (
 
 func init() {
 	engineOptionHooks = append(engineOptionHooks, notifyEngineOptions)
-	serveHooks = append(serveHooks, serveNotifications)
+	reloadHooks = append(reloadHooks, reloadHook{name: "notifications", run: serveNotifications, changes: notifierChanges})
 	extraCommands = append(extraCommands, newNotifyCmd)
 }
 

@@ -21,7 +21,9 @@ import (
 // API before its jobs are pointed at the store instead.
 const httpReadyWait = 5 * time.Second
 
-func init() { serveHooks = append(serveHooks, serveJobs) }
+func init() {
+	reloadHooks = append(reloadHooks, reloadHook{name: "job runner", run: serveJobs, changes: jobChanges, drain: true})
+}
 
 // serveJobs is the serve hook of the job runner: it runs the channels' jobs
 // on their schedules until ctx is done (nothing with --no-jobs or when no
@@ -57,6 +59,7 @@ func serveJobs(ctx context.Context, d *daemon) error {
 		ConfigDir:     configDir(d.cfgPath),
 		PollInterval:  time.Duration(d.cfg.PollInterval),
 		Paced:         d.cfg.PacedAPIs(),
+		Drain:         d.drain,
 		OnRun: func(res runner.Result) {
 			if !d.flags.quiet {
 				p.print([]quotad.Event{res.Event})
@@ -112,6 +115,7 @@ func (d *daemon) httpURL(ctx context.Context) string {
 		if !ok {
 			return ""
 		}
+		d.httpAddr <- addr // for the runner of a reloaded config
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return ""

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/internal/sdnotify"
 	"github.com/quotad/quotad/monitor"
 )
 
@@ -31,11 +35,17 @@ type daemon struct {
 	log     *slog.Logger
 	flags   *serveFlags
 	out     io.Writer // where the daemon prints its human lines
+	// ln is the HTTP listener, bound before anything else starts (nil with
+	// --no-http); the HTTP hook serves on it.
+	ln net.Listener
 	// httpAddr receives the HTTP server's bound address once it listens
 	// (buffered, closed when HTTP is off), for parts that tell jobs the URL.
 	httpAddr chan string
 	// jobs starts jobs on request once the job runner runs (runner.go).
-	jobs jobStarter
+	jobs *jobStarter
+	// drain, when closed, asks a reloadable hook to finish its running work
+	// and return (reload.go); nil at start-up.
+	drain <-chan struct{}
 }
 
 type serveFlags struct {
@@ -56,10 +66,15 @@ func newServeCmd(g *globals) *cobra.Command {
 		Short: "Run the daemon: resets on time, pauses and resumes channels",
 		Long: `Run the daemon on the store (default ./quotad.db, created if needed).
 
-It applies the config to the store (limits and rules updated; usage and pause
+It binds its HTTP address first (a start that cannot serve changes nothing),
+applies the config to the store (limits and rules updated; usage and pause
 state kept), catches up on resets missed while it was down, then applies each
-reset at its instant and resumes the channels that were waiting for it. It
-stops cleanly on SIGINT or SIGTERM.`,
+reset at its instant and resumes the channels that were waiting for it.
+
+SIGHUP reloads the config file and prints what changed (an invalid file is
+refused and the running config stays in force). SIGINT or SIGTERM stop it
+cleanly. Under systemd (Type=notify) it reports READY, RELOADING and
+STOPPING over $NOTIFY_SOCKET.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -74,10 +89,23 @@ stops cleanly on SIGINT or SIGTERM.`,
 	return cmd
 }
 
+// serve checks everything that can refuse a start (the config, the listen
+// address and its token, binding it) before it touches the store, then
+// applies the config, starts the monitor and the other parts, and runs until
+// ctx is done.
 func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) error {
 	cfg, path, err := g.loadConfig()
 	if err != nil {
 		return err
+	}
+	token := g.tokenValue(cfg)
+	listen := serveListen(f, cfg)
+	ln, err := bindListener(f.noHTTP, listen, token)
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		defer ln.Close() // served and closed by the HTTP hook; this covers a failed start
 	}
 	log := g.logger()
 	st, dsn, err := g.openConfigured(ctx, cfg)
@@ -85,7 +113,8 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		return err
 	}
 	defer st.Close()
-	opts := g.engineOptions(cfg)
+	live := &liveOptions{}
+	opts := live.install(g.engineOptions(cfg))
 	opts.Logger = log
 	e := engine.New(st, opts)
 	defer e.Close()
@@ -98,26 +127,79 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 	if _, err := e.Configure(ctx, apis, chans); err != nil {
 		return err
 	}
-	src := "built-in defaults"
-	if path != "" {
-		src = path
-	}
-	fmt.Fprintf(out, " Starting Quota Monitor...\n   → store %s, config %s\n   → %d API(s), %d channel(s); resets applied on time (safety tick %s)\n",
-		redactDSN(dsn), src, len(apis), len(chans), time.Duration(cfg.SafetyTick))
-	m := monitor.New(e, monitor.Options{SafetyTick: time.Duration(cfg.SafetyTick), PollInterval: time.Duration(cfg.PollInterval), Logger: log})
-	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: g.tokenValue(cfg),
-		out: out, httpAddr: make(chan string, 1)}
-	d.listen = f.listen
-	if d.listen == "" {
-		d.listen = cfg.Server.Listen
-	}
+	printStarting(out, dsn, path, cfg)
+	ready := make(chan struct{})
+	var readyOnce sync.Once
+	m := monitor.New(e, monitor.Options{SafetyTick: time.Duration(cfg.SafetyTick), PollInterval: time.Duration(cfg.PollInterval), Logger: log,
+		OnPass: func(engine.TickResult, error) { readyOnce.Do(func() { close(ready) }) }})
+	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: token,
+		out: out, httpAddr: make(chan string, 1), listen: listen, ln: ln, jobs: &jobStarter{}}
+	r := newReloader(g, d, live)
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return m.Run(gctx) })
 	for _, h := range serveHooks {
 		grp.Go(func() error { return h(gctx, d) })
 	}
+	for _, h := range reloadHooks {
+		grp.Go(func() error { return r.supervise(gctx, h) })
+	}
+	grp.Go(func() error { return r.run(gctx, ready) })
 	fmt.Fprintln(out, "[OK] Quota monitor active")
 	err = grp.Wait()
 	fmt.Fprintln(out, "[OK] quotad stopped")
 	return err
+}
+
+// serveListen returns the HTTP address serve listens on: --listen, else
+// the config's server.listen, else the default.
+func serveListen(f *serveFlags, cfg config.Config) string {
+	switch {
+	case f.listen != "":
+		return f.listen
+	case cfg.Server.Listen != "":
+		return cfg.Server.Listen
+	}
+	return config.DefaultListen
+}
+
+// bindListener binds the HTTP address (nil, nil with --no-http) and refuses
+// an address reachable from other machines when there is no token. It runs
+// before serve touches the store, so that a start that cannot serve changes
+// nothing and says why.
+func bindListener(noHTTP bool, addr, token string) (net.Listener, error) {
+	if noHTTP {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("http: %w: another program (perhaps another quotad serve) listens on %s; stop it, or choose another address with --listen or server.listen", err, addr)
+		}
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	if !isLoopback(ln.Addr()) && token == "" {
+		ln.Close()
+		return nil, fmt.Errorf("refusing to serve HTTP on %s without a token: that address is reachable from other machines; "+
+			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one), or listen on 127.0.0.1", addr)
+	}
+	return ln, nil
+}
+
+// printStarting prints the start-up lines.
+func printStarting(out io.Writer, dsn, path string, cfg config.Config) {
+	src := "built-in defaults"
+	if path != "" {
+		src = path
+	}
+	apis, chans := cfg.Domain()
+	fmt.Fprintf(out, " Starting Quota Monitor...\n   → store %s, config %s\n   → %d API(s), %d channel(s); resets applied on time (safety tick %s)\n",
+		redactDSN(dsn), src, len(apis), len(chans), time.Duration(cfg.SafetyTick))
+}
+
+// notifySystemd sends state to systemd when it asked for notifications
+// ($NOTIFY_SOCKET); a failure is logged, never fatal.
+func notifySystemd(log *slog.Logger, state string) {
+	if err := sdnotify.Send(state); err != nil && !errors.Is(err, sdnotify.ErrNoSocket) {
+		log.Warn("systemd notification failed", "state", state, "err", err)
+	}
 }
