@@ -136,10 +136,10 @@ func (r *reloader) reload(ctx context.Context) {
 	if len(changes) > 0 {
 		summary = strings.Join(changes, "; ")
 	}
-	r.d.log.Info("config reloaded", "config", src, "changes", summary)
+	r.d.log.Debug("config reloaded", "config", src, "changes", summary)
 	fmt.Fprintf(out, "[OK] Config reloaded from %s: %s\n", src, summary)
 	if len(restart) > 0 {
-		r.d.log.Warn("config changes that take effect only after a restart", "changes", strings.Join(restart, "; "))
+		r.d.log.Debug("config changes that take effect only after a restart", "changes", strings.Join(restart, "; "))
 		fmt.Fprintf(out, "[WARNING] Needs a restart of quotad serve to take effect: %s\n", strings.Join(restart, "; "))
 	}
 }
@@ -266,7 +266,7 @@ func (r *reloader) restartOnly(cfg config.Config) []string {
 	if r.g.tokenValue(cfg) != r.d.token {
 		notes = append(notes, "server.token (changed)")
 	}
-	diff("timezone", was.Timezone, cfg.Timezone)
+	diff("timezone of printed times and usage days", was.Timezone, cfg.Timezone) // rules and schedules follow it at once
 	diff("error_threshold", was.ErrorThreshold, cfg.ErrorThreshold)
 	diff("thresholds", was.Thresholds, cfg.Thresholds)
 	diff("safety_tick", was.SafetyTick, cfg.SafetyTick)
