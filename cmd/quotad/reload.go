@@ -272,6 +272,9 @@ func (r *reloader) restartOnly(cfg config.Config) []string {
 	diff("safety_tick", was.SafetyTick, cfg.SafetyTick)
 	diff("poll_interval", was.PollInterval, cfg.PollInterval)
 	diff("usage", was.Usage, cfg.Usage)
+	if len(was.Notifiers) == 0 && len(cfg.Notifiers) > 0 {
+		notes = append(notes, "the notification metrics (quotad_notifications_*; the notifications themselves are sent now)")
+	}
 	if !reflect.DeepEqual(was.ProviderSpecs(), cfg.ProviderSpecs()) {
 		notes = append(notes, "the metering proxy's APIs (provider, upstream, costs)")
 	}
