@@ -182,13 +182,15 @@ func TestReloadOnSIGHUP(t *testing.T) {
       command: echo writing
       schedule: every 6h
 `
+	hook := newHookServer(t, "s3cret")
+	edited += "notifiers:\n  hook:\n    type: webhook\n    url: " + hook.URL + "\n    secret: s3cret\n"
 	if err := os.WriteFile(cfg, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	notified("RELOADING=1")
 	line := p.await(t, `\[OK\] Config reloaded from .*`)[0]
-	for _, want := range []string{"window youtube/daily limit 5000", "added channel Writer", "added job of channel Writer"} {
+	for _, want := range []string{"window youtube/daily limit 5000", "added channel Writer", "added job of channel Writer", "added notifier hook"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("reload line %q does not say %q", line, want)
 		}
@@ -199,6 +201,21 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	p.await(t, `\[WARNING\] Needs a restart .*timezone of printed times and usage days \(America/Los_Angeles → Europe/Paris\)`)
 	p.await(t, `\[OK\] Job runner active: 1 job`)
+	// The notifier added by the reload is told of a pause made now.
+	if out, errOut, code := runCLI("pause", "Shorts", "--server", url, "--config", cfg); code != 0 {
+		t.Fatalf("pause: %d %s%s", code, out, errOut)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if ms := hook.messages(); len(ms) > 0 {
+			if ms[0].Kind != "manual" || ms[0].Channel != "Shorts" {
+				t.Fatalf("the new notifier got %+v", ms[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the notifier added by the reload got nothing:\n%s", p.output())
+		}
+	}
 
 	if err := os.WriteFile(cfg, []byte(edited+"  Broken: [\n"), 0o644); err != nil {
 		t.Fatal(err)
