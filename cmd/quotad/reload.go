@@ -18,7 +18,6 @@ import (
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/internal/sdnotify"
-	"github.com/quotad/quotad/runner"
 )
 
 // reloadHook is a part of the daemon that follows a reloaded config: when
@@ -151,10 +150,8 @@ func (r *reloader) apply(ctx context.Context) (path string, changes, restart []s
 	if err != nil {
 		return path, nil, nil, err
 	}
-	if !r.d.flags.noJobs {
-		if _, err := runner.New(r.d.engine, cfg.Channels, runner.Options{Location: cfg.Location(), Logger: r.d.log}); err != nil {
-			return path, nil, nil, fmt.Errorf("job runner: %w", err)
-		}
+	if err := checkParts(cfg, r.d.engine, r.d.flags); err != nil {
+		return path, nil, nil, err
 	}
 	apis, chans := cfg.Domain()
 	res, err := r.d.engine.Configure(ctx, apis, chans)

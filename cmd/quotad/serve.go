@@ -20,6 +20,8 @@ import (
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/internal/sdnotify"
 	"github.com/quotad/quotad/monitor"
+	"github.com/quotad/quotad/provider"
+	"github.com/quotad/quotad/runner"
 )
 
 // daemon is what `quotad serve` runs: the engine, its monitor, and whatever
@@ -123,6 +125,9 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		p := &printer{w: out, loc: cfg.Location()}
 		defer e.Subscribe(p.print)()
 	}
+	if err := checkParts(cfg, e, f); err != nil {
+		return err
+	}
 	apis, chans := cfg.Domain()
 	if _, err := e.Configure(ctx, apis, chans); err != nil {
 		return err
@@ -183,6 +188,23 @@ func bindListener(noHTTP bool, addr, token string) (net.Listener, error) {
 			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one), or listen on 127.0.0.1", addr)
 	}
 	return ln, nil
+}
+
+// checkParts refuses a config that a part of the daemon would refuse once
+// started (a job, a provider profile), before the config is applied: at
+// start-up and on a reload.
+func checkParts(cfg config.Config, e *engine.Engine, f *serveFlags) error {
+	if !f.noJobs {
+		if _, err := runner.New(e, cfg.Channels, runner.Options{Location: cfg.Location()}); err != nil {
+			return fmt.Errorf("job runner: %w", err)
+		}
+	}
+	if !f.noHTTP {
+		if _, err := provider.Build(cfg.ProviderSpecs()); err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
+	}
+	return nil
 }
 
 // printStarting prints the start-up lines.

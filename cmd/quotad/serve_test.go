@@ -241,3 +241,40 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatalf("serve: %v\n%s", err, p.output())
 	}
 }
+
+// A reload that changes jobs while one runs lets that run finish (it is not
+// interrupted) and starts the new runner after it.
+func TestReloadDrainsARunningJob(t *testing.T) {
+	cfg, db := isolate(t, "")
+	gate := filepath.Join(t.TempDir(), "go")
+	job := func(schedule string) string {
+		return testConfig + `  Writer:
+    apis: [groq]
+    job:
+      command: echo started; while [ ! -e "` + gate + `" ]; do sleep 0.01; done; echo done
+      schedule: ` + schedule + "\n"
+	}
+	if err := os.WriteFile(cfg, []byte(job("every 6h")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, nil, "--listen", "127.0.0.1:0", "--config", cfg, "--db", db)
+	url := "http://" + p.await(t, `\[OK\] HTTP API on http://(\S+)/api/v1`)[1]
+	p.await(t, `\[OK\] Job runner active: 1 job`)
+	if out, errOut, code := runCLI("run", "Writer", "--server", url, "--config", cfg); code != 0 {
+		t.Fatalf("run: %d %s%s", code, out, errOut)
+	}
+	if err := os.WriteFile(cfg, []byte(job("every 12h")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.await(t, `\[OK\] Config reloaded from .*changed job of channel Writer`)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.await(t, `\[Writer\] \[job\] `)
+	p.await(t, `\[OK\] Job runner active: 1 job`)
+	out, _, _ := runCLI("logs", "--category", "job", "--json", "--server", url, "--config", cfg)
+	if !strings.Contains(out, "Writer") || strings.Contains(out, "interrupted") {
+		t.Fatalf("the running job was interrupted by the reload, or not recorded:\n%s\n%s", out, p.output())
+	}
+}
