@@ -50,11 +50,12 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		close(d.httpAddr)
 		return nil
 	}
-	ln := d.ln // bound, and its token checked, by serve before anything started
+	addr := d.listen // as configured; ln.Addr() is the bound address
+	ln := d.ln       // bound, and its token checked, by serve before anything started
 	loopback := isLoopback(ln.Addr())
 	if d.token == "" {
-		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; " +
-			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one)")
+		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; "+
+			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one)", "listen", addr)
 	}
 	srv := server.New(d.engine, server.Options{
 		Token:        d.token,
