@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/server"
 )
 
@@ -50,8 +51,11 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		close(d.httpAddr)
 		return nil
 	}
-	addr := d.listen // as configured; ln.Addr() is the bound address
-	ln := d.ln       // bound, and its token checked, by serve before anything started
+	addr := d.listen
+	if addr == "" {
+		addr = config.DefaultListen
+	}
+	ln := d.ln // bound, and its token checked, by serve before anything started (bindListener)
 	loopback := isLoopback(ln.Addr())
 	if d.token == "" {
 		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; "+
