@@ -84,17 +84,19 @@ func windowOf(t *testing.T, url, api, window string) quotad.WindowStatus {
 }
 
 // proc is the quotad binary running `serve` as a separate process, as
-// systemd runs it; its output lines arrive on lines.
+// systemd runs it, with its output lines collected.
 type proc struct {
-	cmd   *exec.Cmd
-	lines chan string
-	mu    sync.Mutex
-	all   strings.Builder
+	cmd     *exec.Cmd
+	mu      sync.Mutex
+	lines   []string
+	from    int           // await looks at lines from here on (mark)
+	changed chan struct{} // closed and replaced when a line arrives or output ends
+	ended   bool
 }
 
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, append([]string{"serve"}, args...)...), lines: make(chan string, 1000)}
+	p := &proc{cmd: exec.Command(bin, append([]string{"serve"}, args...)...), changed: make(chan struct{})}
 	p.cmd.Env = append(append(os.Environ(), "QUOTAD_DB=", "QUOTAD_SERVER=", "QUOTAD_TOKEN=", "NOTIFY_SOCKET="), env...)
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
@@ -105,11 +107,15 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			p.mu.Lock()
-			p.all.WriteString(sc.Text() + "\n")
+			p.lines = append(p.lines, sc.Text())
+			close(p.changed)
+			p.changed = make(chan struct{})
 			p.mu.Unlock()
-			p.lines <- sc.Text()
 		}
-		close(p.lines)
+		p.mu.Lock()
+		p.ended = true
+		close(p.changed)
+		p.mu.Unlock()
 	}()
 	t.Cleanup(func() {
 		p.cmd.Process.Signal(syscall.SIGTERM)
@@ -122,23 +128,37 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 func (p *proc) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.all.String()
+	return strings.Join(p.lines, "\n")
 }
 
-// await returns the submatches of the first line from now on that matches re.
+// mark makes await look only at lines printed from now on.
+func (p *proc) mark() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.from = len(p.lines)
+}
+
+// await returns the submatches of the first line since the mark that
+// matches re, waiting for it; lines may come in any order.
 func (p *proc) await(t *testing.T, re string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.After(30 * time.Second)
 	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("serve ended before printing %q:\n%s", re, p.output())
-			}
+		p.mu.Lock()
+		for _, l := range p.lines[p.from:] {
 			if m := rx.FindStringSubmatch(l); m != nil {
+				p.mu.Unlock()
 				return m
 			}
+		}
+		changed, ended := p.changed, p.ended
+		p.mu.Unlock()
+		if ended {
+			t.Fatalf("serve ended before printing %q:\n%s", re, p.output())
+		}
+		select {
+		case <-changed:
 		case <-deadline:
 			t.Fatalf("serve did not print %q:\n%s", re, p.output())
 		}
@@ -187,6 +207,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p.mark()
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	notified("RELOADING=1")
 	line := p.await(t, `\[OK\] Config reloaded from .*`)[0]
@@ -220,6 +241,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(edited+"  Broken: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p.mark()
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	notified("RELOADING=1")
 	p.await(t, `\[ERROR\] Config reload refused, the running config stays in force: .*quotad\.yaml:\d+`)
@@ -230,6 +252,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(strings.Replace(edited, "limit: 5000,", "limit: 0,", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p.mark()
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.await(t, `\[ERROR\] Config reload refused.*quotad\.yaml:\d+`)
 
@@ -266,6 +289,7 @@ func TestReloadDrainsARunningJob(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(job("every 12h")), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p.mark()
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.await(t, `\[OK\] Config reloaded from .*changed job of channel Writer`)
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
