@@ -263,6 +263,7 @@ func (r *reloader) restartOnly(cfg config.Config) []string {
 	if r.g.tokenValue(cfg) != r.d.token {
 		notes = append(notes, "server.token (changed)")
 	}
+	notes = append(notes, otherFields("server.", was.Server, cfg.Server, "Listen", "Token")...)
 	diff("timezone of printed times and usage days", was.Timezone, cfg.Timezone) // rules and schedules follow it at once
 	diff("error_threshold", was.ErrorThreshold, cfg.ErrorThreshold)
 	diff("thresholds", was.Thresholds, cfg.Thresholds)
@@ -274,6 +275,28 @@ func (r *reloader) restartOnly(cfg config.Config) []string {
 	}
 	if !reflect.DeepEqual(was.ProviderSpecs(), cfg.ProviderSpecs()) {
 		notes = append(notes, "the metering proxy's APIs (provider, upstream, costs)")
+	}
+	// Settings a reload does not know of (added after this was written)
+	// need a restart until it does.
+	return append(notes, otherFields("", was, cfg, "APIs", "Channels", "Notifiers", "Runner", "Timezone", "ErrorThreshold",
+		"Thresholds", "SafetyTick", "PollInterval", "Usage", "DB", "Server")...)
+}
+
+// otherFields names (by their YAML key, after prefix) the fields of two
+// structs of one type that differ, except the known ones.
+func otherFields[T any](prefix string, was, now T, known ...string) []string {
+	var notes []string
+	wv, nv := reflect.ValueOf(was), reflect.ValueOf(now)
+	for i := range wv.NumField() {
+		f := wv.Type().Field(i)
+		if slices.Contains(known, f.Name) || !f.IsExported() || reflect.DeepEqual(wv.Field(i).Interface(), nv.Field(i).Interface()) {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			name = strings.ToLower(f.Name)
+		}
+		notes = append(notes, prefix+name)
 	}
 	return notes
 }
