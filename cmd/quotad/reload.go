@@ -75,6 +75,9 @@ type reloader struct {
 	d    *daemon // as started: its cfg is what the restart-only settings came from
 	live *liveOptions
 	hup  chan os.Signal
+	// sock is $NOTIFY_SOCKET as serve found it; the variable is removed
+	// from the environment so that jobs do not inherit it.
+	sock string
 
 	mu   sync.Mutex // serialises reloads (a signal and a test may race)
 	cur  config.Config
@@ -84,7 +87,9 @@ type reloader struct {
 // newReloader starts catching SIGHUP at once, so that a signal that comes
 // before the daemon is ready waits instead of killing it.
 func newReloader(g *globals, d *daemon, live *liveOptions) *reloader {
-	r := &reloader{g: g, d: d, live: live, hup: make(chan os.Signal, 1), cur: d.cfg, mail: map[string]chan config.Config{}}
+	r := &reloader{g: g, d: d, live: live, hup: make(chan os.Signal, 1), cur: d.cfg, mail: map[string]chan config.Config{},
+		sock: os.Getenv(sdnotify.EnvSocket)}
+	os.Unsetenv(sdnotify.EnvSocket)
 	for _, h := range reloadHooks {
 		r.mail[h.name] = make(chan config.Config, 1)
 	}
@@ -96,10 +101,10 @@ func newReloader(g *globals, d *daemon, live *liveOptions) *reloader {
 // every SIGHUP, and says STOPPING when ctx is done.
 func (r *reloader) run(ctx context.Context, ready <-chan struct{}) error {
 	defer signal.Stop(r.hup)
-	defer notifySystemd(r.d.log, sdnotify.Stopping)
+	defer r.notify(sdnotify.Stopping)
 	select {
 	case <-ready:
-		notifySystemd(r.d.log, sdnotify.Ready)
+		r.notify(sdnotify.Ready)
 	case <-ctx.Done():
 		return nil
 	}
@@ -108,10 +113,21 @@ func (r *reloader) run(ctx context.Context, ready <-chan struct{}) error {
 		case <-ctx.Done():
 			return nil
 		case <-r.hup:
-			notifySystemd(r.d.log, sdnotify.ReloadingNow())
+			r.notify(sdnotify.ReloadingNow())
 			r.reload(ctx)
-			notifySystemd(r.d.log, sdnotify.Ready)
+			r.notify(sdnotify.Ready)
 		}
+	}
+}
+
+// notify sends state to systemd when it asked for notifications; a failure
+// is logged, never fatal.
+func (r *reloader) notify(state string) {
+	if r.sock == "" {
+		return
+	}
+	if err := sdnotify.SendTo(r.sock, state); err != nil {
+		r.d.log.Warn("systemd notification failed", "state", state, "err", err)
 	}
 }
 

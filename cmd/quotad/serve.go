@@ -18,7 +18,6 @@ import (
 
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
-	"github.com/quotad/quotad/internal/sdnotify"
 	"github.com/quotad/quotad/monitor"
 	"github.com/quotad/quotad/provider"
 	"github.com/quotad/quotad/runner"
@@ -216,12 +215,4 @@ func printStarting(out io.Writer, dsn, path string, cfg config.Config) {
 	apis, chans := cfg.Domain()
 	fmt.Fprintf(out, " Starting Quota Monitor...\n   → store %s, config %s\n   → %d API(s), %d channel(s); resets applied on time (safety tick %s)\n",
 		redactDSN(dsn), src, len(apis), len(chans), time.Duration(cfg.SafetyTick))
-}
-
-// notifySystemd sends state to systemd when it asked for notifications
-// ($NOTIFY_SOCKET); a failure is logged, never fatal.
-func notifySystemd(log *slog.Logger, state string) {
-	if err := sdnotify.Send(state); err != nil && !errors.Is(err, sdnotify.ErrNoSocket) {
-		log.Warn("systemd notification failed", "state", state, "err", err)
-	}
 }
