@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"os/signal"
@@ -79,7 +81,7 @@ type reloader struct {
 	// from the environment so that jobs do not inherit it.
 	sock string
 
-	mu   sync.Mutex // serialises reloads (a signal and a test may race)
+	mu   sync.Mutex // serialises reloads
 	cur  config.Config
 	mail map[string]chan config.Config // per reload hook: the newest config it has not taken
 }
@@ -162,7 +164,7 @@ func (r *reloader) reload(ctx context.Context) {
 // apply loads the config, checks what the running parts would refuse,
 // applies it to the store and the engine, and hands it to the reload hooks.
 func (r *reloader) apply(ctx context.Context) (path string, changes, restart []string, err error) {
-	cfg, path, err := r.g.loadConfig()
+	cfg, path, err := r.load()
 	if err != nil {
 		return path, nil, nil, err
 	}
@@ -185,6 +187,20 @@ func (r *reloader) apply(ctx context.Context) (path string, changes, restart []s
 		}
 	}
 	return path, changes, r.restartOnly(cfg), nil
+}
+
+// load reads the file the daemon started with (a file that has gone is an
+// error, never a reason to fall back to the built-in defaults); a daemon
+// started on the defaults looks for a config as at start.
+func (r *reloader) load() (config.Config, string, error) {
+	if r.d.cfgPath == "" {
+		return r.g.loadConfig()
+	}
+	cfg, err := config.Load(r.d.cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, r.d.cfgPath, fmt.Errorf("config file %s does not exist", r.d.cfgPath)
+	}
+	return cfg, r.d.cfgPath, err
 }
 
 // post leaves c in a mailbox of capacity 1, replacing what it held.

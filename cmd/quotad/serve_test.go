@@ -255,10 +255,22 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	p.mark()
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.await(t, `\[ERROR\] Config reload refused.*quotad\.yaml:\d+`)
+	// A file that has gone is refused too: never the built-in defaults.
+	if err := os.Remove(cfg); err != nil {
+		t.Fatal(err)
+	}
+	p.mark()
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.await(t, `\[ERROR\] Config reload refused.*quotad\.yaml does not exist`)
+	if w := windowOf(t, url, "youtube", "daily"); w.Limit != 5000 {
+		t.Fatalf("youtube limit %d after the config file went, want 5000", w.Limit)
+	}
 
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	notified("RELOADING=1")
-	notified("READY=1")
+	for range 2 {
+		notified("RELOADING=1")
+		notified("READY=1")
+	}
 	notified("STOPPING=1")
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, p.output())
