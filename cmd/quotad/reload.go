@@ -106,7 +106,7 @@ func (r *reloader) run(ctx context.Context, ready <-chan struct{}) error {
 	defer r.notify(sdnotify.Stopping)
 	select {
 	case <-ready:
-		r.notify(sdnotify.Ready)
+		r.notify(sdnotify.Ready + "\nSTATUS=" + r.serving())
 	case <-ctx.Done():
 		return nil
 	}
@@ -116,10 +116,19 @@ func (r *reloader) run(ctx context.Context, ready <-chan struct{}) error {
 			return nil
 		case <-r.hup:
 			r.notify(sdnotify.ReloadingNow())
-			r.reload(ctx)
-			r.notify(sdnotify.Ready)
+			status := r.reload(ctx)
+			r.notify(sdnotify.Ready + "\nSTATUS=" + r.serving() + "; " + oneLine(status, 200))
 		}
 	}
+}
+
+// serving is the status systemctl shows for the daemon.
+func (r *reloader) serving() string {
+	s := "Serving"
+	if r.d.ln != nil {
+		s += " http://" + r.d.ln.Addr().String()
+	}
+	return s
 }
 
 // notify sends state to systemd when it asked for notifications; a failure
@@ -133,9 +142,10 @@ func (r *reloader) notify(state string) {
 	}
 }
 
-// reload reads the config again and applies it, printing what changed; a
-// config that cannot be read or applied changes nothing.
-func (r *reloader) reload(ctx context.Context) {
+// reload reads the config again and applies it, printing what changed, and
+// returns a status line for systemd; a config that cannot be read or
+// applied changes nothing.
+func (r *reloader) reload(ctx context.Context) (status string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.d.out
@@ -143,7 +153,7 @@ func (r *reloader) reload(ctx context.Context) {
 	if err != nil {
 		r.d.log.Error("config reload refused; the running config stays in force", "err", err)
 		fmt.Fprintf(out, "[ERROR] Config reload refused, the running config stays in force: %v\n", err)
-		return
+		return "config reload refused: " + err.Error()
 	}
 	src := path
 	if src == "" {
@@ -158,7 +168,9 @@ func (r *reloader) reload(ctx context.Context) {
 	if len(restart) > 0 {
 		r.d.log.Debug("config changes that take effect only after a restart", "changes", strings.Join(restart, "; "))
 		fmt.Fprintf(out, "[WARNING] Needs a restart of quotad serve to take effect: %s\n", strings.Join(restart, "; "))
+		return "config reloaded; needs a restart: " + strings.Join(restart, "; ")
 	}
+	return "config reloaded: " + summary
 }
 
 // apply loads the config, checks what the running parts would refuse,

@@ -178,14 +178,15 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer notes.Close()
-	notified := func(want string) {
+	notified := func(want string) string {
 		t.Helper()
 		notes.SetReadDeadline(time.Now().Add(30 * time.Second))
-		buf := make([]byte, 512)
+		buf := make([]byte, 4096)
 		n, err := notes.Read(buf)
 		if err != nil || strings.Split(string(buf[:n]), "\n")[0] != want {
 			t.Fatalf("systemd got %q (%v), want %q", buf[:n], err, want)
 		}
+		return string(buf[:n])
 	}
 	p := startProc(t, []string{"NOTIFY_SOCKET=" + sock}, "--listen", "127.0.0.1:0", "--config", cfg, "--db", db)
 	url := "http://" + p.await(t, `\[OK\] HTTP API on http://(\S+)/api/v1`)[1]
@@ -245,7 +246,9 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	notified("RELOADING=1")
 	p.await(t, `\[ERROR\] Config reload refused, the running config stays in force: .*quotad\.yaml:\d+`)
-	notified("READY=1")
+	if msg := notified("READY=1"); !strings.Contains(msg, "\nSTATUS=Serving "+url+"; config reload refused: ") {
+		t.Errorf("systemd's status after a refused reload: %q", msg)
+	}
 	if w := windowOf(t, url, "youtube", "daily"); w.Limit != 5000 {
 		t.Fatalf("youtube limit %d after a refused reload, want 5000", w.Limit)
 	}
