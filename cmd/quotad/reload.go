@@ -86,23 +86,28 @@ type reloader struct {
 	mail map[string]chan config.Config // per reload hook: the newest config it has not taken
 }
 
-// newReloader starts catching SIGHUP at once, so that a signal that comes
-// before the daemon is ready waits instead of killing it.
-func newReloader(g *globals, d *daemon, live *liveOptions) *reloader {
-	r := &reloader{g: g, d: d, live: live, hup: make(chan os.Signal, 1), cur: d.cfg, mail: map[string]chan config.Config{},
+// catchHangup returns a channel that receives SIGHUP from now on (and so
+// keeps the signal from killing the process).
+func catchHangup() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
+}
+
+// newReloader returns the reloader of d; hup delivers the reload signals.
+func newReloader(g *globals, d *daemon, live *liveOptions, hup chan os.Signal) *reloader {
+	r := &reloader{g: g, d: d, live: live, hup: hup, cur: d.cfg, mail: map[string]chan config.Config{},
 		sock: os.Getenv(sdnotify.EnvSocket)}
 	os.Unsetenv(sdnotify.EnvSocket)
 	for _, h := range reloadHooks {
 		r.mail[h.name] = make(chan config.Config, 1)
 	}
-	signal.Notify(r.hup, syscall.SIGHUP)
 	return r
 }
 
 // run tells systemd the daemon is ready once ready is closed, reloads on
 // every SIGHUP, and says STOPPING when ctx is done.
 func (r *reloader) run(ctx context.Context, ready <-chan struct{}) error {
-	defer signal.Stop(r.hup)
 	defer r.notify(sdnotify.Stopping)
 	select {
 	case <-ready:

@@ -95,6 +95,8 @@ STOPPING over $NOTIFY_SOCKET.`,
 // applies the config, starts the monitor and the other parts, and runs until
 // ctx is done.
 func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) error {
+	hup := catchHangup() // from the start: a SIGHUP while starting waits for the reloader instead of killing the daemon
+	defer signal.Stop(hup)
 	cfg, path, err := g.loadConfig()
 	if err != nil {
 		return err
@@ -138,7 +140,7 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		OnPass: func(engine.TickResult, error) { readyOnce.Do(func() { close(ready) }) }})
 	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: token,
 		out: out, httpAddr: make(chan string, 1), listen: listen, ln: ln, jobs: &jobStarter{}}
-	r := newReloader(g, d, live)
+	r := newReloader(g, d, live, hup)
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return m.Run(gctx) })
 	for _, h := range serveHooks {
