@@ -6,18 +6,22 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quotad/quotad/runner"
 )
 
-const planConfig = `timezone: UTC
+// planConfig's daily windows reset twelve hours from when the test runs, so
+// a plan's two-hour horizon never reaches a reset (which would lift the
+// reserve the test expects to hold) whatever the time of day.
+var planConfig = strings.ReplaceAll(`timezone: UTC
 apis:
   groq:
-    windows: [{name: daily, limit: 1000, reset: "daily 00:00"}]
+    windows: [{name: daily, limit: 1000, reset: "daily RESET"}]
   openai:
-    windows: [{name: daily, limit: 1000, reset: "daily 00:00"}]
+    windows: [{name: daily, limit: 1000, reset: "daily RESET"}]
   youtube:
-    windows: [{name: daily, limit: 10000, reset: "daily 00:00"}]
+    windows: [{name: daily, limit: 10000, reset: "daily RESET"}]
     reserve: {priority: high, units: 2000}
 channels:
   Writer:
@@ -31,7 +35,7 @@ channels:
     job: {command: "true", schedule: every 1h, estimate: {youtube: 500}}
   Idle:
     apis: [youtube]
-`
+`, "RESET", time.Now().UTC().Add(12*time.Hour).Format("15:04"))
 
 func TestPlanAndPickCommands(t *testing.T) {
 	c := newCLI(t, planConfig)
