@@ -25,10 +25,12 @@ func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isAlnum(c byte) bool  { return isDigit(c) || isLetter(c) }
 
-// has429 reports whether lower holds 429 as a status token: not part of a
-// longer number ("14290", "4290ms", "1,429", "0.429", "429%", "429/500"),
-// of an identifier ("dQw4290xyzA", "v429", "ab-429", "x_429"), of a path
-// ("/items/429"), an issue number ("#429") or a price ("$429").
+// has429 reports whether lower holds 429 as an HTTP status: a 429 token
+// (statusToken) that the text itself marks as a status, by a word before it
+// ("HTTP 429", "HTTP/1.1 429", "status 429", "status code: 429", "Error
+// code: 429", "error 429", "HttpError 429", "status=429", a "status" or
+// "code" field) or after it ("429 Too Many Requests", "429 Client Error").
+// A bare number is not a status: "Processed 429 videos" is a count.
 func has429(lower string) bool {
 	for i := 0; ; {
 		j := strings.Index(lower[i:], "429")
@@ -37,11 +39,45 @@ func has429(lower string) bool {
 		}
 		a := i + j
 		b := a + 3
-		if statusToken(lower, a, b) {
+		if statusToken(lower, a, b) && (statusBefore(lower[:a]) || statusAfter(lower[b:])) {
 			return true
 		}
 		i = a + 1
 	}
+}
+
+// statusWordsBefore end the text before a 429 that names it a status
+// (lower-case, separators trimmed).
+var statusWordsBefore = []string{"http", "http/1.0", "http/1.1", "http/2", "http/2.0", "http/3", "status", "status code",
+	"status_code", "statuscode", "code", "error", "httperror", "http error", "response"}
+
+// statusWordsAfter start the text after a 429 that names it a status.
+var statusWordsAfter = []string{"too many requests", "client error", "(too many requests)"}
+
+// statusSep are the characters between a status word and its number.
+const statusSep = " \t:=\"'`[(<{"
+
+func statusBefore(before string) bool {
+	before = strings.TrimRight(before, statusSep)
+	for _, w := range statusWordsBefore {
+		if strings.HasSuffix(before, w) {
+			k := len(before) - len(w)
+			if k == 0 || !isAlnum(before[k-1]) && before[k-1] != '_' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func statusAfter(after string) bool {
+	after = strings.TrimLeft(after, " \t:-")
+	for _, w := range statusWordsAfter {
+		if strings.HasPrefix(after, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func statusToken(s string, a, b int) bool {
