@@ -26,7 +26,8 @@ var builtins = map[string]*Profile{
 		DefaultMeter: MeterCost,
 		FailedCost:   1,
 		UsageWindow:  "daily",
-		OriginPaths:  []string{"/upload/"},
+		OriginPaths:  []string{"/upload/", "/resumable/upload/"},
+		SessionParam: "upload_id",
 		Headers: []string{
 			"none: YouTube sends no rate-limit headers and no Retry-After; quotad counts every bucket itself",
 		},
@@ -38,7 +39,8 @@ var builtins = map[string]*Profile{
 		Notes: []string{
 			"every call costs at least 1, even an invalid one: a call the provider answers with an error costs 1 in its bucket",
 			"GET /search → search.list; POST /videos (and /upload/youtube/v3/videos) → videos.insert; other GET calls 1 unit; other writes 50 units",
-			"paths under /upload/ are forwarded to the upstream's origin: /proxy/youtube/upload/youtube/v3/videos → https://www.googleapis.com/upload/youtube/v3/videos",
+			"paths under /upload/ and /resumable/upload/ are forwarded to the upstream's origin: /proxy/youtube/upload/youtube/v3/videos → https://www.googleapis.com/upload/youtube/v3/videos; a resumable upload's session (upload_id) is charged once, by the call that opened it",
+			"the base path may be repeated (/proxy/youtube/youtube/v3/search) and, for SDKs that keep only the origin, the native paths work at quotad's root (/youtube/v3/search, /upload/youtube/v3/videos)",
 		},
 		errs: styleGoogle,
 	},

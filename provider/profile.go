@@ -76,6 +76,10 @@ type Profile struct {
 	// OriginPaths are path prefixes forwarded relative to the upstream's
 	// origin instead of its base path (YouTube's /upload/youtube/v3/...).
 	OriginPaths []string `json:"origin_paths,omitempty"`
+	// SessionParam is the query parameter of calls that continue an upload
+	// session an earlier call opened and paid for (YouTube's upload_id);
+	// they are charged nothing.
+	SessionParam string `json:"session_param,omitempty"`
 	// Headers, Errors and Notes describe the parsing rules for people.
 	Headers []string `json:"headers"`
 	Errors  []string `json:"errors"`

@@ -516,8 +516,21 @@ func TestRefusalShapes(t *testing.T) {
 	for _, name := range provider.Names() {
 		p := mustLookup(t, name)
 		status, h, body := p.Refusal(name, provider.Hold{Window: "w", Until: until, Short: true}, now)
-		if status != http.StatusTooManyRequests || h.Get("Retry-After") != "91" || h.Get("X-Quotad-Refused") != name+"/w" {
+		want := http.StatusTooManyRequests
+		if name == "youtube" {
+			want = http.StatusForbidden // Google's rateLimitExceeded and quotaExceeded are 403
+		}
+		if status != want || h.Get("Retry-After") != "91" || h.Get("X-Quotad-Refused") != name+"/w" {
 			t.Errorf("%s: status %d headers %v", name, status, h)
+		}
+		// 91 s is longer than a retry makes sense: SDKs are told not to.
+		if h.Get("X-Should-Retry") != "false" {
+			t.Errorf("%s: a 91 s block does not say x-should-retry: false: %v", name, h)
+		}
+		// A block of a few seconds lets them retry after Retry-After.
+		_, h, _ = p.Refusal(name, provider.Hold{Window: "w", Until: now.Add(3 * time.Second), Short: true}, now)
+		if h.Get("X-Should-Retry") != "" || h.Get("Retry-After") != "3" {
+			t.Errorf("%s: a 3 s block: %v", name, h)
 		}
 		// A caller reporting the refusal to quotad gets a quota verdict
 		// until about the same time.
@@ -542,9 +555,30 @@ func TestRefusalShapes(t *testing.T) {
 	if v.Kind != classify.KindQuota {
 		t.Errorf("a per-day refusal classifies as %s", v.Kind)
 	}
+	// YouTube's daily refusal is Google's 403 quotaExceeded, code 403.
+	status, h, body := mustLookup(t, "youtube").Refusal("youtube", provider.Hold{Window: "daily", Until: now.Add(5 * time.Hour)}, now)
+	var g struct {
+		Error struct {
+			Code   int `json:"code"`
+			Errors []struct{ Reason, Domain string }
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &g); err != nil || status != 403 || g.Error.Code != 403 || len(g.Error.Errors) != 1 || g.Error.Errors[0].Reason != "quotaExceeded" {
+		t.Errorf("youtube daily refusal %d %s", status, body)
+	}
+	if v := classify.Classify(classify.Evidence{API: "youtube", Status: status, Message: string(body)}, nil, now); v.Kind != classify.KindQuota {
+		t.Errorf("youtube refusal classifies as %s", v.Kind)
+	}
+	// A paused channel's refusal names the pause and is never retried.
+	status, h, body = mustLookup(t, "groq").Refusal("groq", provider.Hold{Window: "manual", Paused: true,
+		Detail: "channel RankRiot is paused by a person since 2026-01-12T02:00:00Z: re-shooting"}, now)
+	if status != 429 || h.Get("X-Should-Retry") != "false" || h.Get("Retry-After") != "" ||
+		!strings.Contains(string(body), "paused by a person since 2026-01-12T02:00:00Z: re-shooting") || !strings.Contains(string(body), `"code":"channel_paused"`) {
+		t.Errorf("paused refusal %d %v %s", status, h, body)
+	}
 	// A billing hold has no Retry-After and says insufficient_quota.
-	status, h, body := mustLookup(t, "openai").Refusal("openai", provider.Hold{Window: "rpm", Until: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}, now)
-	if status != 429 || h.Get("Retry-After") != "" || !strings.Contains(string(body), "insufficient_quota") {
+	status, h, body = mustLookup(t, "openai").Refusal("openai", provider.Hold{Window: "rpm", Until: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}, now)
+	if status != 429 || h.Get("Retry-After") != "" || h.Get("X-Should-Retry") != "false" || !strings.Contains(string(body), "insufficient_quota") {
 		t.Errorf("billing refusal %d %v %s", status, h, body)
 	}
 	if v := classify.Classify(classify.Evidence{Status: status, Message: string(body)}, nil, now); v.Kind != classify.KindBilling {

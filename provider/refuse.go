@@ -19,7 +19,19 @@ type Hold struct {
 	Window string    // the exhausted window, or the channel's pause reason ("budget:groq")
 	Until  time.Time // when the call may be sent again; zero unknown; year 9999 until a person acts
 	Short  bool      // a provider's short block (rate limit), not the window's reset
+	// Paused is set when the channel is paused (manual, errors): Detail
+	// then says by whom, why and since when, and the call is never retried.
+	Paused bool
+	Detail string
 }
+
+// MaxRetryWait is the longest block a refusal lets clients retry after:
+// a longer one says "do not retry" (x-should-retry: false).
+const MaxRetryWait = time.Minute
+
+// HeaderShouldRetry is the header Stainless-generated SDKs (openai-node,
+// groq-sdk, openai-python, groq-python) obey over their own retry rules.
+const HeaderShouldRetry = "X-Should-Retry"
 
 // Billing reports whether only a person's reset lifts the hold.
 func (h Hold) Billing() bool { return h.Until.Year() >= 9999 }
@@ -47,19 +59,28 @@ func Blocking(api quotad.API, now time.Time) (Hold, bool) {
 	return h, found
 }
 
-// Refusal returns quotad's answer to a call it does not forward: status 429,
-// Retry-After in seconds (none for a billing hold), X-Quotad-Refused naming
-// the API and window, and a body in the provider's own error shape, so that
-// the caller's client library handles it as the provider's.
+// Refusal returns quotad's answer to a call it does not forward, shaped
+// like the provider's own refusal so that the caller's client library
+// handles it as the provider's: the provider's status (403 for YouTube, as
+// Google answers quotaExceeded and rateLimitExceeded; 429 for the others),
+// Retry-After in seconds (none for a billing hold or a paused channel),
+// X-Quotad-Refused naming the API and window, and a body in the provider's
+// error shape. A hold that lasts longer than MaxRetryWait (or has no end a
+// client could wait for) also says x-should-retry: false, so that SDKs fail
+// at once instead of sleeping through it; a shorter one lets them retry
+// after Retry-After.
 func (p *Profile) Refusal(apiName string, h Hold, now time.Time) (int, http.Header, []byte) {
 	hdr := http.Header{}
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Quotad-Refused", apiName+"/"+h.Window)
 	var wait time.Duration
-	if !h.Until.IsZero() && !h.Billing() {
+	if !h.Until.IsZero() && !h.Billing() && !h.Paused {
 		wait = max(h.Until.Sub(now), 0)
 		secs := int64(math.Ceil(wait.Seconds()))
 		hdr.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	}
+	if h.Paused || h.Until.IsZero() || h.Billing() || wait > MaxRetryWait {
+		hdr.Set(HeaderShouldRetry, "false")
 	}
 	when := "until a person resets it"
 	switch {
@@ -70,7 +91,10 @@ func (p *Profile) Refusal(apiName string, h Hold, now time.Time) (int, http.Head
 		when = "until " + h.Until.UTC().Format(time.RFC3339)
 	}
 	note := fmt.Sprintf("quotad: %s window %s is exhausted %s; the call was not sent upstream", apiName, h.Window, when)
-	if strings.Contains(h.Window, ":") {
+	switch {
+	case h.Paused:
+		note = "quotad: " + h.Detail + "; the call was not sent upstream"
+	case strings.Contains(h.Window, ":"):
 		note = fmt.Sprintf("quotad: this channel is held (%s) %s; the call was not sent upstream", h.Window, when)
 	}
 	retry := ""
@@ -81,19 +105,28 @@ func (p *Profile) Refusal(apiName string, h Hold, now time.Time) (int, http.Head
 	ctype := "application/json; charset=UTF-8"
 	switch p.errs {
 	case styleGoogle:
+		// Google answers both with 403 and this body (YouTube Data API
+		// errors: quotaExceeded, rateLimitExceeded).
 		reason, domain, msg := "quotaExceeded", "youtube.quota", "The request cannot be completed because you have exceeded your quota."
 		if h.Short {
 			reason, domain, msg = "rateLimitExceeded", "usageLimits", "Rate Limit Exceeded."
 		}
 		msg += " " + note + "." + retry
 		body = map[string]any{"error": map[string]any{
-			"code": http.StatusTooManyRequests, "message": msg,
+			"code": http.StatusForbidden, "message": msg,
 			"errors": []map[string]string{{"message": msg, "domain": domain, "reason": reason}},
 		}}
+		hdr.Set("Content-Type", ctype)
+		b, _ := json.Marshal(body)
+		return http.StatusForbidden, hdr, append(b, '\n')
 	case styleOpenAI:
 		code, typ := "rate_limit_exceeded", dimension(h.Window)
 		msg := fmt.Sprintf("Rate limit reached for %s on %s: %s.%s", apiName, windowPhrase(h.Window), note, retry)
-		if h.Billing() {
+		switch {
+		case h.Paused:
+			code, typ = "channel_paused", "requests"
+			msg = note + "."
+		case h.Billing():
 			code, typ = "insufficient_quota", "insufficient_quota"
 			msg = "You exceeded your current quota, please check your plan and billing details. (" + note + ".)"
 		}
