@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type call struct {
 	method  string
 	path    string        // below the API root, unescaped: what the cost table reads
 	target  *url.URL      // the upstream URL
+	mount   string        // the escaped path the caller's API root was at ("/proxy/youtube", "" at the root)
+	free    bool          // continues an upload session already charged: charged nothing
 	in      *http.Request // the caller's request: its credentials are read only when a text needs redacting
 	secOnce sync.Once
 	secrets []string
@@ -78,6 +81,11 @@ func (c *call) modifyResponse(resp *http.Response) error {
 	c.status = resp.StatusCode
 	c.header = provider.RateHeaders(resp.Header)
 	c.mu.Unlock()
+	if loc := resp.Header.Get("Location"); loc != "" {
+		if back, ok := c.back(loc); ok {
+			resp.Header.Set("Location", back)
+		}
+	}
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
 		return nil // the connection becomes the caller's; accounted when the handler returns
@@ -107,6 +115,25 @@ func (c *call) modifyResponse(resp *http.Response) error {
 	// when the handler returns, after the deferred finish).
 	resp.Body = &teeBody{rc: resp.Body, w: sink, mu: &c.mu, left: resp.ContentLength, end: c.finish}
 	return nil
+}
+
+// back returns the URL through quotad of a Location the upstream answered
+// with (a resumable upload's session URI), so that the caller's next calls
+// are metered too; ok is false for a location elsewhere.
+func (c *call) back(loc string) (string, bool) {
+	u, err := url.Parse(loc)
+	if err != nil || u.Host != c.target.Host || u.Scheme != c.target.Scheme || !strings.HasPrefix(u.EscapedPath(), "/") {
+		return "", false
+	}
+	scheme := "http"
+	if c.in.TLS != nil {
+		scheme = "https"
+	}
+	out := url.URL{Scheme: scheme, Host: c.in.Host, RawQuery: u.RawQuery}
+	raw := c.mount + u.EscapedPath()
+	out.Path, _ = url.PathUnescape(raw)
+	out.RawPath = raw
+	return out.String(), true
 }
 
 // errorHandler answers a call the upstream did not answer: 504 for a
@@ -179,6 +206,8 @@ func (c *call) account() {
 		}
 	case as.Refused():
 		// Reported below; only the figures are adopted here.
+	case c.free:
+		// An upload session's next chunk: its opening call was charged.
 	default:
 		tokens = c.tokens()
 		m.Charges, m.Usage = c.prof.Charges(c.state, c.method, c.path, status, tokens)

@@ -114,7 +114,7 @@ type stats struct {
 // Stats are cumulative counts of what a Proxy did.
 type Stats struct {
 	Forwarded        uint64 `json:"forwarded"`         // calls sent upstream
-	Refused          uint64 `json:"refused"`           // calls answered by quotad with 429 (API exhausted or channel held)
+	Refused          uint64 `json:"refused"`           // calls quotad answered itself (API exhausted, channel held or paused)
 	UpstreamErrors   uint64 `json:"upstream_errors"`   // calls answered with 502 or 504
 	AccountingErrors uint64 `json:"accounting_errors"` // calls whose metering failed (logged)
 }
@@ -288,20 +288,43 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rp.ServeHTTP(w, r)
 }
 
-// route reads the API, the channel and the upstream path of a call. It
-// returns a nil call with the status, code and message of the error.
+// route reads the API, the channel and the upstream path of a call: from
+// the /proxy/{api}/ prefix, or, for a request that came through a mount
+// (Native, Listener), from the mount.
 func (p *Proxy) route(r *http.Request) (c *call, status int, code, msg string) {
-	esc, ok := strings.CutPrefix(r.URL.EscapedPath(), p.opts.Prefix)
-	if !ok {
-		return nil, http.StatusNotFound, "not_found", "the proxy serves " + p.opts.Prefix + "{api}/…"
-	}
-	escAPI, escRest, _ := strings.Cut(esc, "/")
-	if escRest != "" || strings.HasSuffix(esc, "/") {
-		escRest = "/" + escRest
-	}
-	api, err := url.PathUnescape(escAPI)
-	if err != nil || api == "" {
-		return nil, http.StatusNotFound, "not_found", "name an API: " + p.opts.Prefix + "{api}/…; proxied APIs: " + strings.Join(p.APIs(), ", ")
+	esc := r.URL.EscapedPath()
+	var api, escRest string
+	switch m, _ := r.Context().Value(mountKey{}).(*mount); {
+	case m != nil && m.api != "":
+		api, escRest = m.api, esc
+	case m != nil:
+		apis := p.nativeAPIs(esc)
+		switch len(apis) {
+		case 0:
+			return nil, http.StatusNotFound, "not_found", fmt.Sprintf("no proxied API serves %s at quotad's root; call %s{api}/… (proxied APIs: %s)",
+				clipPath(esc), p.opts.Prefix, strings.Join(p.APIs(), ", "))
+		case 1:
+			api, escRest = apis[0], esc
+		default:
+			return nil, http.StatusMisdirectedRequest, "ambiguous_api", fmt.Sprintf("%s is a path of %s: quotad cannot tell which API the call is for. "+
+				"Give each its own listener (in the config: apis: {%s: {listen: 127.0.0.1:8091}}) and point the SDK's endpoint at http://127.0.0.1:8091/, "+
+				"or send the call to %s%s/…", clipPath(esc), strings.Join(apis, " and "), apis[0], p.opts.Prefix, apis[0])
+		}
+	default:
+		rest, ok := strings.CutPrefix(esc, p.opts.Prefix)
+		if !ok {
+			return nil, http.StatusNotFound, "not_found", "the proxy serves " + p.opts.Prefix + "{api}/…"
+		}
+		escAPI, tail, _ := strings.Cut(rest, "/")
+		if tail != "" || strings.HasSuffix(rest, "/") {
+			tail = "/" + tail
+		}
+		var err error
+		api, err = url.PathUnescape(escAPI)
+		if err != nil || api == "" {
+			return nil, http.StatusNotFound, "not_found", "name an API: " + p.opts.Prefix + "{api}/…; proxied APIs: " + strings.Join(p.APIs(), ", ")
+		}
+		escRest = tail
 	}
 	prof, ok := p.profiles[api]
 	if !ok {
@@ -331,35 +354,126 @@ func (p *Proxy) route(r *http.Request) (c *call, status int, code, msg string) {
 			return nil, http.StatusBadRequest, "invalid", "dot segments are not allowed in proxied paths"
 		}
 	}
-	base := p.upstreams[api]
-	raw := base.EscapedPath() + escRest
-	if _, ok := prof.CutOrigin(path); ok {
-		raw = escRest // forwarded relative to the upstream's origin
-	}
-	target := *base
+	raw := prof.UpstreamPath(escRest)
+	target := *p.upstreams[api]
 	target.Path, _ = url.PathUnescape(raw)
 	target.RawPath = raw
 	target.RawQuery = r.URL.RawQuery
-	return &call{p: p, prof: prof, api: api, channel: channel, method: r.Method, path: path, target: &target}, 0, "", ""
+	return &call{p: p, prof: prof, api: api, channel: channel, method: r.Method, path: path, target: &target,
+		mount: esc[:len(esc)-len(escRest)], free: prof.Continues(r.URL.RawQuery)}, 0, "", ""
 }
 
-// channelHold returns the first hold a channel's pauses put on calls to
-// api (its budget of the API, or the API's reserve for higher priorities),
-// and whether there is one. A nil channel (none named) has none.
+// clipPath shortens a path for an error message.
+func clipPath(s string) string {
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	return s
+}
+
+// mountKey is the context key of the mount a request came through.
+type mountKey struct{}
+
+// mount is how a request reached the proxy other than through the
+// /proxy/{api}/ prefix: at quotad's root by a native path (api ""), or on
+// a listener of one API.
+type mount struct{ api string }
+
+var nativeMount = &mount{}
+
+// Native returns the handler of the APIs' native paths at quotad's root
+// (/youtube/v3/search, /upload/youtube/v3/videos,
+// /openai/v1/chat/completions), for SDKs that keep only the origin of their
+// endpoint setting. A path is routed to the one API whose upstream it
+// belongs to; a path two APIs share (two YouTube APIs) is answered with 421
+// and a message naming the fix: a listener of the API's own. Mount it at
+// NativePrefixes.
+func (p *Proxy) Native() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), mountKey{}, nativeMount)))
+	})
+}
+
+// NativePrefixes returns the root path prefixes Native serves
+// ("/youtube/", "/upload/", "/openai/"), sorted, without those in reserved
+// (quotad's own routes, such as "/api/").
+func (p *Proxy) NativePrefixes(reserved ...string) []string {
+	var out []string
+	for _, prof := range p.profiles {
+		for _, pre := range prof.NativePrefixes() {
+			if !slices.Contains(out, pre) && !slices.Contains(reserved, pre) {
+				out = append(out, pre)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Listener returns the handler that serves API api at its root, for a
+// listener of the API's own: every path is the API's, in any form its SDKs
+// send (below the base path, with it, origin paths, /channel/NAME/…).
+func (p *Proxy) Listener(api string) (http.Handler, error) {
+	if _, ok := p.profiles[api]; !ok {
+		return nil, quotad.Invalidf("API %s is not proxied (it has no provider profile); proxied APIs: %s", api, strings.Join(p.APIs(), ", "))
+	}
+	m := &mount{api: api}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), mountKey{}, m)))
+	}), nil
+}
+
+// nativeAPIs returns the proxied APIs, sorted, one of whose native paths
+// esc is.
+func (p *Proxy) nativeAPIs(esc string) []string {
+	var out []string
+	for api, prof := range p.profiles {
+		if prof.Native(esc) {
+			out = append(out, api)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// channelHold returns the hold a channel's pauses put on calls to api,
+// and whether there is one: a pause a person must lift (manual, errors)
+// holds every call of the channel; otherwise its budget of the API, or the
+// API's reserve for higher priorities. A nil channel (none named) has none.
 func channelHold(ch *quotad.Channel, api string, now time.Time) (provider.Hold, bool) {
 	if ch == nil {
 		return provider.Hold{}, false
 	}
+	var h provider.Hold
+	found := false
 	for _, pz := range ch.Pauses {
-		if pz.Reason != quotad.BudgetReason(api) && pz.Reason != quotad.ReasonReservePrefix+api {
-			continue
+		switch {
+		case pz.Reason == quotad.ReasonManual || pz.Reason == quotad.ReasonErrors:
+			return pausedHold(ch.Name, pz), true
+		case found:
+		case pz.Reason != quotad.BudgetReason(api) && pz.Reason != quotad.ReasonReservePrefix+api:
+		case !pz.Until.IsZero() && !pz.Until.After(now):
+			// expired: the monitor is about to clear it
+		default:
+			h, found = provider.Hold{Window: pz.Reason, Until: pz.Until}, true
 		}
-		if !pz.Until.IsZero() && !pz.Until.After(now) {
-			continue // expired: the monitor is about to clear it
-		}
-		return provider.Hold{Window: pz.Reason, Until: pz.Until}, true
 	}
-	return provider.Hold{}, false
+	return h, found
+}
+
+// pausedHold is the hold of a channel a person paused, or quotad paused
+// for consecutive errors: who, since when, why, and how to resume it.
+func pausedHold(channel string, pz quotad.Pause) provider.Hold {
+	who := "by a person"
+	if pz.Reason == quotad.ReasonErrors {
+		who = "by quotad after consecutive failed runs"
+	}
+	d := fmt.Sprintf("channel %s is paused (%s) %s since %s", channel, pz.Reason, who, pz.Since.UTC().Format(time.RFC3339))
+	if pz.Detail != "" {
+		d += ": " + pz.Detail
+	}
+	d += "; its calls are refused until a person resumes it (quotad resume " + channel + ")"
+	return provider.Hold{Window: pz.Reason, Paused: true, Detail: d}
 }
 
 // refuse answers a call in the provider's shape without forwarding it.
@@ -371,7 +485,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, c *call, h provider.Hold, now time
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	p.log.Debug("proxy: call refused, API exhausted", "api", c.api, "channel", c.channel, "window", h.Window,
+	p.log.Debug("proxy: call refused", "api", c.api, "channel", c.channel, "window", h.Window,
 		"until", h.Until, "method", c.method, "path", c.redact(c.path))
 }
 

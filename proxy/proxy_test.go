@@ -342,7 +342,7 @@ func TestYouTubeBucketsAndQuotaExceeded(t *testing.T) {
 	}
 	n := len(up.calls())
 	resp, body = ev.do("GET", "/proxy/youtube/videos"+q, "")
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "46800" {
+	if resp.StatusCode != 403 || resp.Header.Get("Retry-After") != "46800" || resp.Header.Get("X-Should-Retry") != "false" {
 		t.Fatalf("refusal %d %v", resp.StatusCode, resp.Header)
 	}
 	var g struct {
@@ -351,7 +351,7 @@ func TestYouTubeBucketsAndQuotaExceeded(t *testing.T) {
 			Errors []struct{ Domain, Reason string }
 		}
 	}
-	if err := json.Unmarshal([]byte(body), &g); err != nil || g.Error.Code != 429 || len(g.Error.Errors) != 1 ||
+	if err := json.Unmarshal([]byte(body), &g); err != nil || g.Error.Code != 403 || len(g.Error.Errors) != 1 ||
 		g.Error.Errors[0].Reason != "quotaExceeded" || g.Error.Errors[0].Domain != "youtube.quota" {
 		t.Fatalf("refusal body %s", body)
 	}
@@ -377,7 +377,7 @@ func TestYouTubeRateLimit(t *testing.T) {
 		t.Fatalf("youtube available at %s", a.AvailableAt())
 	}
 	resp, body := ev.do("GET", "/proxy/youtube/videos", "")
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "60" || !strings.Contains(body, `"reason":"rateLimitExceeded"`) {
+	if resp.StatusCode != 403 || resp.Header.Get("Retry-After") != "60" || resp.Header.Get("X-Should-Retry") != "" || !strings.Contains(body, `"reason":"rateLimitExceeded"`) {
 		t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }
@@ -731,7 +731,7 @@ func FuzzProxyPath(f *testing.F) {
 		}
 		for name, up := range ev.up {
 			for _, s := range up.calls() {
-				if strings.Contains("/"+s.Path+"/", "/../") || !strings.HasPrefix(s.Path, basePaths[name]) && !strings.HasPrefix(s.Path, "/upload/") {
+				if strings.Contains("/"+s.Path+"/", "/../") || !strings.HasPrefix(s.Path, basePaths[name]) && !strings.HasPrefix(s.Path, "/upload/") && !strings.HasPrefix(s.Path, "/resumable/upload/") {
 					t.Fatalf("%s reached %s upstream as %q", path, name, s.Path)
 				}
 			}
