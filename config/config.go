@@ -102,6 +102,10 @@ type APIConfig struct {
 	// Costs overrides the profile's cost table ("costs" key):
 	// "METHOD /path" → "N" or "WINDOW:N".
 	Costs map[string]string
+	// Listen is a host:port where quotad serve serves this API's proxy at
+	// the root ("listen" key, providers.go): for SDKs that keep only the
+	// origin of their endpoint setting when two APIs share a provider.
+	Listen string
 }
 
 // WindowConfig is one quota window of an API.

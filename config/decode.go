@@ -180,6 +180,7 @@ type (
 		Provider   string            `yaml:"provider"` // providers.go
 		Upstream   string            `yaml:"upstream"` // providers.go
 		Costs      map[string]string `yaml:"costs"`    // providers.go
+		Listen     string            `yaml:"listen"`   // providers.go
 	}
 	rawChannel struct {
 		APIs      []string               `yaml:"apis"`
@@ -264,7 +265,7 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 		for _, name := range orderedKeys(root, "apis", raw.APIs) {
 			a := raw.APIs[name]
 			api := APIConfig{Name: name, Unit: a.Unit, Keywords: lowerAll(a.Keywords), AutoResume: true, Windows: a.Windows,
-				Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs}
+				Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs, Listen: a.Listen}
 			applyProfile(&api)
 			if api.Unit == "" {
 				api.Unit = DefaultUnit

@@ -30,6 +30,18 @@ func applyProfile(a *APIConfig) {
 	}
 }
 
+// Listeners returns the API → host:port of every API with a listener of
+// its own ("listen" key).
+func (c *Config) Listeners() map[string]string {
+	out := map[string]string{}
+	for _, a := range c.APIs {
+		if a.Provider != "" && a.Listen != "" {
+			out[a.Name] = a.Listen
+		}
+	}
+	return out
+}
+
 // ProviderSpecs returns how each API that names a provider uses its
 // profile, for the metering proxy.
 func (c *Config) ProviderSpecs() []provider.Spec {
@@ -51,7 +63,15 @@ func validateProvider(a APIConfig, p fieldPath, add func(fieldPath, string, ...a
 		if len(a.Costs) > 0 {
 			add(p.to("costs"), "costs without a provider; expected a provider key naming one of: %s", strings.Join(provider.Names(), ", "))
 		}
+		if a.Listen != "" {
+			add(p.to("listen"), "listen without a provider; only a proxied API has a listener of its own: add a provider key naming one of: %s", strings.Join(provider.Names(), ", "))
+		}
 		return
+	}
+	if a.Listen != "" {
+		if msg := checkListen(a.Listen); msg != "" {
+			add(p.to("listen"), "%s", msg)
+		}
 	}
 	if _, ok := provider.Lookup(a.Provider); !ok {
 		add(p.to("provider"), "unknown provider %q; expected one of: %s", a.Provider, strings.Join(provider.Names(), ", "))

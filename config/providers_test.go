@@ -64,6 +64,17 @@ func TestProviderFillsWhatTheAPILeavesOut(t *testing.T) {
 	}
 }
 
+// An API's own listener is read and listed.
+func TestListeners(t *testing.T) {
+	c, err := config.Parse([]byte("apis:\n  youtube: {provider: youtube}\n  shorts: {provider: youtube, listen: \"127.0.0.1:8091\"}\n"), "quotad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Listeners(); len(got) != 1 || got["shorts"] != "127.0.0.1:8091" {
+		t.Fatalf("Listeners() = %v", got)
+	}
+}
+
 func TestProviderErrors(t *testing.T) {
 	for _, tt := range []struct{ name, yaml, path, msg string }{
 		{"unknown provider", "apis:\n  g: {provider: grok}\n", "apis.g.provider", `unknown provider "grok"; expected one of: `},
@@ -73,6 +84,12 @@ func TestProviderErrors(t *testing.T) {
 		{"bad cost", "apis:\n  y: {provider: youtube, costs: {\"GET /x\": lots}}\n", "apis.y", "GET /x"},
 		{"upstream without provider", "apis:\n  g:\n    upstream: https://x\n    windows: [{name: d, limit: 5, reset: daily 00:00}]\n",
 			"apis.g.upstream", "upstream without a provider"},
+		{"listen without provider", "apis:\n  g:\n    listen: 127.0.0.1:8091\n    windows: [{name: d, limit: 5, reset: daily 00:00}]\n",
+			"apis.g.listen", "listen without a provider"},
+		{"bad listen", "apis:\n  y: {provider: youtube, listen: \"8091\"}\n", "apis.y.listen", "expected host:port"},
+		{"listen taken", "apis:\n  y: {provider: youtube, listen: \"127.0.0.1:8091\"}\n  s: {provider: youtube, listen: \"127.0.0.1:8091\"}\n",
+			"apis.s.listen", "already apis.y.listen's"},
+		{"listen is the server's", "apis:\n  y: {provider: youtube, listen: \"127.0.0.1:8080\"}\n", "apis.y.listen", "already server.listen's"},
 		{"costs without provider", "apis:\n  g:\n    costs: {\"GET /x\": 1}\n    windows: [{name: d, limit: 5, reset: daily 00:00}]\n",
 			"apis.g.costs", "costs without a provider"},
 	} {

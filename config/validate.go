@@ -81,6 +81,7 @@ func (c *Config) problems() []problem {
 		add(fieldPath{"apis"}, "no APIs configured; expected at least one, or no \"apis\" key to use the built-in groq, youtube and pexels")
 	}
 	apis := map[string]bool{}
+	listens := map[string]string{c.Server.Listen: "server.listen"}
 	for _, a := range c.APIs {
 		p := fieldPath{"apis", a.Name}
 		switch {
@@ -91,6 +92,12 @@ func (c *Config) problems() []problem {
 		}
 		apis[a.Name] = true
 		validateProvider(a, p, add)
+		if a.Listen != "" {
+			if other, dup := listens[a.Listen]; dup {
+				add(p.to("listen"), "address %s is already %s's; expected an address of this API's own", a.Listen, other)
+			}
+			listens[a.Listen] = "apis." + a.Name + ".listen"
+		}
 		if strings.TrimSpace(a.Unit) == "" {
 			add(p.to("unit"), "empty unit; expected a word like tokens, units or requests")
 		}

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/server"
 )
@@ -71,13 +73,24 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Jobs:         d.jobs,
 	})
 	specs := d.cfg.ProviderSpecs()
-	stopProxy, err := mountProxy(srv, d, specs, !loopback)
+	px, stopProxy, err := mountProxy(srv, d, specs, !loopback)
 	if err != nil {
 		ln.Close()
 		close(d.httpAddr)
 		return err
 	}
 	defer stopProxy()
+	own, err := openListeners(d, px)
+	if err != nil {
+		ln.Close()
+		close(d.httpAddr)
+		return err
+	}
+	var lg errgroup.Group
+	for _, l := range own {
+		fmt.Fprintf(d.out, "[OK] Metering proxy of API %s at the root of http://%s/\n", l.api, l.ln.Addr())
+		lg.Go(func() error { return serveUntilDone(ctx, l.ln, l.h, d.log, shutdownTimeout) })
+	}
 	for _, mount := range httpMounts {
 		mount(d, srv)
 	}
@@ -93,7 +106,8 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/\n", ln.Addr())
 	}
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
-	return serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
+	err = serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
+	return errors.Join(err, lg.Wait())
 }
 
 // readiness is the daemon's readiness: its store answers and its monitor runs.

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -112,36 +116,113 @@ func printProfile(out io.Writer, p *provider.Profile) {
 }
 
 // mountProxy mounts the metering proxy at /proxy/ on the daemon's HTTP
-// server for the APIs whose config names a provider (specs). remote is true
-// when the listener is reachable from other machines: calls then need the
-// daemon's token in X-Quotad-Token (their Authorization header is the
-// provider's). It returns a stop function to call once the HTTP server has
-// shut down and before the engine closes: it commits the accounting of the
-// calls already answered. With no specs it mounts nothing.
-func mountProxy(srv *server.Server, d *daemon, specs []provider.Spec, remote bool) (stop func(), err error) {
+// server for the APIs whose config names a provider (specs), and at the
+// root under the APIs' native path prefixes (/youtube/, /upload/, /openai/,
+// …) for SDKs that keep only the origin of their endpoint setting. remote
+// is true when the listener is reachable from other machines: calls then
+// need the daemon's token in X-Quotad-Token (their Authorization header is
+// the provider's). It returns the proxy (nil with no specs) and a stop
+// function to call once the HTTP servers have shut down and before the
+// engine closes: it commits the accounting of the calls already answered.
+func mountProxy(srv *server.Server, d *daemon, specs []provider.Spec, remote bool) (px *proxy.Proxy, stop func(), err error) {
 	if len(specs) == 0 {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	profiles, err := provider.Build(specs)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
+		return nil, nil, fmt.Errorf("proxy: %w", err)
 	}
 	opts := proxy.Options{Logger: d.log}
 	if remote {
 		opts.Token = d.token
 	}
-	px, err := proxy.New(d.engine, profiles, opts)
+	px, err = proxy.New(d.engine, profiles, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Handle, not HandleRead: the proxy checks its own token, and the
 	// caller's Authorization header belongs to the provider.
 	srv.Handle("/proxy/", px)
-	return func() {
+	for _, pre := range px.NativePrefixes(reservedPrefixes...) {
+		srv.Handle(pre, px.Native())
+	}
+	return px, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := px.Close(ctx); err != nil {
 			d.log.Warn("proxy: accounting of answered calls did not finish", "err", err)
 		}
 	}, nil
+}
+
+// reservedPrefixes are quotad's own routes: no API's native paths are
+// served there at the root (pixabay's /api/ stays under /proxy/pixabay/).
+var reservedPrefixes = []string{"/api/", "/proxy/", "/assets/", "/metrics/", "/healthz/", "/readyz/"}
+
+// apiListener is a listener of one API's own ("listen:" in its config),
+// serving its proxy at the root.
+type apiListener struct {
+	api string
+	ln  net.Listener
+	h   http.Handler
+}
+
+// openListeners listens on every API's own address. A listener reachable
+// from other machines needs the daemon's token, in X-Quotad-Token.
+func openListeners(d *daemon, px *proxy.Proxy) ([]apiListener, error) {
+	var out []apiListener
+	closeAll := func() {
+		for _, l := range out {
+			l.ln.Close()
+		}
+	}
+	listens := d.cfg.Listeners()
+	apis := make([]string, 0, len(listens))
+	for api := range listens {
+		apis = append(apis, api)
+	}
+	slices.Sort(apis)
+	for _, api := range apis {
+		if px == nil {
+			closeAll()
+			return nil, fmt.Errorf("apis.%s.listen: the API is not proxied", api)
+		}
+		h, err := px.Listener(api)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("apis.%s.listen: %w", api, err)
+		}
+		ln, err := net.Listen("tcp", listens[api])
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("apis.%s.listen: %w", api, err)
+		}
+		if !isLoopback(ln.Addr()) {
+			if d.token == "" {
+				ln.Close()
+				closeAll()
+				return nil, fmt.Errorf("refusing to serve API %s on %s without a token: that address is reachable from other machines; "+
+					"set server.token in the config or QUOTAD_TOKEN, or listen on 127.0.0.1", api, listens[api])
+			}
+			h = requireToken(d.token, h)
+		}
+		out = append(out, apiListener{api: api, ln: ln, h: h})
+	}
+	return out, nil
+}
+
+// requireToken answers 401 to a call without the daemon's token in
+// X-Quotad-Token.
+func requireToken(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(proxy.HeaderToken)), []byte(token)) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Quotad-Error", "unauthorized")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"code":"unauthorized","message":"missing or wrong %s header (quotad's token; the provider's credentials go in their usual place)"}}`+"\n", proxy.HeaderToken)
+			return
+		}
+		r.Header.Del(proxy.HeaderToken)
+		h.ServeHTTP(w, r)
+	})
 }
