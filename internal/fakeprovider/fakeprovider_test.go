@@ -41,7 +41,11 @@ func TestGroqPerModel(t *testing.T) {
 		rec.Header().Get("x-ratelimit-remaining-requests") != "999" {
 		t.Fatalf("%d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
-	var resp struct{ Usage struct{ TotalTokens int64 `json:"total_tokens"` } }
+	var resp struct {
+		Usage struct {
+			TotalTokens int64 `json:"total_tokens"`
+		}
+	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &resp)
 	calls := f.Calls()
 	if len(calls) != 1 || calls[0].Tokens != resp.Usage.TotalTokens || resp.Usage.TotalTokens == 0 || calls[0].Model != "llama-3.3-70b-versatile" {

@@ -204,7 +204,7 @@ func (l *llm) chat(w http.ResponseWriter, r *http.Request, c *Call) {
 		w.Header().Set("Content-Type", "application/json")
 		resp := map[string]any{"id": id, "object": "chat.completion", "created": now.Unix(), "model": req.Model,
 			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "logprobs": nil, "finish_reason": "stop"}},
-			"usage": usage, "system_fingerprint": "fp_fake"}
+			"usage":   usage, "system_fingerprint": "fp_fake"}
 		if l.name == "groq" {
 			resp["x_groq"] = map[string]any{"id": "req_fake"}
 		}
