@@ -222,3 +222,40 @@ func TestPausedChannelRefused(t *testing.T) {
 		t.Fatalf("after resume: %d %s", resp.StatusCode, body)
 	}
 }
+
+// An upstream that answers (a stream's headers) before it has read the
+// whole request body still gets all of it, and the caller the whole
+// stream: the server must not close the caller's body under the transport.
+func TestAnswerBeforeBodyRead(t *testing.T) {
+	ev := newEnv(t)
+	got := make(chan int, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		n, _ := io.Copy(io.Discard, r.Body)
+		got <- int(n)
+		io.WriteString(w, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n")
+	}))
+	defer up.Close()
+	prof, _ := provider.Lookup("groq")
+	prof, _ = prof.WithUpstream(up.URL + "/openai/v1")
+	px, err := proxy.New(ev.e, map[string]*provider.Profile{"groq": prof}, proxy.Options{Logger: ev.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer px.Close(context.Background())
+	ts := httptest.NewServer(px)
+	defer ts.Close()
+	body := strings.Repeat("x", 200<<10)
+	for i := 0; i < 20; i++ {
+		resp, b := send(t, "POST", ts.URL+"/proxy/groq/chat/completions", body)
+		if resp.StatusCode != 200 || !strings.HasSuffix(b, "data: [DONE]\n\n") {
+			t.Fatalf("call %d: %d %q", i, resp.StatusCode, b)
+		}
+		if n := <-got; n != len(body) {
+			t.Fatalf("call %d: the upstream read %d of %d bytes", i, n, len(body))
+		}
+	}
+}

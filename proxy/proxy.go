@@ -270,6 +270,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(p.opts.MaxDuration))  // not every writer supports it
 	_ = rc.SetWriteDeadline(time.Now().Add(p.opts.MaxDuration)) // streams outlive the server's write timeout
+	// The upstream may answer (a stream's headers) before the transport has
+	// read the caller's body to its end; without full duplex the server
+	// would then close that body under the transport, which cuts the call.
+	_ = rc.EnableFullDuplex()
 	rp := &httputil.ReverseProxy{
 		Rewrite:   c.rewrite,
 		Transport: p.transport,
