@@ -127,7 +127,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--config", w.cfg, "--db", w.db, "--listen", "127.0.0.1:0", "--no-jobs", "--quiet")
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", w.cfg, "--db", w.db, "--listen", "127.0.0.1:0", "--no-jobs", "--quiet", "--log-level", "debug")
 	cmd.Env = append(os.Environ(), "QUOTAD_DB=", "QUOTAD_SERVER=", "QUOTAD_TOKEN=", "QUOTAD_CONFIG=")
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 15 * time.Second

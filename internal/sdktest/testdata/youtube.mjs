@@ -2,19 +2,23 @@
 // nothing but its documented rootUrl option: MODE "global" sets it once on
 // the client (the SDK then keeps only its origin), "percall" passes it with
 // every call (uploads need this: the SDK does not apply a global rootUrl
-// to media uploads). "refused" makes one search.list call that should fail.
+// to media uploads). "refused" makes one search.list call that should fail;
+// "lists" makes the list calls but search.list (global rootUrl).
 // Prints one JSON line.
 import { youtube } from '@googleapis/youtube';
 import { Readable } from 'node:stream';
 
 const [root, mode] = process.argv.slice(2);
 const auth = 'AIzaSyTestKey0123456789abcdefghijklmno';
-const yt = mode === 'global' ? youtube({ version: 'v3', auth, rootUrl: root }) : youtube({ version: 'v3', auth });
-const o = mode === 'global' ? {} : { rootUrl: root };
+const global = mode === 'global' || mode === 'lists';
+const yt = global ? youtube({ version: 'v3', auth, rootUrl: root }) : youtube({ version: 'v3', auth });
+const o = global ? {} : { rootUrl: root };
 const out = { mode };
 try {
-  const s = await yt.search.list({ part: ['snippet'], q: 'fast language models', maxResults: 2 }, o);
-  out.search = s.data.items.length;
+  if (mode !== 'lists') {
+    const s = await yt.search.list({ part: ['snippet'], q: 'fast language models', maxResults: 2 }, o);
+    out.search = s.data.items.length;
+  }
   if (mode !== 'refused') {
     const v = await yt.videos.list({ part: ['id'], id: ['fakeVid0001'] }, o);
     out.videos = v.data.items.length;
