@@ -102,7 +102,7 @@ apis:
   pexels:
     provider: pexels
     upstream: %s
-channels:
+%schannels:
   RankRiot:
     apis: [groq, youtube, pexels]
   Bot:
@@ -111,7 +111,10 @@ channels:
 
 var addrLine = regexp.MustCompile(`\[OK\] HTTP API on (http://\S+)/api/v1`)
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, "") }
+
+// newWorldWith adds more APIs to the config, in its YAML (indented by 2).
+func newWorldWith(t *testing.T, moreAPIs string) *world {
 	t.Helper()
 	w := &world{t: t, clock: &shiftClock{}}
 	w.fake = fakeprovider.New(fakeprovider.Options{Clock: w.clock})
@@ -122,7 +125,8 @@ func newWorld(t *testing.T) *world {
 	}
 	dir := t.TempDir()
 	w.cfg, w.db = filepath.Join(dir, "quotad.yaml"), filepath.Join(dir, "quotad.db")
-	doc := fmt.Sprintf(configTmpl, servers["groq"].URL, servers["openai"].URL, servers["youtube"].URL, servers["pexels"].URL)
+	doc := fmt.Sprintf(configTmpl, servers["groq"].URL, servers["openai"].URL, servers["youtube"].URL, servers["pexels"].URL,
+		strings.ReplaceAll(moreAPIs, "YOUTUBE", servers["youtube"].URL))
 	if err := os.WriteFile(w.cfg, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
