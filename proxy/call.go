@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,12 @@ func (c *call) modifyResponse(resp *http.Response) error {
 	c.status = resp.StatusCode
 	c.header = provider.RateHeaders(resp.Header)
 	c.mu.Unlock()
+	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get(provider.HeaderShouldRetry) == "" &&
+		longWait(resp.Header.Get("Retry-After"), c.p.e.Clock().Now()) {
+		// The provider's own refusal of a long block: SDKs that would sleep
+		// through Retry-After before each retry fail at once instead.
+		resp.Header.Set(provider.HeaderShouldRetry, "false")
+	}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if back, ok := c.back(loc); ok {
 			resp.Header.Set("Location", back)
@@ -115,6 +122,21 @@ func (c *call) modifyResponse(resp *http.Response) error {
 	// when the handler returns, after the deferred finish).
 	resp.Body = &teeBody{rc: resp.Body, w: sink, mu: &c.mu, left: resp.ContentLength, end: c.finish}
 	return nil
+}
+
+// longWait reports whether a Retry-After value (seconds or an HTTP-date)
+// asks for a wait longer than provider.MaxRetryWait.
+func longWait(retryAfter string, now time.Time) bool {
+	if retryAfter == "" {
+		return false
+	}
+	if secs, err := strconv.ParseFloat(strings.TrimSpace(retryAfter), 64); err == nil {
+		return secs > provider.MaxRetryWait.Seconds()
+	}
+	if t, err := http.ParseTime(retryAfter); err == nil {
+		return t.Sub(now) > provider.MaxRetryWait
+	}
+	return false
 }
 
 // back returns the URL through quotad of a Location the upstream answered

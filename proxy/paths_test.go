@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quotad/quotad/provider"
 	"github.com/quotad/quotad/proxy"
@@ -256,6 +257,26 @@ func TestAnswerBeforeBodyRead(t *testing.T) {
 		}
 		if n := <-got; n != len(body) {
 			t.Fatalf("call %d: the upstream read %d of %d bytes", i, n, len(body))
+		}
+	}
+}
+
+// The provider's own 429 of a long block says "do not retry" too, so that
+// an SDK does not sleep through its Retry-After; a short one does not.
+func TestProviderLongRefusalSaysDoNotRetry(t *testing.T) {
+	for _, c := range []struct {
+		retryAfter, want string
+	}{{"731", "false"}, {"5", ""}, {"60", ""}, {"", ""}, {t0.Add(2 * time.Hour).Format(http.TimeFormat), "false"}} {
+		ev := newEnv(t)
+		ev.up["openai"].set(func(w http.ResponseWriter, r *http.Request) {
+			if c.retryAfter != "" {
+				w.Header().Set("Retry-After", c.retryAfter)
+			}
+			jsonError(429, `{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-x on requests per day (RPD): Limit 10000, Used 10000, Requested 1. Please try again in 12m11s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)(w, r)
+		})
+		resp, _ := ev.do("POST", "/proxy/openai/chat/completions", `{}`)
+		if resp.StatusCode != 429 || resp.Header.Get("X-Should-Retry") != c.want {
+			t.Errorf("Retry-After %q: %d, x-should-retry %q, want %q", c.retryAfter, resp.StatusCode, resp.Header.Get("X-Should-Retry"), c.want)
 		}
 	}
 }

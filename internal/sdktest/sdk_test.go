@@ -205,9 +205,15 @@ func TestSDKs(t *testing.T) {
 	t.Run("a long block: openai-node fails at once, no 731 s sleep", func(t *testing.T) {
 		w.t = t
 		w.fake.Exhaust("openai", "gpt-4o-mini", "rpd")
-		r := w.llm("openai", w.url+"/proxy/openai", "chat", "gpt-4o-mini", "MAX_RETRIES=0")
-		if r.OK || r.Status != 429 || !strings.Contains(r.Error, "requests per day (RPD)") {
+		n0 := len(w.fake.CallsTo("openai"))
+		// The provider's own 429 (Retry-After: hours) passes through with
+		// x-should-retry: false: the SDK does not sleep through it either.
+		r := w.llm("openai", w.url+"/proxy/openai", "chat", "gpt-4o-mini") // default: 2 retries
+		if r.OK || r.Status != 429 || !strings.Contains(r.Error, "requests per day (RPD)") || r.Headers["x-should-retry"] != "false" || r.MS > 5000 {
 			t.Fatalf("the provider's own 429: %+v", r)
+		}
+		if calls := w.fake.CallsTo("openai")[n0:]; len(calls) != 1 || calls[0].Status != 429 {
+			t.Fatalf("OpenAI got %+v; want the one call it refused, not retried", calls)
 		}
 		n := len(w.fake.CallsTo("openai"))
 		r = w.llm("openai", w.url+"/proxy/openai", "chat", "gpt-4o-mini") // default: 2 retries
