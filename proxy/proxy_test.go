@@ -709,6 +709,7 @@ func FuzzProxyPath(f *testing.F) {
 	for _, s := range [][2]string{
 		{"/proxy/groq/chat/completions", ""}, {"/proxy/groq/channel/RankRiot/models", ""}, {"/proxy/youtube/upload/youtube/v3/videos", "Shorts"},
 		{"/proxy/groq/a/%2e%2e/b", ""}, {"/proxy/%67roq/x", "Nobody"}, {"/proxy//x", ""}, {"/proxy/groq/channel/%2F/x", ""}, {"/proxy/pixabay", "Stock"},
+		{"/youtube/v3/search?q=x", "Shorts"}, {"/upload/youtube/v3/videos", ""}, {"/openai/v1/../../x", ""}, {"/v1/models", "Bot"}, {"/nothing", ""},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -718,14 +719,18 @@ func FuzzProxyPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, path, channel string) {
 		req, err := http.NewRequest("GET", "http://quotad"+path, nil)
-		if err != nil || !strings.HasPrefix(req.URL.Path, "/proxy/") {
+		if err != nil || !strings.HasPrefix(req.URL.Path, "/") {
 			return
 		}
 		if channel != "" {
 			req.Header.Set(proxy.HeaderChannel, channel)
 		}
 		rec := httptest.NewRecorder()
-		ev.px.ServeHTTP(rec, req)
+		if strings.HasPrefix(req.URL.Path, "/proxy/") {
+			ev.px.ServeHTTP(rec, req)
+		} else {
+			ev.px.Native().ServeHTTP(rec, req) // a native path at quotad's root
+		}
 		if rec.Code >= 500 {
 			t.Fatalf("%s (channel %q): %d %s", path, channel, rec.Code, rec.Body)
 		}
