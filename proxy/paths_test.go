@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotad/quotad/classify"
+	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/provider"
 	"github.com/quotad/quotad/proxy"
 )
@@ -221,6 +223,22 @@ func TestPausedChannelRefused(t *testing.T) {
 	ev.px.Invalidate()
 	if resp, body = ev.do("POST", "/proxy/groq/chat/completions", `{}`, proxy.HeaderChannel, "RankRiot"); resp.StatusCode != 200 {
 		t.Fatalf("after resume: %d %s", resp.StatusCode, body)
+	}
+	// Paused by quotad after consecutive failed runs: refused too, saying so.
+	for i := 0; i < engine.DefaultErrorThreshold; i++ {
+		if _, err := ev.e.ReportError(context.Background(), engine.ErrorReport{Channel: "RankRiot",
+			Evidence: classify.Evidence{Message: "ffmpeg exited with status 1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := len(ev.up["groq"].calls())
+	resp, body = ev.do("POST", "/proxy/groq/chat/completions", `{}`, proxy.HeaderChannel, "RankRiot")
+	if resp.StatusCode != 429 || !strings.Contains(body, "channel RankRiot is paused (errors) by quotad after consecutive failed runs since") ||
+		!strings.Contains(body, "ffmpeg exited with status 1") {
+		t.Fatalf("errors pause: %d %s", resp.StatusCode, body)
+	}
+	if len(ev.up["groq"].calls()) != n {
+		t.Fatal("an errors-paused channel's call reached the upstream")
 	}
 }
 
