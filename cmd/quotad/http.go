@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -103,7 +104,11 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	fmt.Fprintf(d.out, "[OK] HTTP API on http://%s/api/v1\n", ln.Addr())
 	fmt.Fprintf(d.out, "[OK] Dashboard on http://%s/\n", ln.Addr())
 	if len(specs) > 0 {
-		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/\n", ln.Addr())
+		native := ""
+		if pre := px.NativePrefixes(reservedPrefixes...); len(pre) > 0 {
+			native = " and the APIs' own paths at the root (" + strings.Join(pre, ", ") + ")"
+		}
+		fmt.Fprintf(d.out, "[OK] Metering proxy on http://%s/proxy/{api}/%s\n", ln.Addr(), native)
 	}
 	d.httpAddr <- ln.Addr().String() // buffered: the listener already accepts connections
 	err = serveUntilDone(ctx, ln, srv, d.log, shutdownTimeout)
