@@ -72,6 +72,11 @@ type ServerConfig struct {
 	// Token is the bearer token that mutations need; the CLI lets
 	// QUOTAD_TOKEN override it.
 	Token string `yaml:"token"`
+	// AllowedHosts are names, besides loopback names and addresses and the
+	// listen host, that requests may carry in their Host header: a reverse
+	// proxy's public name. Others are refused (a web page rebinding its DNS
+	// name to 127.0.0.1 sends its own).
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // RunnerConfig configures the job runner.

@@ -18,7 +18,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +62,14 @@ type Options struct {
 	// call (the Authorization header is the provider's). Set it whenever
 	// the listener is reachable from other machines.
 	Token string
+	// Listen is the listener's host:port (the daemon's listen address): its
+	// host is one of the names a call's Host header may carry, besides
+	// loopback names and addresses.
+	Listen string
+	// AllowedHosts are more names calls may carry as Host (a reverse
+	// proxy's public name). Without a token the Host is always checked;
+	// with one, only when AllowedHosts is set.
+	AllowedHosts []string
 	// Logger receives diagnostics, always redacted. Default slog.Default().
 	Logger *slog.Logger
 	// Transport sends calls upstream. Default: a clone of
@@ -96,6 +103,7 @@ type Proxy struct {
 	profiles  map[string]*provider.Profile
 	upstreams map[string]*url.URL
 	opts      Options
+	guard     guard
 	log       *slog.Logger
 	transport http.RoundTripper
 	errLog    *log.Logger
@@ -108,13 +116,14 @@ type Proxy struct {
 }
 
 type stats struct {
-	forwarded, refused, upstreamErrors, accountingErrors atomic.Uint64
+	forwarded, refused, forbidden, upstreamErrors, accountingErrors atomic.Uint64
 }
 
 // Stats are cumulative counts of what a Proxy did.
 type Stats struct {
 	Forwarded        uint64 `json:"forwarded"`         // calls sent upstream
 	Refused          uint64 `json:"refused"`           // calls quotad answered itself (API exhausted, channel held or paused)
+	Forbidden        uint64 `json:"forbidden"`         // calls refused at the door: cross-site, foreign Host, wrong token
 	UpstreamErrors   uint64 `json:"upstream_errors"`   // calls answered with 502 or 504
 	AccountingErrors uint64 `json:"accounting_errors"` // calls whose metering failed (logged)
 }
@@ -147,7 +156,7 @@ func New(e *engine.Engine, profiles map[string]*provider.Profile, opts Options) 
 		opts.MaxUsageBody = DefaultMaxUsageBody
 	}
 	p := &Proxy{e: e, profiles: map[string]*provider.Profile{}, upstreams: map[string]*url.URL{}, opts: opts, log: opts.Logger,
-		transport: opts.Transport, cache: newStateCache()}
+		transport: opts.Transport, cache: newStateCache(), guard: newGuard(opts)}
 	if opts.Coalesce == 0 {
 		opts.Coalesce = DefaultCoalesce
 	}
@@ -226,14 +235,15 @@ func (p *Proxy) APIs() []string {
 
 // Stats returns the proxy's counters.
 func (p *Proxy) Stats() Stats {
-	return Stats{Forwarded: p.stats.forwarded.Load(), Refused: p.stats.refused.Load(),
+	return Stats{Forwarded: p.stats.forwarded.Load(), Refused: p.stats.refused.Load(), Forbidden: p.stats.forbidden.Load(),
 		UpstreamErrors: p.stats.upstreamErrors.Load(), AccountingErrors: p.stats.accountingErrors.Load()}
 }
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.opts.Token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(HeaderToken)), []byte(p.opts.Token)) != 1 {
-		p.fail(w, http.StatusUnauthorized, "unauthorized", "missing or wrong "+HeaderToken+" header (quotad's token; the provider's credentials go in their usual place)")
+	if status, code, msg := p.guard.admit(r); status != 0 {
+		p.stats.forbidden.Add(1)
+		p.fail(w, status, code, msg)
 		return
 	}
 	c, status, code, msg := p.route(r)

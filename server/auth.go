@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/quotad/quotad/internal/hostcheck"
 )
 
 // authenticator decides whether a request may use a route.
@@ -13,10 +15,12 @@ type authenticator struct {
 	hash         [sha256.Size]byte // of the token; compared in constant time
 	hasToken     bool
 	protectReads bool
+	hosts        hostcheck.Allow // names allowed besides localHost's
 }
 
-func newAuthenticator(token string, protectReads bool) authenticator {
-	return authenticator{hash: sha256.Sum256([]byte(token)), hasToken: token != "", protectReads: protectReads}
+func newAuthenticator(token string, protectReads bool, allowedHosts []string) authenticator {
+	return authenticator{hash: sha256.Sum256([]byte(token)), hasToken: token != "", protectReads: protectReads,
+		hosts: hostcheck.New("", allowedHosts)}
 }
 
 // check returns nil when the request may use a route with the given access.
@@ -35,8 +39,8 @@ func (a authenticator) check(acc access, r *http.Request) error {
 		if a.protectReads {
 			return errorf(http.StatusUnauthorized, codeUnauthorized, "unauthorized: no token is configured on this server, so only /healthz and /readyz are served")
 		}
-		if !localHost(r.Host) {
-			return errorf(http.StatusForbidden, codeForbidden, "forbidden: without a token this server only answers requests for localhost or an IP address, not %q", r.Host)
+		if !localHost(r.Host) && !a.hosts.Allowed(r.Host) {
+			return errorf(http.StatusForbidden, codeForbidden, "forbidden: without a token this server only answers requests for localhost, an IP address or a name of server.allowed_hosts, not %q", r.Host)
 		}
 		return nil
 	}

@@ -83,6 +83,13 @@ func TestNoTokenLoopback(t *testing.T) {
 		t.Fatalf("probes stay open: %d", r.status)
 	}
 
+	// Behind a reverse proxy that passes its public name: allowed by name.
+	proxied := newEnv(t, Options{AllowedHosts: []string{"quotad.internal"}})
+	if r := proxied.req("GET", "/api/v1/status", "", "Host: Quotad.Internal:443"); r.status != http.StatusOK {
+		t.Errorf("allowed host: %d %s", r.status, r.body)
+	}
+	proxied.wantError(proxied.req("GET", "/api/v1/status", "", "Host: evil.example"), http.StatusForbidden, codeForbidden, "server.allowed_hosts")
+
 	// No token but reads protected (a misconfiguration): only open routes.
 	locked := newEnv(t, Options{ProtectReads: true})
 	locked.wantError(locked.req("GET", "/api/v1/status", "", "Authorization: -"), http.StatusUnauthorized, codeUnauthorized, "no token is configured")

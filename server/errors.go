@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/engine"
@@ -92,7 +95,7 @@ func (s *Server) describe(err error) (int, ErrorBody) {
 		mbe *http.MaxBytesError
 		ee  *quotad.ExhaustedError
 	)
-	detail := func(code, msg string) ErrorBody { return ErrorBody{ErrorDetail{Code: code, Message: msg}} }
+	detail := func(code, msg string) ErrorBody { return ErrorBody{ErrorDetail{Code: code, Message: clip(msg)}} }
 	switch {
 	case errors.As(err, &he):
 		return he.status, detail(he.code, he.msg)
@@ -122,12 +125,58 @@ func (s *Server) describe(err error) (int, ErrorBody) {
 	return http.StatusInternalServerError, detail(codeInternal, "internal error (store failure); the details are in quotad's log")
 }
 
-// writeJSON writes v as the JSON response body with the given status.
+// internalBody is the answer when a response cannot be encoded.
+const internalBody = `{"error":{"code":"internal","message":"internal error: the answer could not be encoded"}}` + "\n"
+
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON writes v as the JSON response body with the given status. It
+// encodes v before writing anything, so that a value that cannot be
+// encoded (a time past year 9999, say) is a 500 with an error body, never
+// a 200 with an empty one.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(internalBody)
+	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = contentJSON
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away: nothing to do
+	_, _ = w.Write(buf.Bytes()) // the client went away: nothing to do
+}
+
+// Header values shared by every JSON answer (never modified).
+var (
+	contentJSON = []string{"application/json"}
+	noStore     = []string{"no-store"}
+	noSniff     = []string{"nosniff"}
+)
+
+// maxEcho is how much of a message an error body carries: messages repeat
+// the caller's input (a channel name, a Host), which may be huge.
+const maxEcho = 512
+
+// clip cuts an error message to maxEcho bytes (on a rune boundary), saying
+// how much was cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestBadInput(t *testing.T) {
@@ -203,5 +206,40 @@ func TestDescribeCancelled(t *testing.T) {
 	s := New(nil, Options{})
 	if status, b := s.describe(context.Canceled); status != http.StatusServiceUnavailable || b.Error.Code != codeUnavailable {
 		t.Fatalf("context.Canceled: %d %+v", status, b)
+	}
+}
+
+// An answer is encoded before its status is written: a value JSON cannot
+// encode is a 500 with an error body, never a 200 with an empty one; a
+// schedule reaching past year 9999 ends there.
+func TestAnswerEncodedFirst(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusOK, []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"internal"`) {
+		t.Fatalf("unencodable answer: %d %q", rec.Code, rec.Body)
+	}
+	ev := newEnv(t, Options{Token: testToken})
+	r := ev.req("GET", "/api/v1/schedule?rule=daily%2000:00&from=9999-12-31T23:00:00Z", "")
+	var out []time.Time
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &out) != nil {
+		t.Fatalf("schedule at the end of time: %d %q", r.status, r.body)
+	}
+	if len(out) > 1 {
+		t.Fatalf("schedule past year 9999: %v", out)
+	}
+}
+
+// Error bodies repeat at most a clipped piece of the caller's input: a
+// 900 KB channel name is not echoed whole.
+func TestErrorEchoClipped(t *testing.T) {
+	ev := newEnv(t, Options{Token: testToken})
+	name := strings.Repeat("x", 900<<10)
+	r := ev.req("GET", "/api/v1/channels/"+name, "")
+	d := ev.wantError(r, http.StatusNotFound, codeUnknownChannel, "unknown channel", "more bytes)")
+	if len(r.body) > 2048 || len(d.Message) > maxEcho+64 {
+		t.Fatalf("a %d-byte name came back in a %d-byte body", len(name), len(r.body))
+	}
+	if !utf8.ValidString(clip(strings.Repeat("é", maxEcho))) {
+		t.Fatal("clip cut a rune")
 	}
 }

@@ -94,8 +94,8 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]time.Time, 0, n)
 	for range n {
-		if t = ru.Next(t); t.IsZero() {
-			break
+		if t = ru.Next(t); t.IsZero() || t.Year() > 9999 {
+			break // no more, or past what RFC 3339 can write
 		}
 		out = append(out, t.UTC())
 	}

@@ -38,6 +38,10 @@ type Options struct {
 	// ProtectReads makes read endpoints (and /metrics) need the token too.
 	// Set it whenever the listener is not a loopback address.
 	ProtectReads bool
+	// AllowedHosts are host names, besides localhost and IP addresses, that
+	// requests may carry in their Host header when no token is configured
+	// (a reverse proxy's public name).
+	AllowedHosts []string
 	// Ready reports whether the daemon can serve (store reachable, monitor
 	// running); /readyz answers 503 with its error. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -101,7 +105,7 @@ func New(svc engine.Service, opts Options) *Server {
 			opts.Clock = c.Clock()
 		}
 	}
-	s := &Server{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), auth: newAuthenticator(opts.Token, opts.ProtectReads)}
+	s := &Server{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux(), auth: newAuthenticator(opts.Token, opts.ProtectReads, opts.AllowedHosts)}
 	s.metrics = newMetrics(svc, opts.Counters, opts.Clock, opts.Logger, opts.Collectors...)
 	s.routes = s.table()
 	s.register()

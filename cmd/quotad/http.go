@@ -67,6 +67,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	srv := server.New(d.engine, server.Options{
 		Token:        d.token,
 		ProtectReads: !loopback,
+		AllowedHosts: d.cfg.Server.AllowedHosts,
 		Ready:        d.readiness,
 		Location:     d.cfg.Location(),
 		Logger:       d.log,
@@ -74,7 +75,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Jobs:         d.jobs,
 	})
 	specs := d.cfg.ProviderSpecs()
-	px, stopProxy, err := mountProxy(srv, d, specs, !loopback)
+	px, stopProxy, err := mountProxy(srv, d, specs, addr, !loopback)
 	if err != nil {
 		ln.Close()
 		close(d.httpAddr)

@@ -124,7 +124,7 @@ func printProfile(out io.Writer, p *provider.Profile) {
 // the provider's). It returns the proxy (nil with no specs) and a stop
 // function to call once the HTTP servers have shut down and before the
 // engine closes: it commits the accounting of the calls already answered.
-func mountProxy(srv *server.Server, d *daemon, specs []provider.Spec, remote bool) (px *proxy.Proxy, stop func(), err error) {
+func mountProxy(srv *server.Server, d *daemon, specs []provider.Spec, listen string, remote bool) (px *proxy.Proxy, stop func(), err error) {
 	if len(specs) == 0 {
 		return nil, func() {}, nil
 	}
@@ -132,7 +132,7 @@ func mountProxy(srv *server.Server, d *daemon, specs []provider.Spec, remote boo
 	if err != nil {
 		return nil, nil, fmt.Errorf("proxy: %w", err)
 	}
-	opts := proxy.Options{Logger: d.log}
+	opts := proxy.Options{Logger: d.log, Listen: listen, AllowedHosts: d.cfg.Server.AllowedHosts}
 	if remote {
 		opts.Token = d.token
 	}
