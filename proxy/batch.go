@@ -9,10 +9,6 @@ import (
 	"github.com/quotad/quotad/provider"
 )
 
-// DefaultCoalesce is how long the accounting of successful calls waits to
-// be committed together with the next ones (Options.Coalesce).
-const DefaultCoalesce = 5 * time.Millisecond
-
 // batcher coalesces the accounting of successful calls: per API and
 // channel, charges are summed and the latest figures of each window kept,
 // and every Coalesce one engine.Meter per API and channel commits them (the

@@ -88,11 +88,14 @@ type Options struct {
 	// MaxUsageBody is how much of a non-streamed JSON body is kept to read
 	// its usage figures; default 4 MiB. Beyond it the call counts 0 tokens.
 	MaxUsageBody int
-	// Coalesce is how long the accounting of a successful call may wait to
-	// be committed with the next ones (one store transaction for a burst of
-	// calls); default DefaultCoalesce, 5ms. Negative: every call is
-	// committed before its caller has the last byte. Error answers are
-	// always committed before the caller has them.
+	// Coalesce, when positive, lets the accounting of a successful call
+	// wait that long to be committed with the next ones, after its caller
+	// has the answer: fewer store transactions, but a crash in that moment
+	// loses the charges of calls already answered. Zero or negative
+	// (default): every call's charge is durable before its caller has the
+	// end of the answer (the engine group-commits concurrent calls, so a
+	// burst still costs one transaction). Error answers are always
+	// committed before the caller has them.
 	Coalesce time.Duration
 }
 
@@ -157,9 +160,6 @@ func New(e *engine.Engine, profiles map[string]*provider.Profile, opts Options) 
 	}
 	p := &Proxy{e: e, profiles: map[string]*provider.Profile{}, upstreams: map[string]*url.URL{}, opts: opts, log: opts.Logger,
 		transport: opts.Transport, cache: newStateCache(), guard: newGuard(opts)}
-	if opts.Coalesce == 0 {
-		opts.Coalesce = DefaultCoalesce
-	}
 	if opts.Coalesce > 0 {
 		p.batch = newBatcher(p, opts.Coalesce)
 	}

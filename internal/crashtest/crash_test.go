@@ -1,6 +1,7 @@
 // Package crashtest kills `quotad serve` with SIGKILL while it takes
-// concurrent spends over HTTP, again and again, and checks after every
-// restart that no acknowledged spend was lost, none was counted twice,
+// concurrent spends over HTTP and calls through its metering proxy, again
+// and again, and checks after every restart that no acknowledged spend and
+// no answered proxied call was lost, none was counted twice,
 // exhausted and paused states survived, and resets missed while the daemon
 // was down were applied.
 package crashtest
@@ -8,11 +9,16 @@ package crashtest
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,6 +32,11 @@ import (
 
 const config = `timezone: UTC
 apis:
+  stock:
+    provider: generic
+    upstream: UPSTREAM/v2
+    windows:
+      - {name: requests, limit: 1000000000, reset: "daily 00:00"}
   groq:
     unit: tokens
     windows:
@@ -43,6 +54,8 @@ channels:
     apis: [groq]
   Uploader:
     apis: [youtube]
+  Stocky:
+    apis: [stock]
 `
 
 func build(t *testing.T) string {
@@ -148,7 +161,16 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 	}
 	bin := build(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "quotad.yaml"), []byte(config), 0o644); err != nil {
+	// The proxied API's upstream: answers every call with a small body of
+	// known length and no rate-limit figures, so the proxy charges one
+	// request a call.
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"items":[1,2,3]}`)
+	}))
+	defer up.Close()
+	doc := strings.Replace(config, "UPSTREAM", up.URL, 1)
+	if err := os.WriteFile(filepath.Join(dir, "quotad.yaml"), []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
@@ -167,8 +189,8 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	var acked, sent int64
-	const rounds, callers = 20, 16
+	var acked, sent, proxyAnswered, proxySent int64
+	const rounds, callers, proxyCallers = 20, 16, 16
 	for round := range rounds {
 		cmd := daemon(t, bin, dir, addr)
 		// The ticker window (reset every second) was exhausted before the
@@ -181,8 +203,25 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 		}
 		c, _ := client.New("http://" + addr)
 		var wg sync.WaitGroup
-		var roundAcked, roundSent atomic.Int64
+		var roundAcked, roundSent, roundAnswered, roundProxySent atomic.Int64
 		stop := make(chan struct{})
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: proxyCallers}, Timeout: 2 * time.Second}
+		for range proxyCallers {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					roundProxySent.Add(1)
+					if err := proxyCall(hc, addr); err != nil {
+						return // the daemon died: this call may or may not be counted
+					}
+					roundAnswered.Add(1) // the whole answer arrived: it must be counted
+				}
+			})
+		}
 		for range callers {
 			wg.Go(func() {
 				for {
@@ -210,6 +249,8 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 		wg.Wait()
 		acked += roundAcked.Load()
 		sent += roundSent.Load()
+		proxyAnswered += roundAnswered.Load()
+		proxySent += roundProxySent.Load()
 
 		s := readStore(t, db)
 		used := window(s, "groq").Used
@@ -223,15 +264,43 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 		if used > sent {
 			t.Fatalf("round %d: quota_used %d > %d spends sent: a spend was counted twice", round, used, sent)
 		}
+		if charged := window(s, "stock").Used; charged < proxyAnswered {
+			t.Fatalf("round %d: %d proxied calls charged < %d answered: %d answered calls were not counted", round, charged, proxyAnswered, proxyAnswered-charged)
+		} else if charged > proxySent {
+			t.Fatalf("round %d: %d proxied calls charged > %d sent: a call was counted twice", round, charged, proxySent)
+		}
 		if y := window(s, "youtube"); !y.Exhausted {
 			t.Fatalf("round %d: youtube no longer exhausted: %+v", round, y)
 		}
 		if h := channel(s, "Held"); h.Active || len(h.PauseReasons) == 0 || h.PauseReasons[0].Reason != quotad.ReasonManual {
 			t.Fatalf("round %d: Held lost its manual pause: %+v", round, h)
 		}
-		t.Logf("round %d: %d acknowledged (%d total), quota_used %d, %d committed but unacknowledged so far (in flight at kills)", round, roundAcked.Load(), acked, used, used-acked)
+		t.Logf("round %d: %d acknowledged (%d total), quota_used %d, %d committed but unacknowledged so far (in flight at kills); proxy: %d answered, %d charged",
+			round, roundAcked.Load(), acked, used, used-acked, proxyAnswered, window(s, "stock").Used)
 	}
-	if acked == 0 {
-		t.Fatal("no spend was acknowledged")
+	if acked == 0 || proxyAnswered == 0 {
+		t.Fatalf("%d spends acknowledged, %d proxied calls answered: the load did not run", acked, proxyAnswered)
 	}
+	t.Logf("%d proxied calls answered over %d kills, all counted", proxyAnswered, rounds)
+}
+
+// proxyCall sends one call through the metering proxy and reads its whole
+// answer; an error means the answer did not arrive complete.
+func proxyCall(hc *http.Client, addr string) error {
+	req, _ := http.NewRequest("GET", "http://"+addr+"/proxy/stock/items", nil)
+	req.Header.Set("X-Quotad-Channel", "Stocky")
+	req.Header.Set("X-Api-Key", "k-123")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || string(b) != `{"items":[1,2,3]}` {
+		return fmt.Errorf("proxied call: %d %q", resp.StatusCode, b)
+	}
+	return nil
 }
