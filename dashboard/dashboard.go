@@ -49,6 +49,7 @@ const (
 const (
 	DefaultPingInterval = 15 * time.Second
 	DefaultMaxStreams   = 64
+	DefaultPollInterval = 500 * time.Millisecond
 	// writeTimeout bounds each write to an event stream: a client that does
 	// not read for this long is dropped.
 	writeTimeout = 10 * time.Second
@@ -63,11 +64,16 @@ type Options struct {
 	// never end by themselves.
 	Done <-chan struct{}
 	// PingInterval is how often an idle stream sends a ": ping" comment
-	// (keeping proxies from closing it) and checks the store for events
-	// committed by other processes; default DefaultPingInterval.
+	// (keeping proxies from closing it); default DefaultPingInterval.
 	PingInterval time.Duration
-	// MaxStreams caps concurrent event streams; more are refused with 503.
-	// Default DefaultMaxStreams.
+	// PollInterval is how often the event streams read the log for events
+	// committed by other processes (the CLI, another daemon on a shared
+	// store); the engine's own arrive at once. Default DefaultPollInterval.
+	PollInterval time.Duration
+	// MaxStreams caps concurrent event streams; a new stream beyond it
+	// replaces the one open longest (whose client reconnects), so clients
+	// that hold streams without reading cannot lock others out. Default
+	// DefaultMaxStreams.
 	MaxStreams int
 	// Logger receives failures; default slog.Default().
 	Logger *slog.Logger
@@ -76,6 +82,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.PingInterval <= 0 {
 		o.PingInterval = DefaultPingInterval
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
 	}
 	if o.MaxStreams <= 0 {
 		o.MaxStreams = DefaultMaxStreams

@@ -32,8 +32,14 @@ var testChannels = []quotad.Channel{
 // closed when the test ends.
 func newEngine(t testing.TB) *engine.Engine {
 	t.Helper()
+	return newEngineAt(t, t.TempDir()+"/q.db")
+}
+
+// newEngineAt is newEngine on the SQLite file at path.
+func newEngineAt(t testing.TB, path string) *engine.Engine {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/q.db")
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

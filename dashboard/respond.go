@@ -3,6 +3,7 @@ package dashboard
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // errorBody is the API's JSON error body: {"error": {"code", "message"}}.
@@ -38,4 +39,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// maxEcho is how much of a caller's input an error message repeats.
+const maxEcho = 128
+
+// clipEcho cuts s to maxEcho bytes for an error message.
+func clipEcho(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEcho], "") + "…"
 }

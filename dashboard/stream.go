@@ -2,14 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/quotad/quotad"
@@ -40,26 +38,29 @@ const (
 // Last-Event-ID header (an event id, as browsers send on reconnecting)
 // first gets the events after that id from the log.
 //
-// The engine's Subscribe only wakes the stream; the events themselves are
-// read back from the store's log (ids and all), so every stream sends the
-// log in order and without gaps. Each ping also reads the log, so events
-// committed by other processes on a shared store arrive within a ping.
+// Every stream of a handler shares one reader of the log (see hub): woken
+// by the engine's commits and every Options.PollInterval for other
+// processes' (the CLI, another daemon on a shared store), it reads the new
+// events once, ids and all, and hands them to every stream, so each sends
+// the log in order and without gaps, and 64 streams cost the store what
+// one does. A stream whose client does not keep up is dropped rather than
+// waited for; its client reconnects with Last-Event-ID and catches up from
+// the log. At Options.MaxStreams a new stream replaces the one open longest.
 //
 // The handler returns when the client goes away, when Options.Done is
-// closed, when a write does not complete within 10 s, or when the engine's
-// store fails; it then holds no goroutine and no subscription. It clears
+// closed, when a write does not complete within 10 s, or when the stream is
+// dropped; it then holds no goroutine and no subscription. It clears
 // the server's read and write deadlines for the stream (quotad's
 // http.Server has both) and sets a write deadline per write instead.
 func EventStream(e *engine.Engine, opts Options) http.Handler {
 	opts = opts.withDefaults()
-	s := &streamer{e: e, opts: opts}
-	return s
+	return &streamer{e: e, opts: opts, hub: newHub(e, opts)}
 }
 
 type streamer struct {
 	e    *engine.Engine
 	opts Options
-	open atomic.Int64
+	hub  *hub
 }
 
 func (s *streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -72,71 +73,54 @@ func (s *streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v := strings.TrimSpace(r.Header.Get("Last-Event-ID")); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 0 {
-			writeError(w, http.StatusBadRequest, "invalid", "invalid input: header Last-Event-ID must be an event id, got "+quote(v))
+			writeError(w, http.StatusBadRequest, "invalid", "invalid input: header Last-Event-ID must be an event id, got "+quote(clipEcho(v)))
 			return
 		}
 		last = id
 	}
-	if n := s.open.Add(1); n > int64(s.opts.MaxStreams) {
-		s.open.Add(-1)
-		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("too many event streams open (%d)", s.opts.MaxStreams))
+	ctx := r.Context()
+	if r.Method == http.MethodHead {
+		s.header(w)
 		return
 	}
-	defer s.open.Add(-1)
-
 	rc := http.NewResponseController(w)
+	jctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	c, newest, err := s.hub.join(jctx, func() { _ = rc.SetWriteDeadline(time.Now()) })
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			w.Header().Set("Retry-After", "10")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the event log cannot be read now; see the daemon's log")
+		}
+		return
+	}
+	defer s.hub.leave(c)
+
 	// quotad's http.Server has a ReadTimeout, which would cancel the request
 	// once it passes, and a WriteTimeout, which would cut the stream.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-
-	wake := make(chan struct{}, 1)
-	unsubscribe := s.e.Subscribe(func([]quotad.Event) {
-		select { // never block the engine's writer: one pending wake-up is enough
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	defer unsubscribe()
-
-	// Subscribed first, then the newest id: nothing committed after it can
-	// be missed. A Last-Event-ID beyond it (a store that was replaced)
-	// counts as none.
-	ctx := r.Context()
-	latest, err := s.e.Logs(ctx, quotad.EventFilter{Limit: 1})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var newest int64
-	if len(latest) > 0 {
-		newest = latest[0].ID
-	}
-	resume := last > 0 && last < newest
-	if !resume {
-		last = newest
-	}
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
+	s.header(w)
 	out := &sseWriter{w: w, rc: rc}
 	out.printf("retry: %d\n: connected\n\n", retryMillis)
+	// A Last-Event-ID beyond the newest (a store that was replaced) counts
+	// as none; else the events after it up to where the hub took over.
+	if last > 0 && last < newest {
+		evs, err := s.e.Logs(ctx, quotad.EventFilter{After: last, Before: newest + 1, Limit: tailLimit})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		slices.Reverse(evs) // the log answers newest first
+		b, _, err := encodeEvents(evs)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out.write(b)
+	}
 	if err := out.flush(); err != nil {
 		return
-	}
-	if resume {
-		select {
-		case wake <- struct{}{}:
-		default: // already woken
-		}
 	}
 
 	ping := time.NewTicker(s.opts.PingInterval)
@@ -147,15 +131,22 @@ func (s *streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.opts.Done:
 			return
+		case <-c.gone:
+			s.opts.Logger.Info("dashboard: event stream dropped; its client reconnects and catches up", "remote", r.RemoteAddr, "why", c.why)
+			return
 		case <-ping.C:
 			out.printf(": ping\n\n")
-		case <-wake:
-		}
-		if last, err = s.tail(ctx, out, last); err != nil {
-			if ctx.Err() == nil && !isDone(s.opts.Done) { // else the store saw the request end
-				s.opts.Logger.Warn("dashboard: event stream ended", "remote", r.RemoteAddr, "err", err)
+		case b := <-c.batches:
+			out.write(b)
+		drain:
+			for { // what else is waiting goes out in the same flush
+				select {
+				case b := <-c.batches:
+					out.write(b)
+				default:
+					break drain
+				}
 			}
-			return
 		}
 		if err := out.flush(); err != nil {
 			return
@@ -163,23 +154,13 @@ func (s *streamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tail writes the events after last, oldest first, and returns the id of
-// the newest written.
-func (s *streamer) tail(ctx context.Context, out *sseWriter, last int64) (int64, error) {
-	evs, err := s.e.Logs(ctx, quotad.EventFilter{After: last, Limit: tailLimit})
-	if err != nil {
-		return last, err
-	}
-	slices.Reverse(evs) // the log answers newest first
-	for _, ev := range evs {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return last, err
-		}
-		out.printf("id: %d\nevent: %s\ndata: %s\n\n", ev.ID, EventName, b)
-		last = max(last, ev.ID)
-	}
-	return last, out.err
+func (s *streamer) header(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
 }
 
 func (s *streamer) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -214,6 +195,14 @@ func (o *sseWriter) printf(format string, args ...any) {
 	}
 	_ = o.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, o.err = fmt.Fprintf(o.w, format, args...)
+}
+
+func (o *sseWriter) write(b []byte) {
+	if o.err != nil {
+		return
+	}
+	_ = o.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, o.err = o.w.Write(b)
 }
 
 func (o *sseWriter) flush() error {
