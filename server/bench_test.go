@@ -86,6 +86,9 @@ func BenchmarkSpend(b *testing.B) {
 	b.ReportMetric(spendRun.pct(0.50), "spend-p50-µs")
 	b.ReportMetric(spendRun.pct(0.99), "spend-p99-µs")
 	b.ReportMetric(spendRun.rate()/bareRun.rate(), "spend/bare")
+	if txs, ops, _ := e.Stats(); txs > 0 {
+		b.ReportMetric(float64(ops)/float64(txs), "spends/commit")
+	}
 	b.ReportMetric(0, "ns/op") // per-request wall time means little with 64 clients; see req/s
 }
 
