@@ -369,8 +369,12 @@ func (e *Engine) countRefused(api string, err error) {
 }
 
 // crossed emits a threshold event for each configured fraction of the limit
-// that this spend carried the window across.
+// that this spend carried the window across — none when it carried the
+// window to its limit: the exhaustion event says it all.
 func (t *txn) crossed(a *quotad.API, w *quotad.Window, before int64) {
+	if w.Used >= w.Limit {
+		return
+	}
 	for _, f := range t.e.opts.Thresholds {
 		mark := int64(math.Ceil(f * float64(w.Limit)))
 		if before < mark && w.Used >= mark {
