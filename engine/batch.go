@@ -135,6 +135,13 @@ func (e *Engine) runBatch(batch []*op) {
 	// Counters and subscribers first: a caller that has its answer finds
 	// them up to date (a reset it made is in /metrics).
 	e.publish(events)
+	if len(done.quiet) > 0 {
+		e.counts.add(func(c *Counters) {
+			for _, api := range done.quiet {
+				c.Resets[api]++
+			}
+		})
+	}
 	for i, o := range batch {
 		o.done <- results[i]
 	}

@@ -67,7 +67,14 @@ func (t *txn) tick() (TickResult, error) {
 				}
 				t.touchWindow(a.Name, w.Name)
 				res.Resets = append(res.Resets, a.Name+"/"+w.Name)
-				msg := fmt.Sprintf("%s quota reset at %s", strings.ToUpper(a.Name), t.e.human(due))
+				if !wasExhausted {
+					// A timer reset of a window that was serving is not news
+					// (a per-minute window would write 1,440 rows a day):
+					// no event, only the counter.
+					t.quiet = append(t.quiet, a.Name)
+					continue
+				}
+				msg := fmt.Sprintf("%s quota reset at %s", apiWindow(a, w.Name), t.e.human(due))
 				if t.now.Sub(missed) > time.Minute {
 					msg += fmt.Sprintf(" (caught up: was due %s)", t.e.human(missed))
 				}
@@ -84,7 +91,7 @@ func (t *txn) tick() (TickResult, error) {
 				t.touchWindow(a.Name, w.Name)
 				res.Unblocked = append(res.Unblocked, a.Name+"/"+w.Name)
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
-					fmt.Sprintf("%s quota available again at %s (provider's retry time reached)", strings.ToUpper(a.Name), t.e.human(t.now)),
+					fmt.Sprintf("%s quota available again at %s (provider's retry time reached)", apiWindow(a, w.Name), t.e.human(t.now)),
 					map[string]string{"api": a.Name, "window": w.Name, "trigger": "retry_time"})
 			}
 		}
@@ -101,6 +108,15 @@ func (t *txn) tick() (TickResult, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// apiWindow names a window for a person: "GROQ" for an API of one window,
+// "GROQ rpm" when the API has several.
+func apiWindow(a *quotad.API, window string) string {
+	if len(a.Windows) > 1 {
+		return strings.ToUpper(a.Name) + " " + window
+	}
+	return strings.ToUpper(a.Name)
 }
 
 func (t *txn) expireReservations() (int, error) {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,45 @@ func TestThresholdEventsNotBesideExhaustion(t *testing.T) {
 				t.Fatalf("threshold events %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// A timer reset of a window that was serving writes no event (a per-minute
+// window would write 1,440 a day) but is counted; the reset of an exhausted
+// window is news, and its message names the window when the API has more
+// than one.
+func TestQuietTimerResets(t *testing.T) {
+	start := time.Date(2026, 1, 11, 12, 0, 30, 0, la)
+	f := newFixtureWith(t, start, func(apis []quotad.API) {
+		for i := range apis {
+			if apis[i].Name == "groq" {
+				apis[i].Windows = append(apis[i].Windows, quotad.Window{Name: "rpm", Limit: 30, Rule: "every 1m"})
+			}
+		}
+	}, []quotad.Channel{{Name: "Writer", APIs: []string{"groq"}}})
+	if _, err := f.e.Spend(f.ctx, "groq", 5, "Writer"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(start.Add(time.Minute))
+	if r := f.tick(); len(r.Resets) != 1 || r.Resets[0] != "groq/rpm" {
+		t.Fatalf("resets %v", r.Resets)
+	}
+	if evs := f.events(quotad.CategoryQuotaReset); len(evs) != 0 {
+		t.Fatalf("a reset of a window that was serving wrote %d events: %q", len(evs), evs[0].Message)
+	}
+	if n := f.e.Counters().Resets["groq"]; n != 1 {
+		t.Fatalf("resets counted %d, want 1", n)
+	}
+	if _, err := f.e.Spend(f.ctx, "groq", 30, "Writer"); err != nil { // exhausts rpm
+		t.Fatal(err)
+	}
+	f.clock.Set(start.Add(2 * time.Minute))
+	f.tick()
+	evs := f.events(quotad.CategoryQuotaReset)
+	if len(evs) != 1 || !strings.HasPrefix(evs[0].Message, "GROQ rpm quota reset at ") {
+		t.Fatalf("reset of the exhausted window: %v", evs)
+	}
+	if n := f.e.Counters().Resets["groq"]; n != 2 {
+		t.Fatalf("resets counted %d, want 2", n)
 	}
 }

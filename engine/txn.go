@@ -32,6 +32,7 @@ type txn struct {
 	events    []quotad.Event
 	usage     map[usageKey]*quotad.UsageBucket
 	paused    []string  // channels that went from active to paused, in order
+	quiet     []string  // APIs of window resets that wrote no event (counted in Counters.Resets)
 	cache     *rowCache // rows committed last, unchanged since; nil reads the store
 
 	fatal error // a store failure: the whole transaction must be abandoned

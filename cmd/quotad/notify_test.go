@@ -168,8 +168,12 @@ func TestServeNotifications(t *testing.T) {
 	d := &daemon{cfg: cfg, engine: e, log: slog.New(slog.NewTextHandler(io.Discard, nil)), flags: &serveFlags{}, out: &out}
 	done := make(chan error, 1)
 	go func() { done <- serveNotifications(ctx, d) }()
-	if _, err := e.Spend(ctx, "youtube", 10000, "Shorts"); err != nil {
-		t.Fatal(err)
+	// Past both thresholds, then to the limit (a spend that goes straight
+	// to the limit sends the exhaustion alone).
+	for _, units := range []int64{9600, 400} {
+		if _, err := e.Spend(ctx, "youtube", units, "Shorts"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The hook has a message before the dispatcher records it as sent:
 	// wait for the store to say all three were.
