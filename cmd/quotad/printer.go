@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/engine"
 )
 
 // printer writes events as the seed's human lines:
@@ -28,6 +31,78 @@ func (p *printer) print(events []quotad.Event) {
 	for _, line := range humanLines(events, p.loc) {
 		fmt.Fprintln(p.w, line)
 	}
+}
+
+// follow prints the events of the store's log as they are committed — by
+// this daemon or by any other process (the CLI, a job, another daemon on a
+// shared store) — starting after the newest there now. It reads the log
+// when the engine commits and every poll for other processes' commits. The
+// returned stop prints what is left and returns once the reader has ended.
+func (p *printer) follow(e *engine.Engine, poll time.Duration) (stop func(), err error) {
+	last, err := newestEvent(e)
+	if err != nil {
+		return nil, err
+	}
+	wake := make(chan struct{}, 1)
+	unsubscribe := e.Subscribe(func([]quotad.Event) {
+		select { // never block the engine's writer
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			stopping := false
+			select {
+			case <-wake:
+			case <-t.C:
+			case <-quit:
+				stopping = true
+			}
+			last = p.printAfter(e, last)
+			if stopping {
+				return
+			}
+		}
+	}()
+	return func() {
+		unsubscribe()
+		close(quit)
+		<-done
+	}, nil
+}
+
+// printAfter prints the events after id last and returns the newest id
+// printed.
+func (p *printer) printAfter(e *engine.Engine, last int64) int64 {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		evs, err := e.Events(ctx, quotad.EventFilter{After: last, Limit: 500})
+		cancel()
+		if err != nil || len(evs) == 0 {
+			return last // a store error: the next read tries again
+		}
+		slices.Reverse(evs) // newest first in the log
+		p.print(evs)
+		last = evs[len(evs)-1].ID
+		if len(evs) < 500 {
+			return last
+		}
+	}
+}
+
+func newestEvent(e *engine.Engine) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := e.Events(ctx, quotad.EventFilter{Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	return evs[0].ID, nil
 }
 
 // humanLines turns one transaction's events into the lines a person reads.

@@ -50,7 +50,6 @@ func serveJobs(ctx context.Context, d *daemon) error {
 	if !d.flags.noHTTP {
 		server = d.httpURL(ctx)
 	}
-	p := &printer{w: w, loc: d.cfg.Location()}
 	r, err := runner.New(d.engine, chans, runner.Options{
 		MaxConcurrent: d.cfg.Runner.MaxConcurrent,
 		Location:      d.cfg.Location(),
@@ -60,11 +59,7 @@ func serveJobs(ctx context.Context, d *daemon) error {
 		PollInterval:  time.Duration(d.cfg.PollInterval),
 		Paced:         d.cfg.PacedAPIs(),
 		Drain:         d.drain,
-		OnRun: func(res runner.Result) {
-			if !d.flags.quiet {
-				p.print([]quotad.Event{res.Event})
-			}
-		},
+		// A run's event is in the log: the console prints it from there.
 	})
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)

@@ -123,8 +123,18 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 	defer e.Close()
 	out := cmd.OutOrStdout()
 	if !f.quiet {
+		// Printed from the log: what the CLI or another daemon does shows
+		// too, not only this process's own operations.
 		p := &printer{w: out, loc: cfg.Location()}
-		defer e.Subscribe(p.print)()
+		poll := time.Duration(cfg.PollInterval)
+		if poll <= 0 {
+			poll = time.Second
+		}
+		stop, err := p.follow(e, poll)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if err := checkParts(cfg, e, f); err != nil {
 		return err
