@@ -463,6 +463,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := eval[int](b, "run buttons", `document.querySelectorAll('button.run').length`); n != 1 {
 		t.Errorf("%d run buttons, want 1 (only channels with a job)", n)
 	}
+	// A paused channel's job is held, not "due": the cell says why.
+	eval[chromedp.Void](b, "a job on the paused channel", `(() => {
+		const d = window.quotadDashboard, c = d.state.status.channels.find(c => c.name === 'Footage');
+		c.job = {schedule: 'every 30m', next_run: new Date(Date.now() - 60e3).toISOString(), runs: 0, running: false};
+		d.render();
+	})()`)
+	if txt := eval[string](b, "Footage's next run", `document.querySelector('tr[data-channel="Footage"] td[data-label="Next run"]').innerText`); !strings.Contains(txt, "held: manual") || strings.Contains(txt, "due") {
+		t.Errorf("a paused channel's next run reads %q, want it held and why", txt)
+	}
 	b.do("run now", step, chromedp.Click(css(`#run-RankRiot`)))
 	select {
 	case ch := <-d.runs:

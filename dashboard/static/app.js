@@ -488,8 +488,14 @@
       ? el('span', {}, job.running ? el('span', { class: 'badge info', text: 'running' }) : null, ' ',
         timeEl(job.last_start || job.last_end), job.last_result ? el('div', { class: job.last_result === 'ok' ? 'ok' : 'warn', text: job.last_result + (job.last_detail ? ': ' + job.last_detail : '') }) : null)
       : el('span', { class: 'muted', text: job ? 'never' : '—' });
-    const nextRun = job && job.next_run ? timeEl(job.next_run, { countdown: true, prefix: 'in ' })
-      : el('span', { class: 'muted', text: job ? (job.schedule ? '—' : 'on demand') : '—' });
+    // A paused channel's job does not run when its time comes: say so and
+    // why, and when it may run again, rather than "due".
+    const nextRun = job && !c.active
+      ? el('span', { class: 'held' }, el('span', { class: 'warn', text: 'held: ' + c.pause_reasons.map((p) => p.reason).join(', ') }),
+        el('div', { class: 'muted' }, c.resume_at ? 'runs again once resumed, ' : 'runs again once a person resumes it',
+          c.resume_at ? timeEl(c.resume_at, { countdown: true, prefix: 'in ' }) : null))
+      : job && job.next_run ? timeEl(job.next_run, { countdown: true, prefix: 'in ' })
+        : el('span', { class: 'muted', text: job ? (job.schedule ? '—' : 'on demand') : '—' });
     const manual = c.pause_reasons.some((p) => p.reason === 'manual');
     const actions = el('div', { class: 'row-actions' },
       !manual ? el('button', { type: 'button', class: 'small pause', id: `pause-${s}`, on: { click: () => pauseChannel(c.name) } }, 'Pause…') : null,
