@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,12 @@ func TestCLIManualOperations(t *testing.T) {
 	}
 	if v["quota"] != true || v["api"] != "groq" || v["until"] == nil {
 		t.Fatalf("classify --json: %v", v)
+	}
+	// For a person: the time in the config's zone with the time left, as
+	// everywhere else, not UTC.
+	human := c.ok("classify", "--status", "429", "--header", "Retry-After: 30", "groq says slow down")
+	if !regexp.MustCompile(`until: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d P[SD]T \(in (29|30)s\)`).MatchString(human) {
+		t.Fatalf("classify:\n%s", human)
 	}
 	if before, after := c.status(), c.status(); len(before.APIs) != len(after.APIs) {
 		t.Fatal("classify changed state")

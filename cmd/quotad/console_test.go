@@ -42,3 +42,22 @@ func TestConsolePrintsOtherProcesses(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling another component's output
 	}
 }
+
+func TestShortDur(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{659 * time.Hour, "27d11h"},
+		{48 * time.Hour, "2d"},
+		{2*time.Hour + 31*time.Minute + 20*time.Second, "2h31m"},
+		{time.Hour, "1h0m"},
+		{5*time.Minute + 12*time.Second, "5m12s"},
+		{42*time.Second + 400*time.Millisecond, "42s"},
+		{0, "0s"},
+	} {
+		if got := shortDur(c.d); got != c.want {
+			t.Errorf("shortDur(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +70,7 @@ func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (engine.ErrorR
 // newEvidenceCmd builds a command that takes error evidence (flags and
 // MESSAGE or -) and hands it to run with the open service; with --json, run's
 // value is printed as JSON, else human prints it.
-func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error), human func(out io.Writer, r engine.ErrorReport, v any)) *cobra.Command {
+func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error), human func(out io.Writer, cfg config.Config, r engine.ErrorReport, v any)) *cobra.Command {
 	var f evidenceFlags
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -81,7 +82,7 @@ func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context,
 			if err != nil {
 				return err
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
 				v, err := run(ctx, svc, r)
 				if err != nil {
 					return err
@@ -89,7 +90,7 @@ func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context,
 				if asJSON {
 					return printJSON(cmd.OutOrStdout(), v)
 				}
-				human(cmd.OutOrStdout(), r, v)
+				human(cmd.OutOrStdout(), cfg, r, v)
 				return nil
 			})
 		},
@@ -105,9 +106,9 @@ func newReportErrorCmd(g *globals) *cobra.Command {
 		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
 			return svc.ReportError(ctx, r)
 		},
-		func(out io.Writer, r engine.ErrorReport, v any) {
+		func(out io.Writer, cfg config.Config, r engine.ErrorReport, v any) {
 			res := v.(engine.ReportResult)
-			printVerdict(out, res.Verdict)
+			printVerdict(out, res.Verdict, cfg.Location())
 			for _, c := range res.Paused {
 				fmt.Fprintf(out, "[WARNING] Paused: %s\n", c)
 			}
@@ -122,18 +123,19 @@ func newClassifyCmd(g *globals) *cobra.Command {
 		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
 			return svc.Classify(ctx, r)
 		},
-		func(out io.Writer, _ engine.ErrorReport, v any) { printVerdict(out, v.(classify.Verdict)) })
+		func(out io.Writer, cfg config.Config, _ engine.ErrorReport, v any) {
+			printVerdict(out, v.(classify.Verdict), cfg.Location())
+		})
 }
 
-func printVerdict(out io.Writer, v classify.Verdict) {
+// printVerdict prints a verdict for a person, its time as every time the
+// CLI prints: in the config's zone, with the time left.
+func printVerdict(out io.Writer, v classify.Verdict, loc *time.Location) {
 	api := v.API
 	if api == "" {
 		api = "(unattributed)"
 	}
-	until := "-"
-	if !v.Until.IsZero() {
-		until = v.Until.UTC().Format("2006-01-02T15:04:05Z07:00")
-	}
+	until := humanIn(&v.Until, loc, time.Now())
 	fmt.Fprintf(out, "quota: %s\nkind: %s\napi: %s\nuntil: %s\nevidence: %s\n", strconv.FormatBool(v.Quota), v.Kind, api, until, v.Evidence)
 }
 

@@ -79,13 +79,20 @@ func humanIn(t *time.Time, loc *time.Location, now time.Time) string {
 	return fmt.Sprintf("%s (%s ago)", s, shortDur(-d))
 }
 
+// shortDur is a duration as a person reads it: "27d11h", "2h31m", "5m12s",
+// "42s".
 func shortDur(d time.Duration) string {
-	if d >= time.Hour {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day:
+		d = d.Round(time.Hour)
+		if h := d % day / time.Hour; h != 0 {
+			return fmt.Sprintf("%dd%dh", d/day, h)
+		}
+		return fmt.Sprintf("%dd", d/day)
+	case d >= time.Hour:
 		d = d.Round(time.Minute)
+		return fmt.Sprintf("%dh%dm", d/time.Hour, d%time.Hour/time.Minute)
 	}
-	s := d.String()
-	if len(s) > 4 && s[len(s)-4:] == "m0s" {
-		s = s[:len(s)-2]
-	}
-	return s
+	return d.Round(time.Second).String()
 }

@@ -48,7 +48,7 @@ func printAPIs(cmd *cobra.Command, apis []quotad.APIStatus, loc *time.Location) 
 		for _, w := range a.Windows {
 			state := "available"
 			if w.Exhausted {
-				state = "EXHAUSTED until " + human(untilOf(w), loc)
+				state = "EXHAUSTED until " + humanIn(untilOf(w), loc, now)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d/%d %s\t%d\t%s\t%s\n", a.Name, w.Name, w.Used, w.Limit, a.Unit, w.Remaining, state, humanIn(w.NextReset, loc, now))
 		}
@@ -81,7 +81,7 @@ func printChannels(cmd *cobra.Command, chans []quotad.ChannelStatus, loc *time.L
 		state, resume := "active", "-"
 		if !c.Active {
 			state = "paused"
-			resume = human(c.ResumeAt, loc)
+			resume = humanIn(c.ResumeAt, loc, time.Now())
 			if c.ResumeAt == nil {
 				resume = "when a person resumes it"
 			}
@@ -98,7 +98,7 @@ func printChannels(cmd *cobra.Command, chans []quotad.ChannelStatus, loc *time.L
 		if jobs {
 			last, result, next := "-", "-", "-"
 			if j := c.Job; j != nil {
-				last, next = human(j.LastStart, loc), human(j.NextRun, loc)
+				last, next = humanIn(j.LastStart, loc, time.Now()), humanIn(j.NextRun, loc, time.Now())
 				if j.LastResult != "" {
 					result = j.LastResult
 				}
