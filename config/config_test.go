@@ -248,3 +248,16 @@ func TestValidateInGo(t *testing.T) {
 		t.Errorf("Error() = %q", err)
 	}
 }
+
+func TestAllowedHosts(t *testing.T) {
+	c, err := config.Parse([]byte("server:\n  listen: 127.0.0.1:8080\n  allowed_hosts: [quotad.internal, \"quotad.example.com:443\"]\n"), "q.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Server.AllowedHosts; len(got) != 2 || got[0] != "quotad.internal" || got[1] != "quotad.example.com:443" {
+		t.Fatalf("allowed_hosts %v", got)
+	}
+	if _, err := config.Parse([]byte("server:\n  allowed_hosts: quotad.internal\n"), "q.yaml"); err == nil {
+		t.Fatal("a single string was accepted as a list")
+	}
+}

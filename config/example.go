@@ -36,6 +36,10 @@ server:
   # Bearer token required for changes through the HTTP API. The
   # QUOTAD_TOKEN environment variable overrides it.
   token: ""
+  # Host names requests may use besides localhost, loopback addresses and
+  # the listen host (a reverse proxy's public name); others are refused, so
+  # that a web page cannot reach quotad by rebinding its DNS name.
+  # allowed_hosts: [quotad.internal]
 
 runner:
   # How many channel jobs may run at the same time, over all channels.

@@ -54,10 +54,17 @@ func TestServeMeteringProxy(t *testing.T) {
 		t.Errorf("serve did not print the proxy's address:\n%s", d.out)
 	}
 
-	call := func() (int, string) {
+	call := func(headers ...string) (int, string) {
 		req, _ := http.NewRequest("GET", d.url+"/proxy/stock/items", nil)
 		req.Header.Set("X-Api-Key", "k-123")
 		req.Header.Set("X-Quotad-Channel", "Stocky")
+		for i := 0; i+1 < len(headers); i += 2 {
+			if headers[i] == "Host" {
+				req.Host = headers[i+1]
+			} else {
+				req.Header.Set(headers[i], headers[i+1])
+			}
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -65,6 +72,17 @@ func TestServeMeteringProxy(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
+	}
+	// Web pages cannot drive the proxy: a cross-site <img src>, a page
+	// rebinding its DNS name to 127.0.0.1. Nothing reaches the upstream.
+	if code, body := call("Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image"); code != 403 {
+		t.Fatalf("cross-site call: %d %s", code, body)
+	}
+	if code, body := call("Host", "evil.example:8080"); code != 403 || !strings.Contains(body, "allowed_hosts") {
+		t.Fatalf("rebinding call: %d %s", code, body)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("%d refused calls reached the upstream", n)
 	}
 	if code, body := call(); code != 200 || body != `{"items":[]}` {
 		t.Fatalf("proxied call: %d %s", code, body)
