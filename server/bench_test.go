@@ -3,11 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,9 +74,9 @@ func BenchmarkSpend(b *testing.B) {
 		if i == rounds-1 {
 			n = b.N - n*(rounds-1)
 		}
-		bareRun.add(load(b, bare.URL+"/api/v1/apis/bench/spend", body, n))
-		layerRun.add(load(b, layer.URL+"/api/v1/apis/bench/spend", body, n))
-		spendRun.add(load(b, srv.URL+"/api/v1/apis/bench/spend", body, n))
+		bareRun.add(loadFrom(b, bare.URL+"/api/v1/apis/bench/spend", body, n))
+		layerRun.add(loadFrom(b, layer.URL+"/api/v1/apis/bench/spend", body, n))
+		spendRun.add(loadFrom(b, srv.URL+"/api/v1/apis/bench/spend", body, n))
 	}
 	b.StopTimer()
 	if a, err := e.API(ctx, "bench"); err != nil || a.Windows[0].Used != int64(b.N)+1 {
@@ -124,10 +129,53 @@ func (r *run) pct(p float64) float64 {
 	return float64(r.lat[int(p*float64(len(r.lat)-1))].Microseconds())
 }
 
+// loadFrom is load, run in a separate client process (this test binary
+// again, as TestBenchClient) when QUOTAD_BENCH_CLIENT_PROCESS=1, so that the
+// clients' work is not the server's process's:
+//
+//	QUOTAD_BENCH_CLIENT_PROCESS=1 go test ./server -run '^$' -bench 'Spend$' -benchtime 30000x
+func loadFrom(b *testing.B, url string, body []byte, n int) ([]time.Duration, time.Duration) {
+	if os.Getenv("QUOTAD_BENCH_CLIENT_PROCESS") == "" {
+		return load(b, url, body, n)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchClient$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "QUOTAD_BENCH_CLIENT_URL="+url, "QUOTAD_BENCH_CLIENT_N="+strconv.Itoa(n),
+		"QUOTAD_BENCH_CLIENT_BODY="+string(body), "QUOTAD_BENCH_CLIENT_PROCESS=")
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("client process: %v\n%s", err, out)
+	}
+	var res struct {
+		Latencies []time.Duration
+		Elapsed   time.Duration
+	}
+	line := out[bytes.LastIndex(out, []byte("BENCHRESULT "))+len("BENCHRESULT "):]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	if err := json.Unmarshal(line, &res); err != nil {
+		b.Fatalf("client process output: %v\n%s", err, out)
+	}
+	return res.Latencies, res.Elapsed
+}
+
+// TestBenchClient is BenchmarkSpend's client process (see loadFrom); it
+// does nothing in a normal test run.
+func TestBenchClient(t *testing.T) {
+	url := os.Getenv("QUOTAD_BENCH_CLIENT_URL")
+	if url == "" {
+		t.Skip("the client process of BenchmarkSpend (QUOTAD_BENCH_CLIENT_PROCESS=1)")
+	}
+	n, _ := strconv.Atoi(os.Getenv("QUOTAD_BENCH_CLIENT_N"))
+	lat, elapsed := load(t, url, []byte(os.Getenv("QUOTAD_BENCH_CLIENT_BODY")), n)
+	b, _ := json.Marshal(map[string]any{"Latencies": lat, "Elapsed": elapsed})
+	fmt.Printf("BENCHRESULT %s\n", b)
+}
+
 // load sends n POST requests to url from benchClients goroutines, each with
 // its own keep-alive connection, and returns every latency and the time
 // the whole took.
-func load(b *testing.B, url string, body []byte, n int) ([]time.Duration, time.Duration) {
+func load(b testing.TB, url string, body []byte, n int) ([]time.Duration, time.Duration) {
 	tr := &http.Transport{MaxIdleConns: benchClients, MaxIdleConnsPerHost: benchClients, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
