@@ -18,6 +18,9 @@ import (
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/dashboard"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/store/postgres"
+	"github.com/quotad/quotad/store/postgres/pgtest"
 	"github.com/quotad/quotad/store/sqlite"
 )
 
@@ -463,4 +466,40 @@ func TestStreamNoGoroutineLeak(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// On PostgreSQL, an event another daemon commits (here: another Store on
+// the same schema) reaches an open stream without a commit of this engine.
+func TestStreamSeesOtherDaemonOnPostgres(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := engine.New(st, engine.Options{Logger: quietLogger()})
+	defer e.Close()
+	apis, _ := config.DefaultConfig().Domain()
+	if _, err := e.Configure(ctx, apis, testChannels); err != nil {
+		t.Fatal(err)
+	}
+	s := newStreamServer(t, e, dashboard.Options{PingInterval: time.Hour})
+	blocks, stop := s.open(t)
+	defer stop()
+
+	other, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	err = other.Update(ctx, func(tx quotad.Tx) error {
+		return tx.AppendEvents(quotad.Event{Time: time.Now(), Level: quotad.LevelInfo, Channel: "Shorts", Category: quotad.CategoryPause, Message: "paused by the other daemon"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(t, blocks, 5*time.Second, "the other daemon's event", func(b sse) bool {
+		return b.event == dashboard.EventName && decodeEvent(t, b).Message == "paused by the other daemon"
+	})
 }
