@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/dashboard"
 	"github.com/quotad/quotad/engine"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/store/postgres"
 	"github.com/quotad/quotad/store/postgres/pgtest"
 	"github.com/quotad/quotad/store/sqlite"
