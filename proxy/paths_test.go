@@ -112,13 +112,13 @@ func TestNativePathAmbiguous(t *testing.T) {
 	}
 	defer px.Close(context.Background())
 	rec := httptest.NewRecorder()
-	px.Native().ServeHTTP(rec, httptest.NewRequest("GET", "/youtube/v3/search?part=snippet", nil))
+	px.Native().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8080/youtube/v3/search?part=snippet", nil))
 	body := rec.Body.String()
 	if rec.Code != http.StatusMisdirectedRequest || !strings.Contains(body, "shorts and youtube") || !strings.Contains(body, "listen: 127.0.0.1:8091") {
 		t.Fatalf("%d %s", rec.Code, body)
 	}
 	rec = httptest.NewRecorder()
-	px.Native().ServeHTTP(rec, httptest.NewRequest("GET", "/nothing/here", nil))
+	px.Native().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:8080/nothing/here", nil))
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "/proxy/{api}/") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
