@@ -92,7 +92,17 @@ const (
 // Classify classifies evidence at time now. Structured evidence first,
 // keywords as the fallback. The result's API is ev.API when set (verbatim),
 // else the API attributed from the evidence, else "".
+//
+// A message carrying quotad's own refusal (FindHold) is KindHold, never a
+// quota error: quotad refusing a spend says nothing new about the provider.
 func Classify(ev Evidence, apis []APIInfo, now time.Time) Verdict {
+	if h, ok := FindHold(capped(ev.Message)); ok {
+		v := holdVerdict(h)
+		if ev.API != "" {
+			v.API = ev.API
+		}
+		return v
+	}
 	s := newScan(ev, now)
 	v := s.decide()
 	v.Quota = v.Kind.quota()
@@ -102,6 +112,14 @@ func Classify(ev Evidence, apis []APIInfo, now time.Time) Verdict {
 		v.API = s.attribute(apis)
 	}
 	return v
+}
+
+// capped returns the part of a message that is examined.
+func capped(msg string) string {
+	if len(msg) > maxScan {
+		return msg[:maxScan]
+	}
+	return msg
 }
 
 // stamp is a stated time and what stated it.

@@ -46,11 +46,14 @@ func (e *Error) Unwrap() error { return e.err }
 // errorBody is server.ErrorBody (not imported, to keep the client light).
 type errorBody struct {
 	Error struct {
-		Code    string     `json:"code"`
-		Message string     `json:"message"`
-		API     string     `json:"api"`
-		Window  string     `json:"window"`
-		Until   *time.Time `json:"until"`
+		Code     string     `json:"code"`
+		Message  string     `json:"message"`
+		API      string     `json:"api"`
+		Window   string     `json:"window"`
+		Until    *time.Time `json:"until"`
+		Kind     string     `json:"kind"`
+		Channel  string     `json:"channel"`
+		Priority string     `json:"priority"`
 	} `json:"error"`
 }
 
@@ -86,7 +89,7 @@ func decodeError(resp *http.Response) error {
 	case "conflict":
 		e.err = quotad.ErrConflict
 	case "exhausted":
-		ee := &quotad.ExhaustedError{API: d.API, Window: d.Window}
+		ee := &quotad.ExhaustedError{API: d.API, Window: d.Window, Kind: d.Kind, Channel: d.Channel, Priority: quotad.Priority(d.Priority)}
 		switch {
 		case d.Until != nil:
 			ee.Until = *d.Until

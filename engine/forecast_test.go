@@ -161,7 +161,7 @@ func TestForecastSteadyOncePerPeriod(t *testing.T) {
 
 	// Exhausted: no forecast. After the reset, a new period warns again.
 	for exhausted := false; !exhausted; f.clock.Advance(time.Minute) {
-		res, err := f.e.Spend(f.ctx, "youtube", 30, "RankRiot")
+		res, err := f.e.Spend(f.ctx, "youtube", min(30, f.status().Windows[0].Remaining), "RankRiot")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -113,19 +113,77 @@ func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, er
 }
 
 // checkChannelLimits refuses a spend by a channel held by its own budget or
-// by the API's reserve for higher priorities.
+// by the API's reserve for higher priorities, or whose units do not fit what
+// is left of its budget or above the reserve.
 func (t *txn) checkChannelLimits(a *quotad.API, c *quotad.Channel, units int64) error {
 	for _, p := range c.Pauses {
-		if p.Reason == quotad.BudgetReason(a.Name) || p.Reason == quotad.ReasonReservePrefix+a.Name {
-			return &quotad.ExhaustedError{API: a.Name, Window: "channel " + p.Reason, Until: p.Until}
+		switch p.Reason {
+		case quotad.BudgetReason(a.Name):
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until, Detail: "spent"}
+		case quotad.ReasonReservePrefix + a.Name:
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until}
 		}
 	}
+	if h, err := t.budgetHold(a, c, units); h != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return h
+	}
+	if h := reserveHold(a, c, units); h != nil {
+		return h
+	}
+	return nil
+}
+
+// budgetHold returns the refusal of units by the channel's budgets of the
+// API (units 0: is the budget spent already), or nil.
+func (t *txn) budgetHold(a *quotad.API, c *quotad.Channel, units int64) (*quotad.ExhaustedError, error) {
+	return budgetHoldBy(a, c, units, func(w quotad.Window) (int64, error) { return t.channelUsedSince(c.Name, a.Name, w.LastReset) })
+}
+
+// budgetHoldBy is budgetHold with the channel's use of a window told by used.
+func budgetHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
+	for _, b := range c.Budgets {
+		if b.API != a.Name {
+			continue
+		}
+		for _, w := range a.Windows {
+			if b.Window != "" && b.Window != w.Name {
+				continue
+			}
+			u, err := used(w)
+			if err != nil {
+				return nil, err
+			}
+			limit := b.Limit(w.Limit)
+			if u+max(units, 1) > limit {
+				d := fmt.Sprintf("%d of its budget of %d %s spent", u, limit, unitOf(a))
+				if units > 0 {
+					d += fmt.Sprintf(", %d asked", units)
+				}
+				return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Window: w.Name, Until: w.NextReset, Detail: d}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// reserveHold returns the refusal of units by the API's reserve for a
+// channel below its priority (units 0: is the window into its reserve
+// already), or nil.
+func reserveHold(a *quotad.API, c *quotad.Channel, units int64) *quotad.ExhaustedError {
 	if !belowReserve(a, c) {
 		return nil
 	}
+	kept := a.Reserve.Units
 	for _, w := range a.Windows {
-		if w.Used >= w.Limit-a.Reserve.Units {
-			return &quotad.ExhaustedError{API: a.Name, Window: w.Name + " (reserved for " + string(a.Reserve.Priority) + " priority)", Until: w.NextReset}
+		if w.Used+w.Reserved+max(units, 1) > w.Limit-kept {
+			d := fmt.Sprintf("%d of %d %s left, %d kept", w.Free(), w.Limit, unitOf(a), kept)
+			if units > 0 {
+				d += fmt.Sprintf(", %d asked", units)
+			}
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Window: w.Name, Until: w.NextReset, Detail: d}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,17 @@ func TestBudgetPausesOnlyThatChannelUntilTheReset(t *testing.T) {
 	if !f.channel("Thrifty").Active {
 		t.Fatal("paused at 1800 of a 2000 budget")
 	}
-	if _, err := f.e.Spend(f.ctx, "youtube", 600, "Thrifty"); err != nil {
+	// 600 more do not fit the 200 left: refused whole, as the budget's own
+	// hold, and the channel stays active for what does fit.
+	_, err := f.e.Spend(f.ctx, "youtube", 600, "Thrifty")
+	var ee *quotad.ExhaustedError
+	if !errors.As(err, &ee) || ee.Kind != quotad.HoldBudget || ee.Channel != "Thrifty" || !ee.ChannelLevel() {
+		t.Fatalf("spend past the budget: %v, want refused by the budget", err)
+	}
+	if !f.channel("Thrifty").Active || f.api("youtube").Windows[0].Used != 1800 {
+		t.Fatalf("a refused spend changed something: %+v %+v", f.channel("Thrifty"), f.api("youtube").Windows[0])
+	}
+	if _, err := f.e.Spend(f.ctx, "youtube", 200, "Thrifty"); err != nil {
 		t.Fatal(err)
 	}
 	c := f.channel("Thrifty")
@@ -97,8 +108,19 @@ func TestReserveKeepsTheLastUnitsForHighPriority(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Spends: once usage is into the reserve, lower channels stop and the high one goes on.
-	if _, err := f.e.ResetAll(f.ctx); err != nil {
-		t.Fatal(err)
+	f = newFixtureWith(t, time.Date(2026, 1, 11, 9, 0, 0, 0, la), func(apis []quotad.API) {
+		apis[1].Reserve = quotad.Reserve{Priority: quotad.PriorityHigh, Units: 2000} // youtube
+	}, []quotad.Channel{
+		{Name: "Flagship", APIs: []string{"youtube"}, Priority: quotad.PriorityHigh},
+		{Name: "Filler", APIs: []string{"youtube"}, Priority: quotad.PriorityLow},
+		{Name: "Regular", APIs: []string{"youtube"}, Priority: quotad.PriorityNormal},
+	})
+	// A spend reaching into the reserve is refused whole, as the reserve's
+	// hold; what fits above it is granted.
+	_, err = f.e.Spend(f.ctx, "youtube", 8001, "Regular")
+	var ee *quotad.ExhaustedError
+	if !errors.As(err, &ee) || ee.Kind != quotad.HoldReserve || ee.Priority != quotad.PriorityHigh || !strings.Contains(err.Error(), "reserve for high priority") {
+		t.Fatalf("a spend reaching into the reserve: %v, want refused by the reserve", err)
 	}
 	if _, err := f.e.Spend(f.ctx, "youtube", 8000, "Regular"); err != nil {
 		t.Fatal(err)

@@ -49,9 +49,12 @@ func (e *Engine) checkUnits(units int64, zeroOK bool) error {
 }
 
 // Spend records units spent on an API by a channel ("" for none). Every
-// window of the API counts them. A spend on an exhausted API is refused with
-// an *quotad.ExhaustedError; a spend that reaches a window's limit is
-// recorded and exhausts the API, pausing the channels that need it.
+// window of the API counts them. A spend that does not fit is refused whole
+// with an *quotad.ExhaustedError saying whose hold it is (see admit): an
+// exhausted API, more units than a window has free, more than the channel's
+// budget has left, or units of the reserve kept for higher priorities. A
+// spend that reaches a window's limit is recorded and exhausts the API,
+// pausing the channels that need it.
 func (e *Engine) Spend(ctx context.Context, api string, units int64, channel string) (SpendResult, error) {
 	if err := e.checkUnits(units, false); err != nil {
 		return SpendResult{}, err
@@ -114,8 +117,10 @@ func (t *txn) apiAndChannel(api, channel string) (*quotad.API, *quotad.Channel, 
 }
 
 // admit loads an API and the channel named, as apiAndChannel, and refuses
-// units when the API is exhausted or the channel is held by its own budget
-// or by the API's reserve for higher priorities.
+// units that do not fit, whole: an exhausted API or a window with fewer
+// free units than asked (quotad.HoldWindow), a channel held by or short of
+// its own budget (quotad.HoldBudget), a channel below the API's reserve
+// whose units would reach into it (quotad.HoldReserve).
 func (t *txn) admit(api, channel string, units int64) (*quotad.API, *quotad.Channel, error) {
 	a, ch, err := t.apiAndChannel(api, channel)
 	if err != nil {
@@ -129,7 +134,20 @@ func (t *txn) admit(api, channel string, units int64) (*quotad.API, *quotad.Chan
 			return nil, nil, err
 		}
 	}
+	for _, w := range a.Windows {
+		if units > w.Free() {
+			return nil, nil, &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset, Kind: quotad.HoldWindow,
+				Detail: fmt.Sprintf("%d %s asked, %d free (%d of %d used, %d reserved)", units, unitOf(a), w.Free(), w.Used, w.Limit, w.Reserved)}
+		}
+	}
 	return a, ch, nil
+}
+
+func unitOf(a *quotad.API) string {
+	if a.Unit == "" {
+		return "units"
+	}
+	return a.Unit
 }
 
 func (t *txn) spendResult(a *quotad.API, channel string, units int64) SpendResult {
@@ -233,7 +251,8 @@ func heldByPerson(c *quotad.Channel) bool {
 
 // Reserve grants units of an API to a channel until committed, released or
 // expired (ttl 0 means DefaultReservationTTL). It refuses, with an
-// *quotad.ExhaustedError, when any window lacks the free units.
+// *quotad.ExhaustedError, what Spend would refuse: units that do not fit a
+// window, the channel's budget or what its priority may use.
 func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (Reservation, error) {
 	if err := e.checkUnits(units, false); err != nil {
 		return Reservation{}, err
@@ -245,18 +264,9 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 		return Reservation{}, quotad.Invalidf("ttl must be between 1s and %s, got %s", MaxReservationTTL, ttl)
 	}
 	v, err := e.do(ctx, func(t *txn) (any, error) {
-		a, ch, err := t.admit(api, channel, units)
+		a, _, err := t.admit(api, channel, units)
 		if err != nil {
 			return nil, err
-		}
-		var kept int64
-		if belowReserve(a, ch) {
-			kept = a.Reserve.Units
-		}
-		for _, w := range a.Windows {
-			if w.Free()-kept < units {
-				return nil, &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset}
-			}
 		}
 		r := quotad.Reservation{ID: newID(), API: a.Name, Channel: channel, Units: units, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
 		if err := t.tx.SaveReservation(r); err != nil {

@@ -85,7 +85,8 @@ func hasAPI(apis []quotad.API, name string) bool {
 // ReportError classifies a failed call and acts on it: a quota error exhausts
 // the API until the provider's stated time (else the window's next reset) and
 // pauses the channels that need it; a billing error holds the API until a
-// person resets it; a channel limit pauses only that channel; any other error
+// person resets it; quotad's own refusal echoed by a job (classify.KindHold)
+// changes nothing, since quotad holds what it refused already; a channel limit pauses only that channel; any other error
 // counts toward the channel's consecutive-error threshold.
 func (e *Engine) ReportError(ctx context.Context, r ErrorReport) (ReportResult, error) {
 	v, err := e.do(ctx, func(t *txn) (any, error) { return t.reportError(r) })
@@ -126,6 +127,9 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 	mark := len(t.paused)
 	detail := truncate(strings.Join(strings.Fields(r.Message), " "), 200)
 	switch {
+	case v.Kind == classify.KindHold:
+		// quotad's own refusal, echoed: quotad already holds what it
+		// refused, so nothing is exhausted, paused or counted.
 	case v.Kind == classify.KindChannel && ch != nil:
 		t.pauseChannel(ch, quotad.ReasonChannelLimit, v.Until, "provider limit of this channel: "+detail)
 	case v.Quota && v.API != "":

@@ -20,7 +20,7 @@ import (
 const (
 	OutcomeOK      = quotad.JobOK      // exited 0
 	OutcomeFailed  = quotad.JobFailed  // exited non-zero with a non-quota error, could not start, or was interrupted
-	OutcomeQuota   = quotad.JobQuota   // exited non-zero and its output is a quota error
+	OutcomeQuota   = quotad.JobQuota   // exited non-zero and its output is a quota error, or quotad's own refusal (classify.KindHold)
 	OutcomeTimeout = quotad.JobTimeout // killed at its timeout
 )
 
@@ -187,7 +187,7 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 		} else {
 			v := rep.Verdict
 			res.Verdict, res.Paused = &v, rep.Paused
-			if v.Quota && res.Outcome == OutcomeFailed && o.startErr == nil {
+			if (v.Quota || v.Kind == classify.KindHold) && res.Outcome == OutcomeFailed && o.startErr == nil {
 				res.Outcome = OutcomeQuota
 			}
 			if v.Kind != classify.KindNone {
@@ -249,6 +249,10 @@ func (r *Runner) event(j *job, res Result, last string, startErr bool) quotad.Ev
 		level, msg = quotad.LevelInfo, fmt.Sprintf("Job finished in %s", took)
 	case res.Outcome == OutcomeTimeout:
 		msg = fmt.Sprintf("Job timed out after %s; its process group was killed", j.timeout)
+	case res.Outcome == OutcomeQuota && res.Verdict.Kind == classify.KindHold:
+		v := res.Verdict
+		level, msg = quotad.LevelWarning, fmt.Sprintf("Job was refused by quotad's own hold on %s after %s", verdictAPI(v), took)
+		last = oneLine(v.Evidence, detailBytes)
 	case res.Outcome == OutcomeQuota:
 		v := res.Verdict
 		level, msg = quotad.LevelWarning, fmt.Sprintf("Job hit a %s on %s after %s", v.Kind, verdictAPI(v), took)

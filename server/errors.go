@@ -40,15 +40,20 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail says what went wrong. API, Window and Until are set for
-// "exhausted" (429): the API refused, its exhausted window, and when it is
-// expected to serve again.
+// ErrorDetail says what went wrong. API, Window, Until and Kind are set for
+// "exhausted" (429): the API refused, the window, when it is expected to
+// serve again, and whose hold it is: "window" (the API's), "budget" (the
+// channel's own budget) or "reserve" (the part kept for Priority and
+// above); Channel is the channel held by a budget or a reserve.
 type ErrorDetail struct {
-	Code    string     `json:"code"`
-	Message string     `json:"message"`
-	API     string     `json:"api,omitempty"`
-	Window  string     `json:"window,omitempty"`
-	Until   *time.Time `json:"until,omitempty"`
+	Code     string     `json:"code"`
+	Message  string     `json:"message"`
+	API      string     `json:"api,omitempty"`
+	Window   string     `json:"window,omitempty"`
+	Until    *time.Time `json:"until,omitempty"`
+	Kind     string     `json:"kind,omitempty"`
+	Channel  string     `json:"channel,omitempty"`
+	Priority string     `json:"priority,omitempty"`
 }
 
 // httpError is an error with its status and code decided by the server.
@@ -104,6 +109,7 @@ func (s *Server) describe(err error) (int, ErrorBody) {
 	case errors.As(err, &ee):
 		b := detail(codeExhausted, err.Error())
 		b.Error.API, b.Error.Window, b.Error.Until = ee.API, ee.Window, quotad.TimePtr(ee.Until)
+		b.Error.Kind, b.Error.Channel, b.Error.Priority = ee.HoldKind(), ee.Channel, string(ee.Priority)
 		return http.StatusTooManyRequests, b
 	case errors.Is(err, quotad.ErrUnknownReservation):
 		return http.StatusNotFound, detail(codeUnknownReservation, err.Error())

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/config"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,9 +142,9 @@ func TestExhausted(t *testing.T) {
 	ev.ok("POST", "/api/v1/apis/youtube/spend", `{"units": 9000, "channel": "Shorts"}`, nil)
 	// 14 h until midnight Pacific; 1000 units left.
 	r := ev.req("POST", "/api/v1/apis/youtube/reserve", `{"units": 2000}`)
-	d := ev.wantError(r, http.StatusTooManyRequests, codeExhausted, "reserve youtube", "quota exhausted")
+	d := ev.wantError(r, http.StatusTooManyRequests, codeExhausted, "reserve youtube", "window daily cannot take it: 2000 units asked, 1000 free")
 	next := time.Date(2026, 1, 12, 8, 0, 0, 0, time.UTC)
-	if d.API != "youtube" || d.Window != "daily" || d.Until == nil || !d.Until.Equal(next) {
+	if d.API != "youtube" || d.Window != "daily" || d.Until == nil || !d.Until.Equal(next) || d.Kind != "window" || d.Channel != "" {
 		t.Fatalf("exhausted detail: %+v", d)
 	}
 	if got := r.header.Get("Retry-After"); got != "50400" {
@@ -241,5 +243,31 @@ func TestErrorEchoClipped(t *testing.T) {
 	}
 	if !utf8.ValidString(clip(strings.Repeat("é", maxEcho))) {
 		t.Fatal("clip cut a rune")
+	}
+}
+
+// A channel's budget refuses with its own kind, the channel held and the
+// reset, so a client never takes it for the API's exhaustion.
+func TestHeldByBudgetSaysWhoseHold(t *testing.T) {
+	ev := newEnv(t, Options{Token: testToken})
+	apis, _ := config.DefaultConfig().Domain()
+	chans := append(append([]quotad.Channel(nil), testChannels...), quotad.Channel{Name: "Norm", APIs: []string{"youtube"},
+		Budgets: []quotad.Budget{{API: "youtube", Units: 150}}})
+	if _, err := ev.eng.Configure(context.Background(), apis, chans); err != nil {
+		t.Fatal(err)
+	}
+	ev.ok("POST", "/api/v1/apis/youtube/spend", `{"units": 100, "channel": "Norm"}`, nil)
+	r := ev.req("POST", "/api/v1/apis/youtube/spend", `{"units": 100, "channel": "Norm"}`)
+	d := ev.wantError(r, http.StatusTooManyRequests, codeExhausted, "channel Norm's budget of youtube", "100 of its budget of 150 units spent, 100 asked",
+		"[quotad-hold kind=budget api=youtube channel=Norm window=daily until=2026-01-12T08:00:00Z]")
+	if d.Kind != "budget" || d.Channel != "Norm" || d.API != "youtube" || d.Until == nil || r.header.Get("Retry-After") == "" {
+		t.Fatalf("budget refusal detail %+v, Retry-After %q", d, r.header.Get("Retry-After"))
+	}
+	var st quotad.Status
+	ev.ok("GET", "/api/v1/status", "", &st)
+	for _, a := range st.APIs {
+		if a.Name == "youtube" && (!a.Available || a.Windows[0].Used != 100) {
+			t.Fatalf("youtube after a refused budget spend: %+v", a)
+		}
 	}
 }

@@ -18,6 +18,11 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitHeld: quotad refused the operation by one of its own holds (an
+	// exhausted window, a window the units do not fit, the channel's budget,
+	// a reserve for higher priorities); the message says whose hold and
+	// until when.
+	exitHeld = 3
 )
 
 func main() {
@@ -42,6 +47,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
+	}
+	if errors.Is(err, quotad.ErrExhausted) {
+		return exitHeld
 	}
 	return exitFailure
 }

@@ -152,8 +152,18 @@ func newSpendCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "spend API UNITS",
-		Short: "Record units spent on an API (refused while it is exhausted)",
-		Args:  exactArgs(2),
+		Short: "Record units spent on an API (refused whole when they do not fit)",
+		Long: `Record units spent on an API by a channel. A spend that does not fit what is
+left is refused whole and changes nothing: a window that is exhausted or has
+fewer free units, the channel's budget, or the reserve kept for higher
+priorities. The refusal says whose hold it is and until when, and ends with a
+marker quotad recognises when a job prints it ("[quotad-hold kind=budget
+api=youtube channel=Norm ...]"): a job that echoes it is never taken for the
+provider's quota error. See docs/budgets-and-scheduling.md.
+
+Exit status: 0 recorded, 1 failure, 2 usage error, 3 refused by a hold of
+quotad (window, budget or reserve).`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			units, err := parseUnits(args[1])
 			if err != nil {

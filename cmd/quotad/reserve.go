@@ -21,7 +21,11 @@ func newReserveCmd(g *globals) *cobra.Command {
 		Long: `Hold units of an API before a call that must not overspend. The grant is
 atomic: it is refused when any window lacks the free units. Commit it with the
 units really used (quotad commit ID UNITS), or release it (quotad release ID);
-an uncommitted grant expires after --ttl and gives its units back.`,
+an uncommitted grant expires after --ttl and gives its units back. It is refused
+as quotad spend refuses a spend (window, budget, reserve for higher priorities).
+
+Exit status: 0 granted, 1 failure, 2 usage error, 3 refused by a hold of
+quotad (window, budget or reserve).`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			units, err := parseUnits(args[1])
