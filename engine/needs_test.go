@@ -2,8 +2,8 @@ package engine_test
 
 import (
 	"errors"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
