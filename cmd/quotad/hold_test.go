@@ -1,0 +1,80 @@
+//go:build unix
+
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const holdConfig = `timezone: America/Los_Angeles
+apis:
+  youtube:
+    unit: units
+    keywords: [youtube, google]
+    windows:
+      - {name: daily, limit: 1000, reset: "daily 00:00"}
+    reserve: {priority: high, units: 300}
+channels:
+  Norm:
+    apis: [youtube]
+    budgets: {youtube: 150}
+    job:
+      command: for i in 1 2 3; do "$QUOTAD_BIN" spend youtube 100 --channel "$QUOTAD_CHANNEL" || exit 1; done
+  Other:
+    apis: [youtube]
+  Lo:
+    priority: low
+    apis: [youtube]
+  Hi:
+    priority: high
+    apis: [youtube]
+`
+
+// TestOwnRefusalStaysTheChannels is the issue's repro: a job whose spend is
+// refused by its channel's budget echoes quotad's refusal and exits 1. The
+// runner must not take that for youtube's quota error: youtube stays
+// available, the other channels active, and the budget is not overspent.
+func TestOwnRefusalStaysTheChannels(t *testing.T) {
+	c := newCLI(t, holdConfig)
+	out, errs, code := c.run("run", "Norm")
+	if code != 1 || !strings.Contains(out+errs, "[quotad-hold kind=budget api=youtube channel=Norm") {
+		t.Fatalf("run Norm: exit %d\n%s%s", code, out, errs)
+	}
+	st := c.status()
+	if a := st.APIs[0]; !a.Available || a.Windows[0].Used != 100 {
+		t.Fatalf("youtube after Norm's budget refusal: %+v", a)
+	}
+	for _, name := range []string{"Norm", "Other", "Lo", "Hi"} {
+		if ch := channelOf(st, name); !ch.Active {
+			t.Fatalf("%s paused by Norm's own budget refusal: %+v", name, ch)
+		}
+	}
+	if _, errs, code := c.run("spend", "youtube", "10", "--channel", "Other"); code != 0 {
+		t.Fatalf("Other refused after Norm's budget refusal: exit %d %s", code, errs)
+	}
+	// The refusal itself: exit status 3, whose hold and until when.
+	_, errs, code = c.run("spend", "youtube", "100", "--channel", "Norm")
+	if code != 3 || !strings.Contains(errs, "held by quotad: channel Norm's budget of youtube (window daily): 100 of its budget of 150 units spent, 100 asked until 2026-") {
+		t.Fatalf("spend past Norm's budget: exit %d %q", code, errs)
+	}
+	// A reserve refusal says it is the reserve, for which priority, while
+	// the window has more left than asked.
+	c.ok("spend", "youtube", "550", "--channel", "Other") // 660 used, 340 left, 300 kept for high
+	_, errs, code = c.run("reserve", "youtube", "100", "--channel", "Lo")
+	if code != 3 || !strings.Contains(errs, "is the reserve for high priority; channel Lo is below it: 340 of 1000 units left, 300 kept, 100 asked") ||
+		!strings.Contains(errs, "kind=reserve") {
+		t.Fatalf("reserve into the reserve: exit %d %q", code, errs)
+	}
+	if _, errs, code := c.run("reserve", "youtube", "100", "--channel", "Hi"); code != 0 {
+		t.Fatalf("high priority refused inside its reserve: exit %d %s", code, errs)
+	}
+	// Units that do not fit the window are refused whole, with status 3.
+	_, errs, code = c.run("spend", "youtube", "500", "--channel", "Hi")
+	if code != 3 || !strings.Contains(errs, "window daily cannot take it: 500 units asked, 240 free") {
+		t.Fatalf("spend past the window: exit %d %q", code, errs)
+	}
+	if used := c.status().APIs[0].Windows[0].Used; used != 660 {
+		t.Fatalf("youtube used %d after refused spends, want 660", used)
+	}
+}
