@@ -147,7 +147,8 @@ type Pause struct {
 // PauseCleared reports whether pause p of channel c no longer holds at now,
 // apis being every API by name: a quota pause once its API is available
 // (and resumes automatically, unless byPerson), a capability pause once a
-// provider of its fallback need is available, a pause naming an API or need
+// provider of its fallback need is available (and its Until, set when
+// providers were held for the channel by a budget or a reserve, has passed), a pause naming an API or need
 // that no longer exists at once, and any other automatic pause once its
 // Until has passed. Manual and errors pauses never clear by themselves. The
 // engine resumes channels by it and the runner's plan foresees them by it.
@@ -155,6 +156,9 @@ func PauseCleared(c Channel, p Pause, apis map[string]API, now time.Time, byPers
 	if name, ok := strings.CutPrefix(p.Reason, ReasonCapabilityPrefix); ok {
 		for _, f := range c.Fallbacks {
 			if f.Name == name {
+				if !p.Until.IsZero() && p.Until.After(now) {
+					return false // a provider held for the channel (budget, reserve) is back at Until
+				}
 				return slices.ContainsFunc(f.Providers, func(api string) bool { a, ok := apis[api]; return ok && a.Available() })
 			}
 		}

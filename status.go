@@ -162,6 +162,9 @@ func ResumeAt(c Channel, apis map[string]API) time.Time {
 			}
 		case strings.HasPrefix(p.Reason, ReasonCapabilityPrefix):
 			u = capabilityBack(c, strings.TrimPrefix(p.Reason, ReasonCapabilityPrefix), apis)
+			if !p.Until.IsZero() && (u.IsZero() || u.Before(p.Until)) {
+				u = p.Until // held providers (budget, reserve) are back then
+			}
 			if u.IsZero() {
 				return time.Time{}
 			}

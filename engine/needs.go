@@ -18,29 +18,78 @@ import (
 func capabilityReason(name string) string { return quotad.ReasonCapabilityPrefix + name }
 
 // pauseForCapabilities gives capability:<name> to channels for which the
-// exhaustion of api left no available provider of a fallback need.
+// exhaustion (or a hold) of api left no provider of a fallback need that can
+// serve them.
 func (t *txn) pauseForCapabilities(c *quotad.Channel, api string, detail string) {
 	for _, capb := range c.Fallbacks {
-		if !slices.Contains(capb.Providers, api) || t.anyAvailable(capb.Providers) {
-			continue
-		}
-		reason := capabilityReason(capb.Name)
-		if t.addPause(c, reason, detail) {
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
-				fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
-				map[string]string{"api": api, "reason": reason})
+		if slices.Contains(capb.Providers, api) {
+			t.checkCapability(c, capb, api, detail)
 		}
 	}
 }
 
-// anyAvailable reports whether any of the APIs is available.
-func (t *txn) anyAvailable(apis []string) bool {
-	for _, name := range apis {
-		if a, err := t.api(name); err == nil && a.Available() {
-			return true
+// checkCapability pauses c with capability:<name> when no provider of the
+// need can serve it: each is exhausted, or held for this channel by its
+// budget or a reserve. When a hold is among the reasons the pause carries
+// the earliest time a provider is expected back (it clears then, once a
+// provider is available); a pause of exhausted providers only clears as soon
+// as any is available.
+func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, detail string) {
+	var until time.Time
+	held := false
+	for _, name := range capb.Providers {
+		a, err := t.api(name)
+		if err != nil {
+			continue
+		}
+		h, err := t.providerHold(a, c)
+		if err != nil || h == nil {
+			return // it can serve (or nobody can tell): no pause
+		}
+		held = held || h.ChannelLevel()
+		if !h.Until.IsZero() && (until.IsZero() || h.Until.Before(until)) {
+			until = h.Until
 		}
 	}
-	return false
+	reason := capabilityReason(capb.Name)
+	if held {
+		if _, ok := c.Paused(reason); !ok {
+			t.pauseChannel(c, reason, until, fmt.Sprintf("no provider of %s (%s) can serve it: %s", capb.Name, strings.Join(capb.Providers, ", "), detail))
+		}
+		return
+	}
+	if t.addPause(c, reason, detail) {
+		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
+			fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
+			map[string]string{"api": api, "reason": reason})
+	}
+}
+
+// providerHold returns why an API cannot serve a channel now (nil when it
+// can): the API is exhausted, or the channel is held by its budget of it or
+// by its reserve for higher priorities.
+func (t *txn) providerHold(a *quotad.API, c *quotad.Channel) (*quotad.ExhaustedError, error) {
+	return providerHoldBy(a, c, func(w quotad.Window) (int64, error) { return t.channelUsedSince(c.Name, a.Name, w.LastReset) })
+}
+
+// providerHoldBy is providerHold with the channel's use of a window told by
+// used.
+func providerHoldBy(a *quotad.API, c *quotad.Channel, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
+	if !a.Available() {
+		return exhaustedErr(a).(*quotad.ExhaustedError), nil
+	}
+	for _, p := range c.Pauses {
+		switch p.Reason {
+		case quotad.BudgetReason(a.Name):
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until}, nil
+		case quotad.ReasonReservePrefix + a.Name:
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until}, nil
+		}
+	}
+	if h, err := budgetHoldBy(a, c, 0, used); h != nil || err != nil {
+		return h, err
+	}
+	return reserveHold(a, c, 0), nil
 }
 
 // Pick is the answer to "which provider should this channel use now for a
@@ -57,8 +106,8 @@ type Pick struct {
 }
 
 // Pick returns the provider a channel should use for a capability: the first
-// of its fallback list that is available and not held by the channel's own
-// budget or the API's reserve. A channel may also name an API it needs
+// of its fallback list that is available and not held for the channel by its
+// own budget (spent) or the API's reserve (reached). A channel may also name an API it needs
 // directly as the capability.
 func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, error) {
 	var p Pick
@@ -86,18 +135,16 @@ func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, er
 			if err != nil {
 				return err
 			}
-			held := false
-			for _, pause := range c.Pauses {
-				if pause.Reason == quotad.BudgetReason(name) || pause.Reason == quotad.ReasonReservePrefix+name {
-					held = true
-				}
+			h, err := providerHoldBy(&a, &c, func(w quotad.Window) (int64, error) { return usedSince(tx, c.Name, a.Name, w.LastReset) })
+			if err != nil {
+				return err
 			}
-			if a.Available() && !held {
+			if h == nil {
 				p.Available = append(p.Available, name)
 				if p.Provider == "" {
 					p.Provider = name
 				}
-			} else if at := a.AvailableAt(); !at.IsZero() && (earliest.IsZero() || at.Before(earliest)) {
+			} else if at := h.Until; !at.IsZero() && (earliest.IsZero() || at.Before(earliest)) {
 				earliest = at
 			}
 		}
@@ -214,8 +261,12 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 					return err
 				}
 				if limit := b.Limit(w.Limit); used >= limit {
-					t.pauseChannel(c, quotad.BudgetReason(a.Name), w.NextReset,
-						fmt.Sprintf("spent %d of its budget of %d %s of %s in window %s", used, limit, a.Unit, a.Name, w.Name))
+					detail := fmt.Sprintf("spent %d of its budget of %d %s of %s in window %s", used, limit, a.Unit, a.Name, w.Name)
+					if c.Needs(a.Name) {
+						t.pauseChannel(c, quotad.BudgetReason(a.Name), w.NextReset, detail)
+					} else { // a fallback provider: the channel moves to the next one
+						t.pauseForCapabilities(c, a.Name, detail)
+					}
 				}
 			}
 		}
@@ -232,40 +283,49 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 			return err
 		}
 		for _, ch := range chans {
-			if belowReserve(a, ch) && (ch.Needs(a.Name) || inFallbacks(ch, a.Name)) && !heldByPerson(ch) {
-				t.pauseChannel(ch, quotad.ReasonReservePrefix+a.Name, w.NextReset,
-					fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Name, a.Reserve.Units, a.Unit, a.Reserve.Priority))
+			if !belowReserve(a, ch) || heldByPerson(ch) {
+				continue
+			}
+			detail := fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Name, a.Reserve.Units, a.Unit, a.Reserve.Priority)
+			if ch.Needs(a.Name) {
+				t.pauseChannel(ch, quotad.ReasonReservePrefix+a.Name, w.NextReset, detail)
+			} else { // a fallback provider: the channel moves to the next one
+				t.pauseForCapabilities(ch, a.Name, detail)
 			}
 		}
 	}
 	return nil
 }
 
-func inFallbacks(c *quotad.Channel, api string) bool {
-	for _, capb := range c.Fallbacks {
-		if slices.Contains(capb.Providers, api) {
-			return true
-		}
-	}
-	return false
-}
 
 // channelUsedSince returns the units a channel spent on an API since an
 // instant: stored usage buckets plus this transaction's pending ones.
 func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, error) {
-	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
-	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
+	sum, err := usedSince(t.tx, channel, api, since)
 	if err != nil {
 		return 0, t.storeErr(err)
 	}
-	var sum int64
-	for _, b := range buckets {
-		sum += b.Units
-	}
+	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
 	for k, b := range t.usage {
 		if k.api == api && k.channel == channel && !b.Start.Before(since) {
 			sum += b.Units
 		}
+	}
+	return sum, nil
+}
+
+// usedSince returns the units a channel spent on an API since an instant, as
+// the store's usage buckets have them (by the minute: the minute of since
+// counts whole).
+func usedSince(tx quotad.Tx, channel, api string, since time.Time) (int64, error) {
+	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
+	buckets, err := tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, b := range buckets {
+		sum += b.Units
 	}
 	return sum, nil
 }

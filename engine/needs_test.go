@@ -187,3 +187,69 @@ func TestFallbackSwitchesAndReturns(t *testing.T) {
 		t.Fatalf("pick %+v, want back to groq after its block", p)
 	}
 }
+
+// A channel's budget or a reserve on a fallback's first provider moves the
+// channel to the next provider; it is held (capability:<need>) only when
+// none can serve, until the first is back.
+func TestHeldProviderMeansTheNextOne(t *testing.T) {
+	start := time.Date(2026, 1, 11, 9, 0, 0, 0, la)
+	f := newFixtureWith(t, start, nil, nil)
+	apis := withOpenAI(defaultAPIs())
+	apis[0].Reserve = quotad.Reserve{Priority: quotad.PriorityHigh, Units: 10000} // groq: 100000 a day
+	llm := []quotad.Capability{{Name: "llm", Providers: []string{"groq", "openai"}}}
+	chans := []quotad.Channel{
+		{Name: "Writer", APIs: []string{"youtube"}, Fallbacks: llm, Priority: quotad.PriorityHigh, Budgets: []quotad.Budget{{API: "groq", Units: 3000}}},
+		{Name: "Filler", APIs: []string{"youtube"}, Fallbacks: llm, Priority: quotad.PriorityLow},
+	}
+	if _, err := f.e.Configure(f.ctx, apis, chans); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(ch string) engine.Pick {
+		p, err := f.e.Pick(f.ctx, ch, "llm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := f.e.Spend(f.ctx, "groq", 3000, "Writer"); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.channel("Writer"); !c.Active {
+		t.Fatalf("Writer paused by its groq budget though openai can serve: %+v", c)
+	}
+	if p := pick("Writer"); p.Provider != "openai" || len(p.Available) != 1 {
+		t.Fatalf("pick after Writer's groq budget: %+v, want openai", p)
+	}
+	if _, err := f.e.Spend(f.ctx, "openai", 1000, "Writer"); err != nil {
+		t.Fatal(err)
+	}
+	// The reserve on groq moves the low channel to openai the same way.
+	if _, err := f.e.Spend(f.ctx, "groq", 87000, "Filler"); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.channel("Filler"); !c.Active {
+		t.Fatalf("Filler paused by groq's reserve though openai can serve: %+v", c)
+	}
+	if p := pick("Filler"); p.Provider != "openai" {
+		t.Fatalf("pick for Filler at groq's reserve: %+v, want openai", p)
+	}
+	// openai gone too: both are held (capability:llm) until the first
+	// provider is back: openai after its 2 h block, before groq's midnight.
+	if _, err := f.e.ReportError(f.ctx, engine.ErrorReport{Channel: "Writer", Evidence: classify.Evidence{API: "openai", Status: 429,
+		Headers: map[string][]string{"Retry-After": {"7200"}}, Message: "Rate limit reached for requests per day"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Writer", "Filler"} {
+		c := f.channel(name)
+		if got := reasons(c); len(got) != 1 || got[0] != "capability:llm" || c.ResumeAt == nil || !c.ResumeAt.Equal(start.Add(2*time.Hour)) {
+			t.Fatalf("%s with groq held and openai exhausted: %+v", name, c)
+		}
+	}
+	f.clock.Advance(2 * time.Hour)
+	if r := f.tick(); len(r.Resumed) != 2 {
+		t.Fatalf("resumed %v when openai came back", r.Resumed)
+	}
+	if p := pick("Writer"); p.Provider != "openai" {
+		t.Fatalf("pick %+v", p)
+	}
+}

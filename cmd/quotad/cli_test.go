@@ -128,7 +128,7 @@ func TestCLIManualOperations(t *testing.T) {
 	if !strings.Contains(out, "quota: true") || !strings.Contains(out, "Paused: RankRiot") || !strings.Contains(out, "Paused: Shorts") {
 		t.Fatalf("report-error output:\n%s", out)
 	}
-	if _, errs, code := c.run("spend", "youtube", "1"); code != 1 || !strings.Contains(errs, "quota exhausted") {
+	if _, errs, code := c.run("spend", "youtube", "1"); code != 3 || !strings.Contains(errs, "quota exhausted") {
 		t.Fatalf("spend on exhausted youtube: exit %d %s", code, errs)
 	}
 	c.ok("pause", "RankRiot", "--reason", "new intro")
@@ -306,7 +306,7 @@ func TestCLIReserveAcrossProcessesNeverOverGrants(t *testing.T) {
 					mu.Lock()
 					granted += units
 					mu.Unlock()
-				case code == 1 && strings.Contains(errs, "quota exhausted"):
+				case code == 3 && strings.Contains(errs, "kind=window"):
 				default:
 					t.Errorf("reserve: exit %d %s %s", code, out, errs)
 				}

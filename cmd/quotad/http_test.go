@@ -183,7 +183,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("status after exhausting youtube:\n%s", st)
 	}
 	same(0, "logs", "--json", "--limit", "5")
-	same(1, "spend", "youtube", "1") // refused: exhausted until midnight Pacific
+	same(3, "spend", "youtube", "1") // refused by quotad (exit 3): exhausted until midnight Pacific
 	same(0, "classify", "--api", "youtube", "--status", "403", "The request cannot be completed because you have exceeded your quota.")
 	if out, errOut, code := runCLI(append([]string{"pause", "RankRiot", "--reason", "e2e"}, remote...)...); code != 0 {
 		t.Fatalf("remote pause: %d %s%s", code, out, errOut)
