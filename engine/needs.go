@@ -297,7 +297,6 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 	return nil
 }
 
-
 // channelUsedSince returns the units a channel spent on an API since an
 // instant: stored usage buckets plus this transaction's pending ones.
 func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, error) {
