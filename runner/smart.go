@@ -81,10 +81,10 @@ func (c *Costs) Runs(channel string) int {
 
 // Cost returns a channel's expected units per API for its next run: the
 // learned averages (rounded up) once it has runs, else the estimate. learned
-// says which. A job without an estimate is not gated by cost (as before
-// costs were learned): its cost stays empty.
+// says which. A job without an estimate is gated by what its recent runs
+// spent as soon as it has one; before its first run its cost is empty.
 func (c *Costs) Cost(channel string, estimate map[string]int64) (cost map[string]int64, learned bool) {
-	if c != nil && len(estimate) > 0 {
+	if c != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.runs[channel] > 0 {
