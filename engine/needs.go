@@ -69,14 +69,20 @@ func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, de
 // can): the API is exhausted, or the channel is held by its budget of it or
 // by its reserve for higher priorities.
 func (t *txn) providerHold(a *quotad.API, c *quotad.Channel) (*quotad.ExhaustedError, error) {
-	return providerHoldBy(a, c, func(w quotad.Window) (int64, error) { return t.channelUsedSince(c.Name, a.Name, w.LastReset) })
+	return providerHoldBy(a, c, 0, func(w quotad.Window) (int64, error) { return t.channelUsedSince(c.Name, a.Name, w.LastReset) })
 }
 
-// providerHoldBy is providerHold with the channel's use of a window told by
-// used.
-func providerHoldBy(a *quotad.API, c *quotad.Channel, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
+// providerHoldBy is providerHold for a spend of units (0: is the API held
+// already), with the channel's use of a window told by used.
+func providerHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
 	if !a.Available() {
 		return exhaustedErr(a).(*quotad.ExhaustedError), nil
+	}
+	for _, w := range a.Windows {
+		if units > w.Free() {
+			return &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset, Kind: quotad.HoldWindow,
+				Detail: fmt.Sprintf("%d %s needed, %d free", units, unitOf(a), w.Free())}, nil
+		}
 	}
 	for _, p := range c.Pauses {
 		switch p.Reason {
@@ -86,10 +92,10 @@ func providerHoldBy(a *quotad.API, c *quotad.Channel, used func(quotad.Window) (
 			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until}, nil
 		}
 	}
-	if h, err := budgetHoldBy(a, c, 0, used); h != nil || err != nil {
+	if h, err := budgetHoldBy(a, c, units, used); h != nil || err != nil {
 		return h, err
 	}
-	return reserveHold(a, c, 0), nil
+	return reserveHold(a, c, units), nil
 }
 
 // Pick is the answer to "which provider should this channel use now for a
@@ -110,53 +116,124 @@ type Pick struct {
 // own budget (spent) or the API's reserve (reached). A channel may also name an API it needs
 // directly as the capability.
 func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, error) {
+	return e.PickFor(ctx, channel, capability, nil)
+}
+
+// PickFor is Pick for a run expected to spend cost (units per API): a
+// provider is held as well when the units it would take (its own cost, else
+// the largest cost of the need's providers) do not fit what is left of it
+// for the channel: a window, the channel's budget, the reserve.
+func (e *Engine) PickFor(ctx context.Context, channel, capability string, cost map[string]int64) (Pick, error) {
 	var p Pick
 	err := e.store.View(ctx, func(tx quotad.Tx) error {
 		c, err := tx.Channel(channel)
 		if err != nil {
 			return err
 		}
-		providers := []string(nil)
-		for _, capb := range c.Fallbacks {
-			if capb.Name == capability {
-				providers = capb.Providers
-			}
-		}
-		if providers == nil && c.Needs(capability) {
-			providers = []string{capability}
-		}
-		if providers == nil {
-			return quotad.Invalidf("channel %s has no fallback list named %q", channel, capability)
-		}
-		p = Pick{Channel: channel, Capability: capability, Providers: providers, Available: []string{}}
-		var earliest time.Time
-		for _, name := range providers {
-			a, err := tx.API(name)
-			if err != nil {
-				return err
-			}
-			h, err := providerHoldBy(&a, &c, func(w quotad.Window) (int64, error) { return usedSince(tx, c.Name, a.Name, w.LastReset) })
-			if err != nil {
-				return err
-			}
-			if h == nil {
-				p.Available = append(p.Available, name)
-				if p.Provider == "" {
-					p.Provider = name
-				}
-			} else if at := h.Until; !at.IsZero() && (earliest.IsZero() || at.Before(earliest)) {
-				earliest = at
-			}
-		}
-		if p.Provider == "" {
-			p.Until = quotad.TimePtr(earliest)
-		}
-		return nil
+		p, _, err = pickIn(tx, c, capability, cost)
+		return err
 	})
 	if err != nil {
 		return Pick{}, fmt.Errorf("pick %s for %s: %w", capability, channel, err)
 	}
 	return p, nil
+}
+
+// pickIn picks a provider of a capability for c in tx; with none, it also
+// returns the first provider's hold.
+func pickIn(tx quotad.Tx, c quotad.Channel, capability string, cost map[string]int64) (Pick, *quotad.ExhaustedError, error) {
+	providers := []string(nil)
+	for _, capb := range c.Fallbacks {
+		if capb.Name == capability {
+			providers = capb.Providers
+		}
+	}
+	if providers == nil && c.Needs(capability) {
+		providers = []string{capability}
+	}
+	if providers == nil {
+		return Pick{}, nil, quotad.Invalidf("channel %s has no fallback list named %q", c.Name, capability)
+	}
+	var need int64 // what a provider without a cost of its own is expected to take
+	for _, name := range providers {
+		need = max(need, cost[name])
+	}
+	p := Pick{Channel: c.Name, Capability: capability, Providers: providers, Available: []string{}}
+	var earliest time.Time
+	var first *quotad.ExhaustedError
+	for _, name := range providers {
+		a, err := tx.API(name)
+		if err != nil {
+			return Pick{}, nil, err
+		}
+		units, ok := cost[name]
+		if !ok {
+			units = need
+		}
+		h, err := providerHoldBy(&a, &c, units, func(w quotad.Window) (int64, error) { return usedSince(tx, c.Name, a.Name, w.LastReset) })
+		if err != nil {
+			return Pick{}, nil, err
+		}
+		if h == nil {
+			p.Available = append(p.Available, name)
+			if p.Provider == "" {
+				p.Provider = name
+			}
+			continue
+		}
+		if first == nil {
+			first = h
+		}
+		if at := h.Until; !at.IsZero() && (earliest.IsZero() || at.Before(earliest)) {
+			earliest = at
+		}
+	}
+	if p.Provider == "" {
+		p.Until = quotad.TimePtr(earliest)
+		return p, first, nil
+	}
+	return p, nil, nil
+}
+
+// CheckCost reports, as quotad would refuse the spends, whether a run of a
+// channel expected to spend cost (units per API) fits what is left for the
+// channel: for each API it needs, its windows, its budget and the reserve
+// for its priority; for each fallback need, any one provider. It returns nil
+// or the *quotad.ExhaustedError of the first API (or the first provider of
+// the first need) that cannot take its part. The runner gates jobs by it.
+func (e *Engine) CheckCost(ctx context.Context, channel string, cost map[string]int64) error {
+	return e.store.View(ctx, func(tx quotad.Tx) error {
+		c, err := tx.Channel(channel)
+		if err != nil {
+			return err
+		}
+		for _, name := range c.APIs {
+			units := cost[name]
+			if units <= 0 {
+				continue
+			}
+			a, err := tx.API(name)
+			if err != nil {
+				return err
+			}
+			h, err := providerHoldBy(&a, &c, units, func(w quotad.Window) (int64, error) { return usedSince(tx, c.Name, a.Name, w.LastReset) })
+			if err != nil || h != nil {
+				if h != nil {
+					return h
+				}
+				return err
+			}
+		}
+		for _, capb := range c.Fallbacks {
+			if _, h, err := pickIn(tx, c, capb.Name, cost); err != nil || h != nil {
+				if h != nil {
+					return h
+				}
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // checkChannelLimits refuses a spend by a channel held by its own budget or

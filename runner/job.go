@@ -354,12 +354,14 @@ func oneLine(s string, n int) string {
 }
 
 // pickProviders asks the engine which provider each fallback need of the
-// channel should use now (engine.Pick): capability → API, "" when none is
-// available.
+// channel should use now for the run's expected cost (engine.PickFor):
+// capability → API, "" when none can serve.
 func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]string {
 	var caps []string
+	var ch quotad.Channel
 	err := r.store.View(ctx, func(tx quotad.Tx) error {
-		ch, err := tx.Channel(channel)
+		var err error
+		ch, err = tx.Channel(channel)
 		for _, c := range ch.Fallbacks {
 			caps = append(caps, c.Name)
 		}
@@ -369,8 +371,12 @@ func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]s
 		return nil
 	}
 	out := make(map[string]string, len(caps))
+	cost, learned := r.Costs().Cost(channel, r.jobs[channel].cfg.Estimate)
+	if learned {
+		cost = NeedCosts(ch, cost)
+	}
 	for _, c := range caps {
-		p, err := r.e.Pick(ctx, channel, c)
+		p, err := r.e.PickFor(ctx, channel, c, cost)
 		if err != nil {
 			r.log.Warn("runner: picking a provider", "channel", channel, "capability", c, "err", err)
 		}

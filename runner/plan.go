@@ -81,6 +81,9 @@ func Plan(in PlanInput) []PlanEntry {
 		st := in.States[jc.Name]
 		due := nextDue(st.NextRun, sched, in.Now)
 		cost, learned := in.Costs.Cost(jc.Name, jc.Job.Estimate)
+		if learned {
+			cost = NeedCosts(in.Channels[jc.Name], cost)
+		}
 		e := PlanEntry{Channel: jc.Name, Priority: in.Channels[jc.Name].Priority, Schedule: jc.Job.Schedule, Due: due,
 			Cost: cost, CostSource: "estimate", Running: st.Running(in.Now)}
 		if e.Priority == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,7 +65,9 @@ func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
 // waiting first (earliest due time). Each is started only when its expected
 // cost (learned, else the estimate) fits what is left of every API after
 // the runs already started or running, the reserves and the pacing of paced
-// APIs (Decide); a held job does not stop lower ones that fit.
+// APIs (Decide), and the channel's budgets and fallback providers as the
+// engine would admit the spends (engine.CheckCost); a held job does not stop
+// lower ones that fit.
 func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, Pass) {
 	wait := r.opts.PollInterval
 	now := r.clock.Now()
@@ -108,7 +111,10 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 			p.Holds[name] = Hold{Reason: p.Held[name], Kind: HoldConfig}
 			continue
 		}
-		cost, _ := costs.Cost(name, j.cfg.Estimate)
+		cost, learned := costs.Cost(name, j.cfg.Estimate)
+		if learned {
+			cost = NeedCosts(snap.Channels[name], cost)
+		}
 		due = append(due, cand{j, next, cost})
 	}
 	if len(fix) > 0 {
@@ -124,7 +130,11 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 	pending := r.pending()
 	for _, c := range due {
 		j := c.j
-		if h := Decide(snap.Channels[j.channel], withPending(snap.APIs, pending), c.cost, r.paced, now); h.Held() {
+		h := Decide(snap.Channels[j.channel], withPending(snap.APIs, pending), c.cost, r.paced, now)
+		if !h.Held() {
+			h = r.checkCost(ctx, j.channel, c.cost, now)
+		}
+		if h.Held() {
 			r.noteHold(j.channel, h.Reason)
 			p.Held[j.channel], p.Holds[j.channel] = h.Reason, h
 			if !h.Until.IsZero() && h.Until.After(now) {
@@ -261,4 +271,32 @@ func (r *Runner) noteHold(channel, reason string) {
 	default:
 		r.log.Info("runner: job due but held", "channel", channel, "reason", reason)
 	}
+}
+
+// checkCost holds a run whose cost the engine would refuse (a budget, a
+// reserve, a window; for a fallback need, every provider): the job would
+// start only to be refused.
+func (r *Runner) checkCost(ctx context.Context, channel string, cost map[string]int64, now time.Time) Hold {
+	if len(cost) == 0 {
+		return Hold{}
+	}
+	err := r.e.CheckCost(ctx, channel, cost)
+	var ee *quotad.ExhaustedError
+	switch {
+	case err == nil:
+		return Hold{}
+	case !errors.As(err, &ee):
+		if ctx.Err() == nil {
+			r.log.Warn("runner: checking a run's cost", "channel", channel, "err", err)
+		}
+		return Hold{}
+	}
+	kind := HoldInsufficient
+	switch ee.HoldKind() {
+	case quotad.HoldBudget:
+		kind = HoldBudget
+	case quotad.HoldReserve:
+		kind = HoldReserve
+	}
+	return Hold{Reason: strings.TrimSuffix(ee.Error(), " "+ee.Marker()), Until: notBefore(ee.Until, now), Kind: kind}
 }

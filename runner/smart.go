@@ -104,6 +104,31 @@ func (c *Costs) Cost(channel string, estimate map[string]int64) (cost map[string
 	return out, false
 }
 
+// NeedCosts returns a learned cost with every provider of each of the
+// channel's fallback needs charged the need's whole cost: the sum of its
+// providers' averages (a run spends on one of them, so their averages split
+// what the need takes). Estimates are per provider already: pass them as
+// they are.
+func NeedCosts(ch quotad.Channel, cost map[string]int64) map[string]int64 {
+	if len(ch.Fallbacks) == 0 || len(cost) == 0 {
+		return cost
+	}
+	out := maps.Clone(cost)
+	for _, capb := range ch.Fallbacks {
+		var sum int64
+		for _, p := range capb.Providers {
+			sum += cost[p]
+		}
+		if sum == 0 {
+			continue
+		}
+		for _, p := range capb.Providers {
+			out[p] = sum
+		}
+	}
+	return out
+}
+
 // LearnCosts seeds a model from the job events of the channels: the "spent"
 // field the runner records with each run, the newest n runs per channel
 // (DefaultCostRuns when n <= 0), oldest first.
