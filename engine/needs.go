@@ -243,9 +243,9 @@ func (t *txn) checkChannelLimits(a *quotad.API, c *quotad.Channel, units int64) 
 	for _, p := range c.Pauses {
 		switch p.Reason {
 		case quotad.BudgetReason(a.Name):
-			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until, Detail: "spent"}
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until, Detail: p.Detail}
 		case quotad.ReasonReservePrefix + a.Name:
-			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until}
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until, Detail: p.Detail}
 		}
 	}
 	if h, err := t.budgetHold(a, c, units); h != nil || err != nil {
@@ -381,7 +381,7 @@ func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, err
 	if err != nil {
 		return 0, t.storeErr(err)
 	}
-	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
 	for k, b := range t.usage {
 		if k.api == api && k.channel == channel && !b.Start.Before(since) {
 			sum += b.Units
@@ -390,11 +390,11 @@ func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, err
 	return sum, nil
 }
 
-// usedSince returns the units a channel spent on an API since an instant, as
-// the store's usage buckets have them (by the minute: the minute of since
-// counts whole).
+// usedSince returns the units a channel spent on an API since an instant
+// (a window's last reset), from the store's usage buckets, which are split
+// at resets (recordUsage).
 func usedSince(tx quotad.Tx, channel, api string, since time.Time) (int64, error) {
-	since = since.UTC().Truncate(time.Minute) // the start of its minute bucket
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
 	buckets, err := tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
 	if err != nil {
 		return 0, err

@@ -253,3 +253,28 @@ func TestHeldProviderMeansTheNextOne(t *testing.T) {
 		t.Fatalf("pick %+v", p)
 	}
 }
+
+// A budget on a window shorter than a minute counts what the channel spent
+// since that window's reset, not since the start of the minute it reset in.
+func TestBudgetOnASubMinuteWindow(t *testing.T) {
+	start := time.Date(2026, 1, 11, 9, 0, 5, 0, la)
+	f := newFixtureWith(t, start, func(apis []quotad.API) {
+		apis[0].Windows = append(apis[0].Windows, quotad.Window{Name: "burst", Limit: 2000, Rule: "every 30s"}) // groq
+	}, []quotad.Channel{{Name: "Fast", APIs: []string{"groq"}, Budgets: []quotad.Budget{{API: "groq", Window: "burst", Units: 1000}}}})
+	if _, err := f.e.Spend(f.ctx, "groq", 500, "Fast"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(start.Add(25 * time.Second)) // 09:00:30, the burst window's reset
+	f.tick()
+	for range 2 {
+		if _, err := f.e.Spend(f.ctx, "groq", 500, "Fast"); err != nil {
+			t.Fatalf("1000 of a budget of 1000 in a new 30 s window: %v", err)
+		}
+	}
+	if c := f.channel("Fast"); c.Active || len(c.PauseReasons) != 1 || !strings.Contains(c.PauseReasons[0].Detail, "spent 1000 of its budget of 1000") {
+		t.Fatalf("Fast after its budget of the 30 s window: %+v", c)
+	}
+	if _, err := f.e.Spend(f.ctx, "groq", 1, "Fast"); !errors.Is(err, quotad.ErrExhausted) {
+		t.Fatalf("past the budget: %v", err)
+	}
+}

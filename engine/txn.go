@@ -272,9 +272,19 @@ type usageKey struct {
 }
 
 // recordUsage adds units spent in a number of calls to this transaction's
-// per-minute usage bucket.
+// per-minute usage bucket. A window of the API that reset within the
+// current minute splits it: the bucket starts at that reset (to the second),
+// so what a channel spent since a reset is exact even for windows shorter
+// than a minute (budgets count it so).
 func (t *txn) recordUsage(api, channel string, units, calls int64) {
 	start := t.now.UTC().Truncate(time.Minute)
+	if a, err := t.api(api); err == nil {
+		for _, w := range a.Windows {
+			if r := w.LastReset.UTC().Truncate(time.Second); r.After(start) && !r.After(t.now) {
+				start = r
+			}
+		}
+	}
 	k := usageKey{api, channel, start.Unix()}
 	if t.usage == nil {
 		t.usage = map[usageKey]*quotad.UsageBucket{}
