@@ -224,8 +224,11 @@ func Allowance(w quotad.Window, now time.Time, units int64) (allowed int64, at t
 // Decide is the full start decision for a run of a channel at now: Gate
 // with the run's expected cost, then pacing: for each API in paced that the
 // run spends on (an API the channel needs, or an extra in cost), every
-// window's used + reserved + cost must be within its allowance. A paced
-// hold lasts until the allowance covers the run (or the window's reset).
+// window's used + reserved before the run must be within its allowance (a
+// run is paid for by the end of its share of the period: the first run of a
+// period starts at once, and the last one, which takes the window to its
+// limit, starts one share before the reset, not at it). A paced hold lasts
+// until the allowance covers what was spent (or the window's reset).
 func Decide(ch quotad.Channel, apis map[string]quotad.API, cost map[string]int64, paced map[string]bool, now time.Time) Hold {
 	if h := Gate(ch, apis, cost, now); h.Held() {
 		return h
@@ -240,7 +243,7 @@ func Decide(ch quotad.Channel, apis map[string]quotad.API, cost map[string]int64
 	for _, name := range names {
 		a := apis[name]
 		for _, w := range a.Windows {
-			need := w.Used + w.Reserved + cost[name]
+			need := w.Used + w.Reserved
 			allowed, at := Allowance(w, now, need)
 			if need <= allowed {
 				continue

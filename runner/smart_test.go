@@ -272,20 +272,35 @@ func TestPacingHoldsAndReleases(t *testing.T) {
 	n := f.quietNode(&x, nil)
 	x.cost["Stock"] = map[string]int64{"pexels": 10}
 	n.r.RunDue(n.ctx)                     // first sight: computes the next run
-	f.clock.Set(start12.Add(time.Minute)) // 12:01:30: allowance 1 of 60
+	f.clock.Set(start12.Add(time.Minute)) // 12:01:30: nothing spent yet: the period's first run starts at once
+	if p := n.r.RunDue(n.ctx); !slices.Equal(p.Started, []string{"Stock"}) {
+		t.Fatalf("at 12:01:30: %+v", p)
+	}
+	f.clock.Set(start12.Add(2 * time.Minute)) // 12:02:30: 10 used, allowance 2: held until it covers 10, 12:10
 	p := n.r.RunDue(n.ctx)
 	h := p.Holds["Stock"]
 	if len(p.Started) != 0 || h.Kind != runner.HoldPaced || !h.Until.Equal(start12.Add(10*time.Minute-30*time.Second)) {
-		t.Fatalf("at 12:01:30: %+v", p)
+		t.Fatalf("at 12:02:30: %+v", p)
 	}
 	f.clock.Set(h.Until) // 12:10: the allowance covers 10
 	if p := n.r.RunDue(n.ctx); !slices.Equal(p.Started, []string{"Stock"}) {
 		t.Fatalf("at 12:10: %+v", p)
 	}
-	f.clock.Set(start12.Add(11 * time.Minute)) // 12:11:30: 10 used, allowance 11: held until 12:20
+	f.clock.Set(start12.Add(11 * time.Minute)) // 12:11:30: 20 used, allowance 11: held until 12:20
 	p = n.r.RunDue(n.ctx)
 	if h := p.Holds["Stock"]; h.Kind != runner.HoldPaced || !h.Until.Equal(time.Date(2026, 1, 11, 12, 20, 0, 0, time.UTC)) {
 		t.Fatalf("at 12:11:30: %+v", p)
+	}
+	// The period's last run, the one that takes the window to its limit,
+	// starts at 12:50, before the reset, not at it: six runs an hour.
+	for _, m := range []int{20, 30, 40, 50} {
+		f.clock.Set(time.Date(2026, 1, 11, 12, m, 0, 0, time.UTC))
+		if p := n.r.RunDue(n.ctx); !slices.Equal(p.Started, []string{"Stock"}) {
+			t.Fatalf("at 12:%d: %+v", m, p)
+		}
+	}
+	if x.runs["Stock"] != 6 {
+		t.Fatalf("%d runs in the hour, want 6 (60 of 60)", x.runs["Stock"])
 	}
 }
 
