@@ -3,7 +3,9 @@
 package runner_test
 
 import (
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,4 +107,42 @@ func channelOf(st quotad.Status, name string) *quotad.ChannelStatus {
 		}
 	}
 	return nil
+}
+
+// A paced hold is logged once, not at every pass while its allowance grows.
+func TestPacedHoldIsLoggedOnce(t *testing.T) {
+	f := newFixture(t, start12, pacedJob)
+	var logs syncBuf
+	var x *fakeExec
+	n := f.quietNode(&x, func(o *runner.Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	x.cost["Stock"] = map[string]int64{"pexels": 10}
+	n.r.RunDue(n.ctx)
+	f.clock.Set(start12.Add(time.Minute)) // 12:01:30: the first run
+	n.r.RunDue(n.ctx)
+	for s := range 300 { // 12:02:30 to 12:07:29, a pass a second: held until 12:10
+		f.clock.Set(start12.Add(2*time.Minute + time.Duration(s)*time.Second))
+		if p := n.r.RunDue(n.ctx); p.Holds["Stock"].Kind != runner.HoldPaced {
+			t.Fatalf("%+v", p)
+		}
+	}
+	if got := strings.Count(logs.String(), "job due but held"); got != 1 {
+		t.Fatalf("the paced hold was logged %d times in 300 passes, want once:\n%s", got, logs.String())
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -254,18 +254,21 @@ func (r *Runner) fixNextRuns(ctx context.Context, fix map[string]time.Time) {
 	}
 }
 
-// noteHold logs when a job's hold begins, changes or ends ("" = none).
+// noteHold logs when a job's hold begins, changes or ends ("" = none). A
+// hold whose reason differs only in its figures (a paced allowance growing
+// each second, units free changing) is the same hold: it is logged once.
 func (r *Runner) noteHold(channel, reason string) {
+	key := holdKey(reason)
 	r.mu.Lock()
 	prev := r.holds[channel]
 	if reason == "" {
 		delete(r.holds, channel)
 	} else {
-		r.holds[channel] = reason
+		r.holds[channel] = key
 	}
 	r.mu.Unlock()
 	switch {
-	case reason == prev:
+	case key == prev:
 	case reason == "":
 		r.log.Info("runner: job no longer held", "channel", channel)
 	default:
@@ -299,4 +302,22 @@ func (r *Runner) checkCost(ctx context.Context, channel string, cost map[string]
 		kind = HoldReserve
 	}
 	return Hold{Reason: strings.TrimSuffix(ee.Error(), " "+ee.Marker()), Until: notBefore(ee.Until, now), Kind: kind}
+}
+
+// holdKey is a hold's reason with its numbers and times left out.
+func holdKey(reason string) string {
+	var b strings.Builder
+	digits := false
+	for _, c := range reason {
+		if c >= '0' && c <= '9' {
+			if !digits {
+				b.WriteByte('#')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b.WriteRune(c)
+	}
+	return b.String()
 }
