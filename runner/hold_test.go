@@ -3,6 +3,7 @@
 package runner_test
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -145,4 +146,25 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Under max_concurrent 1 with higher priorities always due, a low-priority
+// job still runs: waiting for a slot ages it.
+func TestWaitingJobsAgeUnderMaxConcurrent(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("timezone: UTC\napis:\n  groq:\n    windows: [{name: daily, limit: 100000, reset: \"daily 00:00\"}]\nchannels:\n")
+	for _, c := range []struct{ name, prio string }{{"Hi", "high"}, {"Mid", "normal"}, {"Lo", "low"}} {
+		fmt.Fprintf(&b, "  %s:\n    priority: %s\n    apis: [groq]\n    job: {command: x, schedule: every 10s}\n", c.name, c.prio)
+	}
+	f := newFixture(t, start12, b.String())
+	var x *fakeExec
+	n := f.quietNode(&x, func(o *runner.Options) { o.MaxConcurrent = 1 })
+	for s := 0; s <= 600; s += 10 { // ten minutes, a pass every 10 s
+		f.clock.Set(start12.Add(time.Duration(s) * time.Second))
+		n.r.RunDue(n.ctx)
+	}
+	t.Logf("runs: %v", x.runs)
+	if x.runs["Lo"] < 3 || x.runs["Mid"] < 3 || x.runs["Hi"] < x.runs["Mid"] || x.runs["Mid"] < x.runs["Lo"] {
+		t.Fatalf("runs in 10 minutes at max_concurrent 1: %v; want every channel to run, higher ones more", x.runs)
+	}
 }

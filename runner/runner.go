@@ -40,6 +40,7 @@ import (
 const (
 	DefaultPollInterval = time.Second
 	DefaultKillGrace    = 5 * time.Second
+	DefaultAgingStep    = time.Minute
 )
 
 // Options configure a Runner. Zero values take the defaults.
@@ -59,6 +60,13 @@ type Options struct {
 	// current directory.
 	ConfigDir    string
 	PollInterval time.Duration // how often the store is re-read for others' changes; default 1s
+	// AgingStep ages due jobs that wait for a free slot (MaxConcurrent):
+	// each full step of waiting raises a job's priority by one level for
+	// the order of starts, up to high, so a low-priority job is never
+	// starved by higher ones that are always due. Default DefaultAgingStep;
+	// negative turns aging off. Quota gates (reserves, budgets) still see
+	// the channel's own priority.
+	AgingStep time.Duration
 	KillGrace    time.Duration // between SIGTERM and SIGKILL of a job's process group; default 5s
 	// OnRun, if set, is called after each run has been recorded.
 	OnRun func(Result)
@@ -120,6 +128,9 @@ type Runner struct {
 	wake    chan struct{} // a run ended or an engine event may have lifted a hold
 
 	holds map[string]string // the loop's last logged hold per channel
+	// slotWait is when each due job first found no free slot (it is
+	// cleared when the job starts): the age aging counts.
+	slotWait map[string]time.Time
 
 	costs    *Costs
 	seeded   bool
@@ -171,9 +182,12 @@ func New(e *engine.Engine, channels []config.ChannelConfig, opts Options) (*Runn
 	if opts.KillGrace <= 0 {
 		opts.KillGrace = DefaultKillGrace
 	}
+	if opts.AgingStep == 0 {
+		opts.AgingStep = DefaultAgingStep
+	}
 	r := &Runner{
 		e: e, store: e.Store(), clock: opts.Clock, opts: opts, log: opts.Logger, id: opts.ID,
-		jobs: map[string]*job{}, running: map[string]bool{}, wake: make(chan struct{}, 1), holds: map[string]string{},
+		jobs: map[string]*job{}, running: map[string]bool{}, wake: make(chan struct{}, 1), holds: map[string]string{}, slotWait: map[string]time.Time{},
 		costs: opts.Costs, seeded: opts.Costs != nil, paced: map[string]bool{}, inflight: map[string]map[string]int64{},
 	}
 	if r.costs == nil {

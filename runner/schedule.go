@@ -62,7 +62,8 @@ func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
 // it decided.
 //
 // Due jobs are considered highest channel priority first, then longest
-// waiting first (earliest due time). Each is started only when its expected
+// waiting first (earliest due time); a job that waits for a free slot ages
+// (agedRank), so lower priorities are not starved. Each is started only when its expected
 // cost (learned, else the estimate) fits what is left of every API after
 // the runs already started or running, the reserves and the pacing of paced
 // APIs (Decide), and the channel's budgets and fallback providers as the
@@ -121,7 +122,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		r.fixNextRuns(ctx, fix)
 	}
 	sort.SliceStable(due, func(a, b int) bool {
-		pa, pb := snap.Channels[due[a].j.channel].Priority.Rank(), snap.Channels[due[b].j.channel].Priority.Rank()
+		pa, pb := r.agedRank(snap.Channels[due[a].j.channel], now), r.agedRank(snap.Channels[due[b].j.channel], now)
 		if pa != pb {
 			return pa > pb
 		}
@@ -144,6 +145,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		}
 		if !r.claim(j.channel, true) {
 			p.Busy = append(p.Busy, j.channel)
+			r.waitSlot(j.channel, now)
 			continue
 		}
 		st, err := r.acquire(ctx, j, r.dueCheck(j, c.cost))
@@ -161,6 +163,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 			continue
 		}
 		r.setInflight(j.channel, c.cost)
+		r.waitSlot(j.channel, time.Time{})
 		for api, u := range c.cost {
 			pending[api] += u
 		}
@@ -320,4 +323,29 @@ func holdKey(reason string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// waitSlot notes that a due job found no free slot at now (the first time
+// counts), or, with the zero time, that it started.
+func (r *Runner) waitSlot(channel string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.IsZero() {
+		delete(r.slotWait, channel)
+	} else if _, ok := r.slotWait[channel]; !ok {
+		r.slotWait[channel] = now
+	}
+}
+
+// agedRank is the rank a due job of ch is ordered by: its priority's, plus
+// one per full AgingStep it has waited for a free slot, at most high's.
+func (r *Runner) agedRank(ch quotad.Channel, now time.Time) int {
+	rank := ch.Priority.Rank()
+	r.mu.Lock()
+	since, ok := r.slotWait[ch.Name]
+	r.mu.Unlock()
+	if !ok || r.opts.AgingStep <= 0 {
+		return rank
+	}
+	return min(max(rank, rank+int(now.Sub(since)/r.opts.AgingStep)), quotad.PriorityHigh.Rank())
 }
