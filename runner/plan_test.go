@@ -61,7 +61,7 @@ func TestPlanPure(t *testing.T) {
 	check("A", "", now, time.Time{})
 	check("B", runner.HoldInsufficient, reset, reset)
 	check("C", runner.HoldExhausted, reset, reset) // expected to start at the reset
-	check("D", "", now, time.Time{}) // paced: the period's first run starts at once
+	check("D", "", now, time.Time{})               // paced: the period's first run starts at once
 	check("E", runner.HoldPaused, time.Time{}, time.Time{})
 	if got["E"].CostSource != "learned" || got["E"].Cost["youtube"] != 7 || got["A"].CostSource != "estimate" {
 		t.Fatalf("costs %+v %+v", got["E"], got["A"])

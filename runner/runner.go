@@ -67,7 +67,7 @@ type Options struct {
 	// negative turns aging off. Quota gates (reserves, budgets) still see
 	// the channel's own priority.
 	AgingStep time.Duration
-	KillGrace    time.Duration // between SIGTERM and SIGKILL of a job's process group; default 5s
+	KillGrace time.Duration // between SIGTERM and SIGKILL of a job's process group; default 5s
 	// OnRun, if set, is called after each run has been recorded.
 	OnRun func(Result)
 	// OnPass, if set, is called after each scheduling pass of Run; tests
