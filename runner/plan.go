@@ -147,7 +147,7 @@ func Plan(in PlanInput) []PlanEntry {
 func (e PlanEntry) Describe(loc *time.Location) string {
 	until := ""
 	if e.Until != nil {
-		until = e.Until.In(loc).Format("2006-01-02 15:04 MST")
+		until = e.Until.In(loc).Format("2006-01-02 15:04:05 MST")
 	}
 	with := func(s string) string {
 		if until == "" {

@@ -67,7 +67,7 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 				}
 				return printJSON(cmd.OutOrStdout(), plan)
 			}
-			printPlan(cmd, plan, in.Location)
+			printPlan(cmd, plan, in.Location, in.Now)
 			return nil
 		},
 	}
@@ -76,7 +76,7 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 	return cmd
 }
 
-func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location) {
+func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location, now time.Time) {
 	if len(plan) == 0 {
 		fmt.Fprintln(cmd.OutOrStdout(), "no channel has a scheduled job")
 		return
@@ -87,7 +87,7 @@ func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location) 
 		if t == nil {
 			return "-"
 		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
+		return humanIn(t, loc, now)
 	}
 	for _, e := range plan {
 		keys := slices.Sorted(maps.Keys(e.Cost))
@@ -96,10 +96,14 @@ func printPlan(cmd *cobra.Command, plan []runner.PlanEntry, loc *time.Location) 
 			cost = append(cost, fmt.Sprintf("%s=%d", k, e.Cost[k]))
 		}
 		c := strings.Join(cost, " ")
-		if c == "" {
-			c = "-"
+		switch {
+		case c == "" && e.CostSource == "estimate":
+			c = "unknown (no estimate; learned from its first run)"
+		case c == "":
+			c = "nothing (learned)"
+		default:
+			c += " (" + e.CostSource + ")"
 		}
-		c += " (" + e.CostSource + ")"
 		held := e.Describe(loc)
 		if held == "" {
 			held = "-"

@@ -35,6 +35,9 @@ channels:
     job: {command: "true", schedule: every 1h, estimate: {youtube: 500}}
   Idle:
     apis: [youtube]
+  Fresh:
+    apis: [openai]
+    job: {command: '"$QUOTAD_BIN" spend openai 70 --channel "$QUOTAD_CHANNEL"', schedule: every 1h}
 `, "RESET", time.Now().UTC().Add(12*time.Hour).Format("15:04"))
 
 func TestPlanAndPickCommands(t *testing.T) {
@@ -43,6 +46,16 @@ func TestPlanAndPickCommands(t *testing.T) {
 	if !strings.Contains(out, "CHANNEL") || !strings.Contains(out, "Writer") || !strings.Contains(out, "youtube=100 (estimate)") || strings.Contains(out, "Idle") {
 		t.Fatalf("plan:\n%s", out)
 	}
+	// Times to the second with the time left; a job without an estimate
+	// says its cost is not known until its first run, then the learned one.
+	if !strings.Contains(out, "unknown (no estimate; learned from its first run)") || !strings.Contains(out, ":00:00 UTC (in ") {
+		t.Fatalf("plan:\n%s", out)
+	}
+	c.ok("run", "Fresh")
+	if out := c.ok("plan"); !strings.Contains(out, "openai=70 (learned)") {
+		t.Fatalf("plan after Fresh's first run:\n%s", out)
+	}
+	c.ok("reset", "openai")
 	c.ok("spend", "youtube", "8000")
 	var plan []runner.PlanEntry
 	if err := json.Unmarshal([]byte(c.ok("plan", "--json", "--horizon", "2h")), &plan); err != nil {
