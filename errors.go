@@ -38,6 +38,9 @@ const (
 	// HoldReserve: what is left of the API is kept for channels of a higher
 	// priority; only channels below it are held.
 	HoldReserve = "reserve"
+	// HoldPaused: the calling channel is paused (by a person, or for its
+	// errors); the metering proxy refuses its calls so.
+	HoldPaused = "paused"
 )
 
 // HoldMarker starts the machine-readable part of quotad's own refusals:
@@ -56,7 +59,8 @@ type ExhaustedError struct {
 	API    string
 	Window string
 	Until  time.Time
-	// Kind is HoldWindow, HoldBudget or HoldReserve; "" means HoldWindow.
+	// Kind is HoldWindow, HoldBudget, HoldReserve or HoldPaused; ""
+	// means HoldWindow.
 	Kind string
 	// Channel is the channel held, for HoldBudget and HoldReserve.
 	Channel string
@@ -76,10 +80,10 @@ func (e *ExhaustedError) HoldKind() string {
 }
 
 // ChannelLevel reports whether the refusal holds only the calling channel
-// (a budget or a reserve), not every caller of the API.
+// (a budget, a reserve, a pause), not every caller of the API.
 func (e *ExhaustedError) ChannelLevel() bool {
 	k := e.HoldKind()
-	return k == HoldBudget || k == HoldReserve
+	return k == HoldBudget || k == HoldReserve || k == HoldPaused
 }
 
 // Error implements error: whose hold it is, until when, and the marker.
@@ -98,6 +102,8 @@ func (e *ExhaustedError) Error() string {
 			fmt.Fprintf(&b, " (window %s)", e.Window)
 		}
 		fmt.Fprintf(&b, " is the reserve for %s priority; channel %s is below it", e.Priority, e.Channel)
+	case HoldPaused:
+		fmt.Fprintf(&b, "held by quotad: channel %s is paused", e.Channel)
 	default:
 		if e.Detail != "" { // the window is not exhausted: the units do not fit it
 			fmt.Fprintf(&b, "held by quotad: window %s cannot take it", e.Window)

@@ -17,7 +17,7 @@ const holdMarker = "[quotad-hold "
 
 // Hold is what the marker of quotad's own refusal says.
 type Hold struct {
-	Kind     string    // "window", "budget" or "reserve"
+	Kind     string    // "window", "budget", "reserve" or "paused"
 	API      string    // the API refused
 	Channel  string    // the channel held (budget, reserve)
 	Window   string    // the window, when one was named
@@ -25,9 +25,11 @@ type Hold struct {
 	Until    time.Time // when the hold lifts; zero when unknown
 }
 
-// ChannelLevel reports whether the hold was the channel's own (its budget or
-// a reserve for higher priorities), not the API's.
-func (h Hold) ChannelLevel() bool { return h.Kind == "budget" || h.Kind == "reserve" }
+// ChannelLevel reports whether the hold was the channel's own (its budget, a
+// reserve for higher priorities, its pause), not the API's.
+func (h Hold) ChannelLevel() bool {
+	return h.Kind == "budget" || h.Kind == "reserve" || h.Kind == "paused"
+}
 
 // FindHold returns the last marker of quotad's own refusal in text,
 // "[quotad-hold kind=budget api=youtube channel=Norm window=daily

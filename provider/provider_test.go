@@ -576,6 +576,18 @@ func TestRefusalShapes(t *testing.T) {
 		!strings.Contains(string(body), "paused by a person since 2026-01-12T02:00:00Z: re-shooting") || !strings.Contains(string(body), `"code":"channel_paused"`) {
 		t.Errorf("paused refusal %d %v %s", status, h, body)
 	}
+	if v := classify.Classify(classify.Evidence{Status: status, Message: string(body)}, nil, now); v.Quota || v.Kind != classify.KindHold || v.API != "groq" {
+		t.Errorf("paused refusal classifies as %+v", v)
+	}
+	// A channel's own hold (its budget) is quotad's, never the provider's
+	// quota error, whichever shape carries it.
+	for _, name := range provider.Names() {
+		_, _, body := mustLookup(t, name).Refusal(name, provider.Hold{Window: "budget:" + name, Until: now.Add(time.Hour)}, now)
+		v := classify.Classify(classify.Evidence{Status: 429, Message: string(body)}, nil, now)
+		if v.Quota || v.Kind != classify.KindHold || v.API != name || !v.Until.Equal(now.Add(time.Hour).Truncate(time.Second)) {
+			t.Errorf("%s budget refusal classifies as %+v (body %s)", name, v, body)
+		}
+	}
 	// A billing hold has no Retry-After and says insufficient_quota.
 	status, h, body = mustLookup(t, "openai").Refusal("openai", provider.Hold{Window: "rpm", Until: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}, now)
 	if status != 429 || h.Get("Retry-After") != "" || h.Get("X-Should-Retry") != "false" || !strings.Contains(string(body), "insufficient_quota") {

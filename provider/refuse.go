@@ -91,11 +91,14 @@ func (p *Profile) Refusal(apiName string, h Hold, now time.Time) (int, http.Head
 		when = "until " + h.Until.UTC().Format(time.RFC3339)
 	}
 	note := fmt.Sprintf("quotad: %s window %s is exhausted %s; the call was not sent upstream", apiName, h.Window, when)
+	// The channel's own hold (paused, budget, reserve) carries quotad's
+	// marker: a caller that prints or reports it is never taken for the
+	// provider's quota error, which would hold every channel.
 	switch {
 	case h.Paused:
-		note = "quotad: " + h.Detail + "; the call was not sent upstream"
+		note = "quotad: " + h.Detail + "; the call was not sent upstream " + holdMarker(apiName, h)
 	case strings.Contains(h.Window, ":"):
-		note = fmt.Sprintf("quotad: this channel is held (%s) %s; the call was not sent upstream", h.Window, when)
+		note = fmt.Sprintf("quotad: this channel is held (%s) %s; the call was not sent upstream %s", h.Window, when, holdMarker(apiName, h))
 	}
 	retry := ""
 	if wait > 0 {
@@ -186,4 +189,22 @@ func windowPhrase(window string) string {
 		return "tokens per day (TPD)"
 	}
 	return "window " + window
+}
+
+// holdMarker is the marker of quotad's own refusal (quotad.HoldMarker) for a
+// channel's hold (paused, or h.Window "budget:<api>" / "reserve:<api>"): a job that
+// prints the refusal is then never taken for the provider's quota error
+// (classify.FindHold).
+func holdMarker(apiName string, h Hold) string {
+	ee := quotad.ExhaustedError{API: apiName, Kind: quotad.HoldWindow, Window: h.Window}
+	if kind, _, ok := strings.Cut(h.Window, ":"); ok {
+		ee.Kind, ee.Window = kind, ""
+	}
+	if h.Paused {
+		ee.Kind, ee.Window = quotad.HoldPaused, ""
+	}
+	if !h.Billing() {
+		ee.Until = h.Until
+	}
+	return ee.Marker()
 }
