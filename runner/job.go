@@ -207,7 +207,12 @@ func (r *Runner) runJob(ctx context.Context, j *job, st quotad.JobState, trigger
 				}
 			}
 			res.Spent = spent
-			r.Costs().Observe(j.channel, spent)
+			// A run refused by quotad's own hold spent less than it needed:
+			// learning from it would lower the cost the gate checks, and
+			// the next run would be refused again.
+			if res.Verdict == nil || res.Verdict.Kind != classify.KindHold {
+				r.Costs().Observe(j.channel, spent)
+			}
 		}
 	}
 	res.Event = r.event(j, res, last, o.startErr != nil)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/classify"
 	"github.com/quotad/quotad/engine"
 )
 
@@ -145,7 +146,7 @@ func LearnCosts(ctx context.Context, e *engine.Engine, channels []string, n int,
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
 		var runs []map[string]int64
 		for _, ev := range evs {
-			if s, ok := ev.Fields["spent"]; ok && ev.Fields["interrupted"] == "" {
+			if s, ok := ev.Fields["spent"]; ok && ev.Fields["interrupted"] == "" && ev.Fields["kind"] != string(classify.KindHold) {
 				runs = append(runs, ParseSpent(s))
 			}
 		}

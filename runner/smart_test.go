@@ -25,6 +25,7 @@ type fakeExec struct {
 	runs  map[string]int
 	seen  []runner.Exec
 	fails int
+	errs  []string // the refusals of the failed runs
 }
 
 func newFakeExec(e *engine.Engine) *fakeExec {
@@ -46,6 +47,7 @@ func (x *fakeExec) run(ctx context.Context, run runner.Exec) (int, error) {
 			fmt.Fprintln(run.Out, err)
 			x.mu.Lock()
 			x.fails++
+			x.errs = append(x.errs, run.Channel+": "+err.Error())
 			x.mu.Unlock()
 			return 1, nil
 		}
