@@ -5,12 +5,12 @@
 # and the job waits for the reset instead of failing half-way.
 set -u
 
-if err=$("$QUOTAD_BIN" spend pexels 10 --channel "$QUOTAD_CHANNEL" 2>&1 >/dev/null); then
+err=$("$QUOTAD_BIN" spend pexels 10 --channel "$QUOTAD_CHANNEL" 2>&1 >/dev/null)
+case $? in
+0)
 	echo "pexels: 10 clips fetched"
-	exit 0
-fi
-case $err in
-*"quota exhausted"*)
+	exit 0 ;;
+3) # refused by quotad: the quota is gone
 	echo 'pexels: GET https://api.pexels.com/videos/search refused'
 	echo 'HTTP 429 Too Many Requests'
 	exit 1 ;;

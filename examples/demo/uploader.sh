@@ -1,18 +1,18 @@
 #!/bin/sh
 # Uploader searches YouTube (search.list, 100 units) and uploads a video
-# (videos.insert, 1600 units). When quotad refuses a call because youtube's
-# quota is gone, the script prints YouTube's 403 quotaExceeded body and
+# (videos.insert, 1600 units). quotad learns that a run costs 1700 units and
+# holds the job while fewer are free. When quotad refuses a call anyway
+# (exit status 3), the script prints YouTube's 403 quotaExceeded body and
 # fails; quotad pauses the channel until the quota resets.
 set -u
 
-# call API UNITS WHAT: meter one call; return 1 when the quota is gone.
+# call API UNITS WHAT: meter one call; return 1 when quotad refuses it (exit
+# status 3: the quota is gone or the units do not fit what is left).
 call() {
-	if err=$("$QUOTAD_BIN" spend "$1" "$2" --channel "$QUOTAD_CHANNEL" 2>&1 >/dev/null); then
-		echo "$1: $3 done ($2 units)"
-		return 0
-	fi
-	case $err in
-	*"quota exhausted"*) echo "$1: $3 refused"; return 1 ;;
+	err=$("$QUOTAD_BIN" spend "$1" "$2" --channel "$QUOTAD_CHANNEL" 2>&1 >/dev/null)
+	case $? in
+	0) echo "$1: $3 done ($2 units)"; return 0 ;;
+	3) echo "$1: $3 refused"; return 1 ;;
 	esac
 	echo "$err" >&2
 	exit 1
