@@ -50,11 +50,15 @@ class QuotadError(Exception):
 
 
 class QuotaExhausted(QuotadError):
-    """A spend or reservation refused because the API (or a budget) is exhausted (HTTP 429).
+    """A spend or reservation refused by one of quotad's holds (HTTP 429): it did not fit.
 
     Attributes:
-        api: the exhausted API.
+        api: the API refused.
         window: the window that refused, such as ``"daily"``.
+        kind: whose hold: ``"window"`` (the API's: exhausted, or fewer units free than asked),
+            ``"budget"`` (the channel's own budget) or ``"reserve"`` (kept for a higher priority).
+        channel: the channel held by a budget or a reserve ("" for a window).
+        priority: the priority a reserve is kept for ("" otherwise).
         until: when the API serves again (an aware UTC datetime), or None when unknown.
         retry_after: seconds until then (the server's Retry-After), or None when unknown.
     """
@@ -64,6 +68,9 @@ class QuotaExhausted(QuotadError):
         super().__init__(message, status, code, body, headers)
         self.api: str = str(self.body.get("api") or "")
         self.window: str = str(self.body.get("window") or "")
+        self.kind: str = str(self.body.get("kind") or "window")
+        self.channel: str = str(self.body.get("channel") or "")
+        self.priority: str = str(self.body.get("priority") or "")
         until = self.body.get("until")
         self.until: Optional[_dt.datetime] = parse_time(until) if isinstance(until, str) else None
         self.retry_after: Optional[float] = None
@@ -76,6 +83,12 @@ class QuotaExhausted(QuotadError):
         if self.until is None and self.retry_after is not None:
             self.until = (_dt.datetime.now(_dt.timezone.utc)
                           + _dt.timedelta(seconds=self.retry_after)).replace(microsecond=0)
+
+
+    @property
+    def channel_level(self) -> bool:
+        """Whether the hold is the channel's own (a budget or a reserve), not the API's."""
+        return self.kind in ("budget", "reserve")
 
 
 class Unauthorized(QuotadError):

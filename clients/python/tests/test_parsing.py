@@ -42,6 +42,15 @@ class ParsingTest(unittest.TestCase):
             if isinstance(err, quotad.QuotaExhausted):
                 self.assertTrue(err.retry_after is None or err.retry_after >= 0, (raw, headers))
 
+    def test_hold_kind(self) -> None:
+        body = {"error": {"code": "exhausted", "message": "youtube: held by quotad: channel Norm's budget of youtube",
+                          "api": "youtube", "window": "daily", "until": "2026-01-12T08:00:00Z", "kind": "budget", "channel": "Norm"}}
+        err = error_from_answer(429, "Too Many Requests", json.dumps(body).encode(), {"retry-after": "60"})
+        self.assertIsInstance(err, quotad.QuotaExhausted)
+        self.assertEqual((err.kind, err.channel, err.api, err.channel_level), ("budget", "Norm", "youtube", True))
+        err = error_from_answer(429, "Too Many Requests", b'{"error": {"code": "exhausted", "api": "groq"}}', {})
+        self.assertEqual((err.kind, err.channel_level), ("window", False))
+
     def test_times(self) -> None:
         self.assertEqual(parse_time("2026-11-27T00:25:45.947988959Z"),
                          dt.datetime(2026, 11, 27, 0, 25, 45, 947988, tzinfo=dt.timezone.utc))
