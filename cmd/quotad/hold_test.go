@@ -3,8 +3,11 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/quotad/quotad"
 )
 
 const holdConfig = `timezone: America/Los_Angeles
@@ -49,6 +52,17 @@ func TestOwnRefusalStaysTheChannels(t *testing.T) {
 		if ch := channelOf(st, name); !ch.Active {
 			t.Fatalf("%s paused by Norm's own budget refusal: %+v", name, ch)
 		}
+	}
+	var evs []quotad.EventStatus
+	if err := json.Unmarshal([]byte(c.ok("logs", "--json", "--category", "job")), &evs); err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Fields["kind"] != "quotad_hold" || evs[0].Fields["api"] != "youtube" || evs[0].Fields["outcome"] != "quota" ||
+		!strings.Contains(evs[0].Message, "Job was refused by quotad's own hold on youtube") {
+		t.Fatalf("the run's event: %+v", evs)
+	}
+	if ch := channelOf(st, "Norm"); ch.ConsecutiveErrors != 0 {
+		t.Fatalf("quotad's own refusal counted as an error of Norm: %+v", ch)
 	}
 	if _, errs, code := c.run("spend", "youtube", "10", "--channel", "Other"); code != 0 {
 		t.Fatalf("Other refused after Norm's budget refusal: exit %d %s", code, errs)
