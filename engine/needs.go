@@ -116,21 +116,31 @@ type Pick struct {
 // own budget (spent) or the API's reserve (reached). A channel may also name an API it needs
 // directly as the capability.
 func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, error) {
-	return e.PickFor(ctx, channel, capability, nil)
+	return e.PickFor(ctx, channel, capability, Expected{})
+}
+
+// Expected is what a run is expected to spend, for PickFor and CheckCost.
+type Expected struct {
+	// Cost is the run's units per API; a provider of a fallback need
+	// without a cost of its own is charged the largest of the need's.
+	Cost map[string]int64
+	// Pending are units per API that other runs in flight are expected to
+	// spend still: counted as reserved.
+	Pending map[string]int64
 }
 
 // PickFor is Pick for a run expected to spend cost (units per API): a
 // provider is held as well when the units it would take (its own cost, else
 // the largest cost of the need's providers) do not fit what is left of it
 // for the channel: a window, the channel's budget, the reserve.
-func (e *Engine) PickFor(ctx context.Context, channel, capability string, cost map[string]int64) (Pick, error) {
+func (e *Engine) PickFor(ctx context.Context, channel, capability string, x Expected) (Pick, error) {
 	var p Pick
 	err := e.store.View(ctx, func(tx quotad.Tx) error {
 		c, err := tx.Channel(channel)
 		if err != nil {
 			return err
 		}
-		p, _, err = pickIn(tx, c, capability, cost)
+		p, _, err = pickIn(tx, c, capability, x)
 		return err
 	})
 	if err != nil {
@@ -141,7 +151,7 @@ func (e *Engine) PickFor(ctx context.Context, channel, capability string, cost m
 
 // pickIn picks a provider of a capability for c in tx; with none, it also
 // returns the first provider's hold.
-func pickIn(tx quotad.Tx, c quotad.Channel, capability string, cost map[string]int64) (Pick, *quotad.ExhaustedError, error) {
+func pickIn(tx quotad.Tx, c quotad.Channel, capability string, x Expected) (Pick, *quotad.ExhaustedError, error) {
 	providers := []string(nil)
 	for _, capb := range c.Fallbacks {
 		if capb.Name == capability {
@@ -156,17 +166,17 @@ func pickIn(tx quotad.Tx, c quotad.Channel, capability string, cost map[string]i
 	}
 	var need int64 // what a provider without a cost of its own is expected to take
 	for _, name := range providers {
-		need = max(need, cost[name])
+		need = max(need, x.Cost[name])
 	}
 	p := Pick{Channel: c.Name, Capability: capability, Providers: providers, Available: []string{}}
 	var earliest time.Time
 	var first *quotad.ExhaustedError
 	for _, name := range providers {
-		a, err := tx.API(name)
+		a, err := apiPending(tx, name, x.Pending)
 		if err != nil {
 			return Pick{}, nil, err
 		}
-		units, ok := cost[name]
+		units, ok := x.Cost[name]
 		if !ok {
 			units = need
 		}
@@ -196,23 +206,23 @@ func pickIn(tx quotad.Tx, c quotad.Channel, capability string, cost map[string]i
 }
 
 // CheckCost reports, as quotad would refuse the spends, whether a run of a
-// channel expected to spend cost (units per API) fits what is left for the
+// channel expected to spend x (units per API) fits what is left for the
 // channel: for each API it needs, its windows, its budget and the reserve
 // for its priority; for each fallback need, any one provider. It returns nil
 // or the *quotad.ExhaustedError of the first API (or the first provider of
 // the first need) that cannot take its part. The runner gates jobs by it.
-func (e *Engine) CheckCost(ctx context.Context, channel string, cost map[string]int64) error {
+func (e *Engine) CheckCost(ctx context.Context, channel string, x Expected) error {
 	return e.store.View(ctx, func(tx quotad.Tx) error {
 		c, err := tx.Channel(channel)
 		if err != nil {
 			return err
 		}
 		for _, name := range c.APIs {
-			units := cost[name]
+			units := x.Cost[name]
 			if units <= 0 {
 				continue
 			}
-			a, err := tx.API(name)
+			a, err := apiPending(tx, name, x.Pending)
 			if err != nil {
 				return err
 			}
@@ -225,7 +235,7 @@ func (e *Engine) CheckCost(ctx context.Context, channel string, cost map[string]
 			}
 		}
 		for _, capb := range c.Fallbacks {
-			if _, h, err := pickIn(tx, c, capb.Name, cost); err != nil || h != nil {
+			if _, h, err := pickIn(tx, c, capb.Name, x); err != nil || h != nil {
 				if h != nil {
 					return h
 				}
@@ -404,4 +414,18 @@ func usedSince(tx quotad.Tx, channel, api string, since time.Time) (int64, error
 		sum += b.Units
 	}
 	return sum, nil
+}
+
+// apiPending reads an API with pending units counted as reserved in every
+// window.
+func apiPending(tx quotad.Tx, name string, pending map[string]int64) (quotad.API, error) {
+	a, err := tx.API(name)
+	if err != nil || pending[name] <= 0 {
+		return a, err
+	}
+	a.Windows = append([]quotad.Window(nil), a.Windows...)
+	for i := range a.Windows {
+		a.Windows[i].Reserved = addSat(a.Windows[i].Reserved, pending[name])
+	}
+	return a, nil
 }

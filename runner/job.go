@@ -381,7 +381,7 @@ func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]s
 		cost = NeedCosts(ch, cost)
 	}
 	for _, c := range caps {
-		p, err := r.e.PickFor(ctx, channel, c, cost)
+		p, err := r.e.PickFor(ctx, channel, c, engine.Expected{Cost: cost, Pending: r.pendingOthers(channel)})
 		if err != nil {
 			r.log.Warn("runner: picking a provider", "channel", channel, "capability", c, "err", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/engine"
 )
 
 // Snapshot is what the scheduler decides on: the store's channels, APIs
@@ -133,7 +134,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		j := c.j
 		h := Decide(snap.Channels[j.channel], withPending(snap.APIs, pending), c.cost, r.paced, now)
 		if !h.Held() {
-			h = r.checkCost(ctx, j.channel, c.cost, now)
+			h = r.checkCost(ctx, j.channel, engine.Expected{Cost: c.cost, Pending: pending}, now)
 		}
 		if h.Held() {
 			r.noteHold(j.channel, h.Reason)
@@ -187,6 +188,22 @@ func (r *Runner) pending() map[string]int64 {
 	defer r.mu.Unlock()
 	out := map[string]int64{}
 	for _, cost := range r.inflight {
+		for api, u := range cost {
+			out[api] += u
+		}
+	}
+	return out
+}
+
+// pendingOthers is pending without the channel's own run.
+func (r *Runner) pendingOthers(channel string) map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int64{}
+	for ch, cost := range r.inflight {
+		if ch == channel {
+			continue
+		}
 		for api, u := range cost {
 			out[api] += u
 		}
@@ -282,11 +299,11 @@ func (r *Runner) noteHold(channel, reason string) {
 // checkCost holds a run whose cost the engine would refuse (a budget, a
 // reserve, a window; for a fallback need, every provider): the job would
 // start only to be refused.
-func (r *Runner) checkCost(ctx context.Context, channel string, cost map[string]int64, now time.Time) Hold {
-	if len(cost) == 0 {
+func (r *Runner) checkCost(ctx context.Context, channel string, x engine.Expected, now time.Time) Hold {
+	if len(x.Cost) == 0 {
 		return Hold{}
 	}
-	err := r.e.CheckCost(ctx, channel, cost)
+	err := r.e.CheckCost(ctx, channel, x)
 	var ee *quotad.ExhaustedError
 	switch {
 	case err == nil:
