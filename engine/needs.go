@@ -113,8 +113,8 @@ type Pick struct {
 
 // Pick returns the provider a channel should use for a capability: the first
 // of its fallback list that is available and not held for the channel by its
-// own budget (spent) or the API's reserve (reached). A channel may also name an API it needs
-// directly as the capability.
+// own budget (spent) or the API's reserve (reached). A channel may also name
+// an API it needs directly as the capability.
 func (e *Engine) Pick(ctx context.Context, channel, capability string) (Pick, error) {
 	return e.PickFor(ctx, channel, capability, Expected{})
 }

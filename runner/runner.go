@@ -2,15 +2,19 @@
 // its schedule, at most one run per channel at a time (a lease in the store
 // keeps two daemons on one database from running it twice) and at most
 // MaxConcurrent runs at once. A job is held while its channel is paused,
-// while an API it needs is exhausted, and while an API has fewer free units
-// than the job's estimate; it runs at the first chance after. A run that
+// while an API it needs is exhausted, and while its expected cost (learned
+// from its recent runs, else its estimate) does not fit what is left of an
+// API, of the channel's budgets or above a reserve for higher priorities;
+// it runs at the first chance after. A run that
 // was missed while the daemon was down runs once when it starts, not once
 // per missed instant.
 //
 // Each run's output is captured (bounded: the last 64 KiB and 50 lines) and
 // accounted like a reported error or success: a failing job's last lines
 // are classified by the engine, so a provider's quota error in them pauses
-// the channel and exhausts the API until the provider's stated time.
+// the channel and exhausts the API until the provider's stated time, while
+// quotad's own refusal echoed by the job (its [quotad-hold ...] marker)
+// changes nothing.
 //
 // Job processes run in a process group of their own; a timeout kills the
 // whole group. Timeouts are measured on the real clock; schedules, leases
