@@ -105,7 +105,7 @@ notifiers:
 	}
 	step("spend below the thresholds", spend(100))
 	step("spend past 80%", spend(750), "all:threshold")
-	step("spend past 95% and the limit", spend(200), "all:exhausted", "quota-only:exhausted") // the exhaustion says it all
+	step("spend past 95% to the limit", spend(150), "all:exhausted", "quota-only:exhausted") // the exhaustion says it all
 	fc.Set(time.Date(2026, 1, 12, 0, 0, 0, 0, la))
 	step("midnight reset", func() error { _, err := e.Tick(ctx); return err },
 		"all:reset", "quota-only:reset", "all:resumed")
