@@ -26,6 +26,11 @@ type PlanInput struct {
 	Location *time.Location             // zone of schedules that name none; default UTC
 	Now      time.Time
 	Horizon  time.Duration // default DefaultHorizon
+	// Check, if set, is asked about a run that Decide lets start when it is
+	// due: the hold the engine's admission would put on its cost as things
+	// are now (CostHold: the channel's budgets, reserves, fallback
+	// providers), with pending the costs of the runs planned before it.
+	Check func(channel string, cost, pending map[string]int64) Hold
 }
 
 // PlanEntry is the next run of one channel's job.
@@ -111,6 +116,7 @@ func Plan(in PlanInput) []PlanEntry {
 		return out[a].Due.Before(out[b].Due)
 	})
 	virt := copyAPIs(in.APIs)
+	pending := map[string]int64{} // the costs of the runs planned so far
 	for i := range out {
 		e := &out[i]
 		ch, ok := in.Channels[e.Channel]
@@ -124,6 +130,13 @@ func Plan(in PlanInput) []PlanEntry {
 			then := copyAPIs(virt)
 			advanceAPIs(then, t, in.Location)
 			h := Decide(clearedPauses(ch, then, t), then, e.Cost, paced, t)
+			if !h.Held() && in.Check != nil && first {
+				// Budgets are read as they are now: a hold that ends
+				// by t does not hold the run.
+				if c := in.Check(e.Channel, e.Cost, pending); c.Held() && (c.Until.IsZero() || c.Until.After(t)) {
+					h = c
+				}
+			}
 			if first && h.Held() {
 				e.Held, e.Reason, e.Until = h.Kind, h.Reason, quotad.TimePtr(h.Until)
 			}
@@ -131,6 +144,9 @@ func Plan(in PlanInput) []PlanEntry {
 			if !h.Held() {
 				e.Start = quotad.TimePtr(t)
 				spend(virt, e.Cost, t)
+				for api, u := range e.Cost {
+					pending[api] += u
+				}
 				break
 			}
 			if h.Until.IsZero() || !h.Until.After(t) {

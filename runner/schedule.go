@@ -300,19 +300,28 @@ func (r *Runner) noteHold(channel, reason string) {
 // reserve, a window; for a fallback need, every provider): the job would
 // start only to be refused.
 func (r *Runner) checkCost(ctx context.Context, channel string, x engine.Expected, now time.Time) Hold {
-	if len(x.Cost) == 0 {
-		return Hold{}
+	h, err := CostHold(ctx, r.e, channel, x, now)
+	if err != nil && ctx.Err() == nil {
+		r.log.Warn("runner: checking a run's cost", "channel", channel, "err", err)
 	}
-	err := r.e.CheckCost(ctx, channel, x)
+	return h
+}
+
+// CostHold is the hold of a run of a channel expected to spend x that the
+// engine would refuse (engine.CheckCost), as a Hold of kind HoldBudget,
+// HoldReserve or HoldInsufficient; the zero Hold when it fits. An error
+// reading the store is returned with the zero Hold.
+func CostHold(ctx context.Context, e *engine.Engine, channel string, x engine.Expected, now time.Time) (Hold, error) {
+	if len(x.Cost) == 0 {
+		return Hold{}, nil
+	}
+	err := e.CheckCost(ctx, channel, x)
 	var ee *quotad.ExhaustedError
 	switch {
 	case err == nil:
-		return Hold{}
+		return Hold{}, nil
 	case !errors.As(err, &ee):
-		if ctx.Err() == nil {
-			r.log.Warn("runner: checking a run's cost", "channel", channel, "err", err)
-		}
-		return Hold{}
+		return Hold{}, err
 	}
 	kind := HoldInsufficient
 	switch ee.HoldKind() {
@@ -321,7 +330,7 @@ func (r *Runner) checkCost(ctx context.Context, channel string, x engine.Expecte
 	case quotad.HoldReserve:
 		kind = HoldReserve
 	}
-	return Hold{Reason: strings.TrimSuffix(ee.Error(), " "+ee.Marker()), Until: notBefore(ee.Until, now), Kind: kind}
+	return Hold{Reason: strings.TrimSuffix(ee.Error(), " "+ee.Marker()), Until: notBefore(ee.Until, now), Kind: kind}, nil
 }
 
 // holdKey is a hold's reason with its numbers and times left out.

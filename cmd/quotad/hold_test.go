@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/runner"
 )
 
 const holdConfig = `timezone: America/Los_Angeles
@@ -90,5 +91,31 @@ func TestOwnRefusalStaysTheChannels(t *testing.T) {
 	}
 	if used := c.status().APIs[0].Windows[0].Used; used != 660 {
 		t.Fatalf("youtube used %d after refused spends, want 660", used)
+	}
+}
+
+// quotad plan foresees what the runner does: a run whose cost does not fit
+// what is left of the channel's budget is held until the budget's reset.
+func TestPlanForeseesABudgetHold(t *testing.T) {
+	c := newCLI(t, `timezone: UTC
+apis:
+  youtube:
+    windows: [{name: daily, limit: 1000, reset: "daily 00:00"}]
+channels:
+  Thrifty:
+    apis: [youtube]
+    budgets: {youtube: 150}
+    job: {command: "true", schedule: every 1m, estimate: {youtube: 100}}
+`)
+	c.ok("spend", "youtube", "100", "--channel", "Thrifty")
+	var plan []runner.PlanEntry
+	if err := json.Unmarshal([]byte(c.ok("plan", "--json")), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || plan[0].Held != runner.HoldBudget || plan[0].Start == nil || plan[0].Start.UTC().Format("15:04") != "00:00" {
+		t.Fatalf("plan with 50 of Thrifty's budget left for a run of 100: %+v", plan)
+	}
+	if out := c.ok("plan"); !strings.Contains(out, "budget spent until") {
+		t.Fatalf("plan:\n%s", out)
 	}
 }

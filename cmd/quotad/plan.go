@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/runner"
 )
 
@@ -59,6 +60,10 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 			}
 			if in.Costs, err = runner.LearnCosts(ctx, l.engine, names, 0, 0); err != nil {
 				return err
+			}
+			in.Check = func(channel string, cost, pending map[string]int64) runner.Hold {
+				h, _ := runner.CostHold(ctx, l.engine, channel, engine.Expected{Cost: cost, Pending: pending}, in.Now)
+				return h
 			}
 			plan := runner.Plan(in)
 			if asJSON {
