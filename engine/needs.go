@@ -127,6 +127,10 @@ type Expected struct {
 	// Pending are units per API that other runs in flight are expected to
 	// spend still: counted as reserved.
 	Pending map[string]int64
+	// APIs, if set, are the APIs' states to check against (the caller's
+	// snapshot, taken before the pending runs spent anything), by name;
+	// an API not in it is read from the store.
+	APIs map[string]quotad.API
 }
 
 // PickFor is Pick for a run expected to spend cost (units per API): a
@@ -141,6 +145,12 @@ func (e *Engine) PickFor(ctx context.Context, channel, capability string, x Expe
 			return err
 		}
 		p, _, err = pickIn(tx, c, capability, x)
+		if err == nil && p.Provider == "" && len(x.Pending) > 0 {
+			// The runs in flight may have spent part of what they are
+			// counted for: without them, a provider that can serve wins
+			// over none.
+			p, _, err = pickIn(tx, c, capability, Expected{Cost: x.Cost, APIs: x.APIs})
+		}
 		return err
 	})
 	if err != nil {
@@ -172,7 +182,7 @@ func pickIn(tx quotad.Tx, c quotad.Channel, capability string, x Expected) (Pick
 	var earliest time.Time
 	var first *quotad.ExhaustedError
 	for _, name := range providers {
-		a, err := apiPending(tx, name, x.Pending)
+		a, err := apiPending(tx, name, x)
 		if err != nil {
 			return Pick{}, nil, err
 		}
@@ -222,7 +232,7 @@ func (e *Engine) CheckCost(ctx context.Context, channel string, x Expected) erro
 			if units <= 0 {
 				continue
 			}
-			a, err := apiPending(tx, name, x.Pending)
+			a, err := apiPending(tx, name, x)
 			if err != nil {
 				return err
 			}
@@ -416,16 +426,21 @@ func usedSince(tx quotad.Tx, channel, api string, since time.Time) (int64, error
 	return sum, nil
 }
 
-// apiPending reads an API with pending units counted as reserved in every
-// window.
-func apiPending(tx quotad.Tx, name string, pending map[string]int64) (quotad.API, error) {
-	a, err := tx.API(name)
-	if err != nil || pending[name] <= 0 {
-		return a, err
+// apiPending reads an API (from x.APIs, else the store) with x.Pending
+// counted as reserved in every window.
+func apiPending(tx quotad.Tx, name string, x Expected) (quotad.API, error) {
+	a, ok := x.APIs[name]
+	if !ok {
+		var err error
+		if a, err = tx.API(name); err != nil {
+			return a, err
+		}
 	}
 	a.Windows = append([]quotad.Window(nil), a.Windows...)
-	for i := range a.Windows {
-		a.Windows[i].Reserved = addSat(a.Windows[i].Reserved, pending[name])
+	if p := x.Pending[name]; p > 0 {
+		for i := range a.Windows {
+			a.Windows[i].Reserved = addSat(a.Windows[i].Reserved, p)
+		}
 	}
 	return a, nil
 }

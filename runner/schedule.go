@@ -134,7 +134,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 		j := c.j
 		h := Decide(snap.Channels[j.channel], withPending(snap.APIs, pending), c.cost, r.paced, now)
 		if !h.Held() {
-			h = r.checkCost(ctx, j.channel, engine.Expected{Cost: c.cost, Pending: pending}, now)
+			h = r.checkCost(ctx, j.channel, engine.Expected{Cost: c.cost, Pending: pending, APIs: snap.APIs}, now)
 		}
 		if h.Held() {
 			r.noteHold(j.channel, h.Reason)
