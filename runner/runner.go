@@ -89,6 +89,9 @@ type Options struct {
 	// ones to end (they are not stopped) and return nil: the daemon drains a
 	// runner this way before it starts one for a reloaded config.
 	Drain <-chan struct{}
+	// Ready, if set, is called once Run accepts Start (the daemon says the
+	// runner is active only then).
+	Ready func()
 }
 
 // Executor runs one job instead of its process: it writes the job's output
@@ -274,6 +277,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.live = &liveRun{ctx: ctx, wg: &wg}
 	r.mu.Unlock()
+	if r.opts.Ready != nil {
+		r.opts.Ready()
+	}
 	defer func() { // before wg.Wait: no Start adds a run after it began
 		r.mu.Lock()
 		r.live = nil

@@ -60,16 +60,18 @@ func serveJobs(ctx context.Context, d *daemon) error {
 		Paced:         d.cfg.PacedAPIs(),
 		Drain:         d.drain,
 		// A run's event is in the log: the console prints it from there.
+		Ready: func() {
+			via := "the store " + redactDSN(d.dsn)
+			if server != "" {
+				via = server
+			}
+			fmt.Fprintf(w, "[OK] Job runner active: %d job(s), %d scheduled, at most %d at a time; jobs reach quotad through %s\n",
+				len(chans), scheduled, d.cfg.Runner.MaxConcurrent, via)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("job runner: %w", err)
 	}
-	via := "the store " + redactDSN(d.dsn)
-	if server != "" {
-		via = server
-	}
-	fmt.Fprintf(w, "[OK] Job runner active: %d job(s), %d scheduled, at most %d at a time; jobs reach quotad through %s\n",
-		len(chans), scheduled, d.cfg.Runner.MaxConcurrent, via)
 	d.jobs.set(r)
 	defer d.jobs.set(nil)
 	return r.Run(ctx)
