@@ -25,6 +25,17 @@ var (
 	// ErrConflict reports an operation that contradicts the current state,
 	// such as committing more units than a reservation may hold.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable reports that the store could not serve in time: a lock
+	// held past the store's timeout, a database that is down or refuses
+	// writes (a read-only file). Nothing was changed; the same request may
+	// succeed shortly (HTTP 503 with Retry-After).
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrStorageFull reports that the store's disk is full. Nothing was
+	// changed; writes succeed again once space is freed (HTTP 507).
+	ErrStorageFull = errors.New("store disk full")
+	// ErrIdempotencyMismatch reports an idempotency key used before with a
+	// different request (HTTP 422). Nothing was changed.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
 )
 
 // Kinds of quotad's own refusals (ExhaustedError.Kind).

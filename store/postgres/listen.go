@@ -39,7 +39,17 @@ func (s *Store) Scope() string { return s.scope }
 // The first call starts a dedicated LISTEN connection (outside the pool)
 // that reconnects with backoff; Close stops it. Consumers should keep
 // polling at a slower pace as the fallback for the moments it is down.
+//
+// Behind a transaction pooler (see PoolerParam) notifications do not reach a
+// listener, so Changes starts nothing, says so once in the log, and returns
+// a channel that receives nothing: consumers poll.
 func (s *Store) Changes() <-chan struct{} {
+	if s.conn.pooled {
+		s.warnOnce.Do(func() {
+			s.log.Warn("postgres: LISTEN/NOTIFY is unavailable behind a transaction pooler; changes made by other processes are found by polling (poll_interval, default 1s)")
+		})
+		return s.changes
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.listening && !s.closed {

@@ -159,17 +159,17 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // migrate applies every migration not yet recorded in schema_migrations,
 // each in its own transaction that first takes the migration advisory lock
 // and then re-reads the applied versions.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	for _, m := range migrations {
-		if err := applyMigration(ctx, pool, m); err != nil {
+		if err := applyMigration(ctx, pool, schema, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) error {
-	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+func applyMigration(ctx context.Context, pool *pgxpool.Pool, schema string, m migration) error {
+	return inTx(ctx, pool, schema, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
 			return fmt.Errorf("migration %d (%s): lock: %w", m.version, m.name, err)
 		}
@@ -208,12 +208,10 @@ func applyMigration(ctx context.Context, pool *pgxpool.Pool, m migration) error 
 }
 
 // appliedVersion returns the newest version recorded in schema_migrations.
-func appliedVersion(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) (int, error) {
+func (s *Store) appliedVersion(ctx context.Context) (int, error) {
 	var v int
-	if err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, err
-	}
-	return v, nil
+	err := inTx(ctx, s.pool, s.conn.schema, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	})
+	return v, err
 }

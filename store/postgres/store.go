@@ -67,7 +67,11 @@ type Store struct {
 	log   *slog.Logger
 	scope string // oid of api_quotas: the write lock's second key and the NOTIFY payload
 
-	beginWrite []string // BEGIN and the advisory lock, sent with the first statement
+	beginWrite []queued // BEGIN, SET LOCAL and the advisory lock, sent with the first statement
+	beginRead  []queued // BEGIN and SET LOCAL of a View
+	conn       connSettings
+	timeout    time.Duration
+	warnOnce   sync.Once // the "no LISTEN behind a pooler" notice
 
 	changes    chan struct{} // what Changes returns
 	heard      chan struct{} // notifications heard, before rate limiting
@@ -90,8 +94,14 @@ var (
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log     *slog.Logger
+	timeout time.Duration
 }
+
+// WithTimeout bounds every wait of a transaction (lock_timeout and
+// statement_timeout, set with SET LOCAL); default DefaultTimeout. A wait
+// past it fails with an error wrapping quotad.ErrUnavailable.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithLogger sets the logger for the store's diagnostics (the LISTEN
 // connection's reconnects). The default is slog.Default().
@@ -99,15 +109,36 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value string; pgxpool settings such as pool_max_conns and a
-// search_path are honoured), applies migrations, and returns the store.
+// search_path are honoured; pooler=transaction for a transaction pooler, see
+// PoolerParam), applies migrations, and returns the store.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	o := options{log: slog.Default()}
+	o := options{log: slog.Default(), timeout: DefaultTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.timeout <= 0 {
+		o.timeout = DefaultTimeout
+	}
+	s, err := open(ctx, dsn, o, false)
+	if refusedStartupParam(err) {
+		o.log.Info("postgres: the server refused a startup parameter as PgBouncer does; using transaction-pooler mode (say so with pooler=transaction in the URL)", "err", err)
+		s, err = open(ctx, dsn, o, true)
+	}
+	return s, err
+}
+
+func open(ctx context.Context, dsn string, o options, forcePooled bool) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w: %v", quotad.ErrInvalid, err)
+	}
+	cs, err := takePooler(cfg, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w: %v", quotad.ErrInvalid, err)
+	}
+	cs.pooled = cs.pooled || forcePooled
+	if cs.pooled {
+		applyPooler(cfg, &cs)
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "quotad"
@@ -117,27 +148,41 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fmt.Errorf("postgres: %w", classify(err))
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, pool, cs.schema); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fmt.Errorf("postgres: %w", classify(err))
 	}
 	var oid uint32
-	if err := pool.QueryRow(ctx, `SELECT 'api_quotas'::regclass::oid`).Scan(&oid); err != nil {
+	if err := inTx(ctx, pool, cs.schema, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT 'api_quotas'::regclass::oid`).Scan(&oid)
+	}); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: find api_quotas: %w", err)
+		return nil, fmt.Errorf("postgres: find api_quotas: %w", classify(err))
 	}
 	s := &Store{
-		pool: pool, log: o.log, scope: strconv.FormatUint(uint64(oid), 10),
+		pool: pool, log: o.log, scope: strconv.FormatUint(uint64(oid), 10), conn: cs, timeout: o.timeout,
 		changes: make(chan struct{}, 1), heard: make(chan struct{}, 1),
 	}
+	set, args := setLocal(cs.schema, o.timeout)
 	// oid is an unsigned 32-bit number; the lock takes two int4 keys.
-	s.beginWrite = []string{"BEGIN ISOLATION LEVEL READ COMMITTED",
-		fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))}
+	s.beginWrite = []queued{
+		{what: "begin", sql: "BEGIN ISOLATION LEVEL READ COMMITTED"},
+		{what: "begin", sql: set, args: args},
+		{what: "write lock", sql: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))},
+	}
+	s.beginRead = []queued{
+		{what: "begin", sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+		{what: "begin", sql: set, args: args},
+	}
 	s.listenCtx, s.stopListen = context.WithCancel(context.Background())
 	return s, nil
 }
+
+// Pooled reports whether the store runs in transaction-pooler mode (see
+// PoolerParam): no LISTEN, search_path set per transaction.
+func (s *Store) Pooled() bool { return s.conn.pooled }
 
 // Pool returns the connection pool, for tests and tools. A statement run on
 // it is outside any Update: it does not take the write lock.
@@ -145,9 +190,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Version returns the schema version recorded in the database.
 func (s *Store) Version(ctx context.Context) (int, error) {
-	v, err := appliedVersion(ctx, s.pool)
+	v, err := s.appliedVersion(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: schema version: %w", err)
+		return 0, fmt.Errorf("postgres: schema version: %w", classify(err))
 	}
 	return v, nil
 }
@@ -169,7 +214,7 @@ func (s *Store) View(ctx context.Context, fn func(quotad.Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err error) {
-	what, begin, notify := "view", []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"}, ""
+	what, begin, notify := "view", s.beginRead, ""
 	if write {
 		what, begin, notify = "update", s.beginWrite, s.scope
 	}
@@ -178,13 +223,13 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: %s: connect: %w", what, err)
+		return fmt.Errorf("postgres: %s: connect: %w", what, classify(err))
 	}
 	// Release destroys a connection left inside a transaction (a failed
 	// rollback, a cancelled query), which makes the server roll it back.
 	defer c.Release()
 	conn := c.Conn()
-	t := newTx(ctx, conn, write, begin...)
+	t := newTx(ctx, conn, write, begin)
 	done := false
 	defer func() {
 		if !done && t.begun { // fn panicked
@@ -196,7 +241,7 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 		if t.begun {
 			rollback(conn)
 		}
-		return err
+		return classify(err)
 	}
 	done = true
 	if conn.PgConn().TxStatus() == 'E' { // a statement failed and fn carried on
@@ -210,7 +255,7 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 		if conn.PgConn().TxStatus() != 'I' {
 			rollback(conn)
 		}
-		return fmt.Errorf("postgres: %s: commit: %w", what, err)
+		return fmt.Errorf("postgres: %s: commit: %w", what, classify(err))
 	}
 	return nil
 }
@@ -227,8 +272,8 @@ func rollback(conn *pgx.Conn) {
 
 // Ping checks that the database is reachable and migrated.
 func (s *Store) Ping(ctx context.Context) error {
-	if _, err := appliedVersion(ctx, s.pool); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+	if _, err := s.appliedVersion(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", classify(err))
 	}
 	return nil
 }

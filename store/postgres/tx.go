@@ -46,11 +46,9 @@ type queued struct {
 
 var _ quotad.Tx = (*tx)(nil)
 
-func newTx(ctx context.Context, conn *pgx.Conn, write bool, begin ...string) *tx {
+func newTx(ctx context.Context, conn *pgx.Conn, write bool, begin []queued) *tx {
 	t := &tx{ctx: ctx, conn: conn, write: write}
-	for _, b := range begin {
-		t.pending = append(t.pending, queued{what: "begin", sql: b})
-	}
+	t.pending = append(t.pending, begin...)
 	return t
 }
 
