@@ -145,6 +145,15 @@ type Tx interface {
 	// action (a forecast warning once per window per period) happens once
 	// across processes.
 	Once(key string, at time.Time) (bool, error)
+
+	// Idempotency returns the record stored under key and true, or false
+	// when there is none.
+	Idempotency(key string) (IdempotencyRecord, bool, error)
+	// SaveIdempotency inserts or replaces the record stored under r.Key.
+	SaveIdempotency(r IdempotencyRecord) error
+	// PruneIdempotency deletes records created before before and returns
+	// how many it deleted.
+	PruneIdempotency(before time.Time) (int, error)
 }
 
 // Reservation holds units of an API for a channel until committed with the

@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) quotad.Store, opts ...Option) {
 		{"Job", jobTests},
 		{"Usage", usageTests},
 		{"Notification", notificationTests},
+		{"Idempotency", idempotencyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
