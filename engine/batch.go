@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/quotad/quotad"
 )
@@ -19,17 +21,35 @@ type result struct {
 	err error
 }
 
+// States of an op.
+const (
+	opQueued    int32 = iota // waiting for the writer
+	opRunning                // taken into a transaction
+	opAbandoned              // its caller stopped waiting before it ran: never applied
+)
+
 type op struct {
-	fn   func(t *txn) (any, error)
-	done chan result
+	fn    func(t *txn) (any, error)
+	done  chan result
+	idem  *Idempotency
+	state atomic.Int32
 }
 
 // do runs fn inside a store transaction shared with other concurrent
 // operations (group commit) and returns its result once the transaction is
 // durable. fn must validate before it changes t: an fn that returns an error
 // must leave t unchanged.
+//
+// The wait is bounded by ctx and by Options.StoreTimeout. A caller that
+// stops waiting gets its error at once (wrapping quotad.ErrUnavailable when
+// the bound passed, else ctx's error). If its operation had not yet been
+// taken into a transaction it is never applied; if it had, it may still
+// commit and its answer is discarded: it was never acknowledged, and a retry
+// with the same idempotency key returns the answer it would have had.
 func (e *Engine) do(ctx context.Context, fn func(t *txn) (any, error)) (any, error) {
-	o := &op{fn: fn, done: make(chan result, 1)}
+	o := &op{fn: fn, done: make(chan result, 1), idem: idempotencyFrom(ctx)}
+	wctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout)
+	defer cancel()
 	e.closeMu.RLock()
 	if e.closed {
 		e.closeMu.RUnlock()
@@ -37,13 +57,28 @@ func (e *Engine) do(ctx context.Context, fn func(t *txn) (any, error)) (any, err
 	}
 	select {
 	case e.ops <- o:
-	case <-ctx.Done():
+	case <-wctx.Done():
 		e.closeMu.RUnlock()
-		return nil, ctx.Err()
+		return nil, e.gaveUp(ctx, "was not applied: the engine's queue is full")
 	}
 	e.closeMu.RUnlock()
-	r := <-o.done // once queued an op always completes; waiting keeps "acknowledged" exact
-	return r.v, r.err
+	select {
+	case r := <-o.done:
+		return r.v, r.err
+	case <-wctx.Done():
+	}
+	if o.state.CompareAndSwap(opQueued, opAbandoned) {
+		return nil, e.gaveUp(ctx, "was not applied")
+	}
+	return nil, e.gaveUp(ctx, "may still be applied (its answer is lost; a retry with the same Idempotency-Key returns it)")
+}
+
+// gaveUp is the error of a caller that stopped waiting for its operation.
+func (e *Engine) gaveUp(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("the operation %s: %w", what, err)
+	}
+	return fmt.Errorf("%w: no answer from the store within %s; the operation %s", quotad.ErrUnavailable, e.opts.StoreTimeout, what)
 }
 
 // loop is the group-commit writer: it takes every operation waiting, runs
@@ -55,7 +90,10 @@ func (e *Engine) loop() {
 		if !ok {
 			return
 		}
-		batch := []*op{o}
+		var batch []*op
+		if o.state.CompareAndSwap(opQueued, opRunning) {
+			batch = append(batch, o)
+		}
 		runtime.Gosched()
 	drain:
 		for len(batch) < maxBatch {
@@ -64,12 +102,16 @@ func (e *Engine) loop() {
 				if !ok {
 					break drain
 				}
-				batch = append(batch, o)
+				if o.state.CompareAndSwap(opQueued, opRunning) { // else its caller gave up: skip it
+					batch = append(batch, o)
+				}
 			default:
 				break drain
 			}
 		}
-		e.runBatch(batch)
+		if len(batch) > 0 {
+			e.runBatch(batch)
+		}
 	}
 }
 
@@ -82,7 +124,9 @@ func (e *Engine) runBatch(batch []*op) {
 		versioned bool
 		version   quotad.StoreVersion
 	)
-	err := e.store.Update(context.Background(), func(tx quotad.Tx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), e.opts.StoreTimeout)
+	defer cancel()
+	err := e.store.Update(ctx, func(tx quotad.Tx) error {
 		t := newTxn(e, tx, now)
 		vtx, ok := tx.(quotad.VersionedTx)
 		if versioned = ok; ok {
@@ -93,7 +137,13 @@ func (e *Engine) runBatch(batch []*op) {
 			t.cache = e.rows.begin(v)
 		}
 		for i, o := range batch {
-			v, err := o.fn(t)
+			var v any
+			var err error
+			if o.idem != nil {
+				v, err = t.runIdempotent(o)
+			} else {
+				v, err = o.fn(t)
+			}
 			if t.fatal != nil {
 				return t.fatal
 			}
@@ -120,16 +170,20 @@ func (e *Engine) runBatch(batch []*op) {
 		}
 	}
 	if err != nil {
-		if len(batch) > 1 { // isolate the operation that failed; the others still commit
+		if len(batch) > 1 && !unavailable(err) { // isolate the operation that failed; the others still commit
 			for _, o := range batch {
 				e.runBatch([]*op{o})
 			}
 			return
 		}
 		e.metrics.storeErrors.Add(1)
-		batch[0].done <- result{nil, err}
+		e.noteWrite(err)
+		for _, o := range batch { // one, or all when the store is unavailable: retrying them one by one would not help
+			o.done <- result{nil, err}
+		}
 		return
 	}
+	e.noteWrite(nil)
 	e.metrics.batches.Add(1)
 	e.metrics.ops.Add(uint64(len(batch)))
 	// Counters and subscribers first: a caller that has its answer finds
@@ -145,4 +199,11 @@ func (e *Engine) runBatch(batch []*op) {
 	for i, o := range batch {
 		o.done <- results[i]
 	}
+}
+
+// unavailable reports whether err says the store cannot serve for now (as
+// opposed to one operation's failure).
+func unavailable(err error) bool {
+	return errors.Is(err, quotad.ErrUnavailable) || errors.Is(err, quotad.ErrStorageFull) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

@@ -40,7 +40,15 @@ type Options struct {
 	// DescribeJob, if set, gives the job view of a channel from its stored
 	// job record (the runner knows the schedules); nil means "no job".
 	DescribeJob func(channel string, s quotad.JobState, now time.Time) *quotad.JobStatus
+	// StoreTimeout bounds every wait for the store: a caller of a mutation
+	// gets an error wrapping quotad.ErrUnavailable when its operation has no
+	// answer within it, and each group-commit transaction is cancelled past
+	// it. Default DefaultStoreTimeout.
+	StoreTimeout time.Duration
 }
+
+// DefaultStoreTimeout is the default of Options.StoreTimeout.
+const DefaultStoreTimeout = 5 * time.Second
 
 // DefaultThresholds are the usage fractions that emit threshold events.
 var DefaultThresholds = []float64{0.8, 0.95}
@@ -66,10 +74,11 @@ type Engine struct {
 	subs  map[int]func([]quotad.Event)
 	subID int
 
-	metrics counters
-	counts  *counterSet
-	rows    rowCache  // the writer loop's; see rowcache.go
-	drifts  *driftSet // provider figures adopted; see observe.go
+	metrics  counters
+	writeErr atomic.Pointer[error] // the last transaction's failure; nil after a success
+	counts   *counterSet
+	rows     rowCache  // the writer loop's; see rowcache.go
+	drifts   *driftSet // provider figures adopted; see observe.go
 }
 
 type counters struct {
@@ -99,6 +108,9 @@ func New(store quotad.Store, opts Options) *Engine {
 	}
 	if opts.Thresholds == nil {
 		opts.Thresholds = DefaultThresholds
+	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = DefaultStoreTimeout
 	}
 	e := &Engine{
 		store: store, clock: opts.Clock, opts: opts, log: opts.Logger,

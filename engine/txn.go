@@ -31,9 +31,10 @@ type txn struct {
 	delChan   map[string]bool
 	events    []quotad.Event
 	usage     map[usageKey]*quotad.UsageBucket
-	paused    []string  // channels that went from active to paused, in order
-	quiet     []string  // APIs of window resets that wrote no event (counted in Counters.Resets)
-	cache     *rowCache // rows committed last, unchanged since; nil reads the store
+	paused    []string                            // channels that went from active to paused, in order
+	quiet     []string                            // APIs of window resets that wrote no event (counted in Counters.Resets)
+	cache     *rowCache                           // rows committed last, unchanged since; nil reads the store
+	idem      map[string]quotad.IdempotencyRecord // idempotency keys saved in this transaction
 
 	fatal error // a store failure: the whole transaction must be abandoned
 }

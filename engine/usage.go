@@ -152,17 +152,26 @@ type UsageRetention struct {
 type CompactResult struct {
 	RolledUp int `json:"rolled_up"` // minute buckets folded into hours
 	Pruned   int `json:"pruned"`    // hour buckets deleted
+	// Keys counts idempotency keys deleted: those older than
+	// quotad.IdempotencyTTL.
+	Keys int `json:"idempotency_keys_pruned"`
 }
 
 // CompactUsage rolls minute buckets older than r.Minutes up into hour
 // buckets and deletes hour buckets older than r.Hours, in one store
 // transaction beside the engine's own (both boundaries are whole hours, so
-// an hour is rolled up in one piece). A zero duration skips its step.
+// an hour is rolled up in one piece). A zero duration skips its step. It
+// also deletes idempotency keys older than quotad.IdempotencyTTL.
 func (e *Engine) CompactUsage(ctx context.Context, r UsageRetention) (CompactResult, error) {
 	now := e.clock.Now()
 	var res CompactResult
+	ctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout)
+	defer cancel()
 	err := e.store.Update(ctx, func(tx quotad.Tx) error {
 		var err error
+		if res.Keys, err = tx.PruneIdempotency(now.Add(-quotad.IdempotencyTTL)); err != nil {
+			return err
+		}
 		if r.Minutes > 0 {
 			if res.RolledUp, err = tx.RollupUsage(now.Add(-r.Minutes).Truncate(time.Hour)); err != nil {
 				return err

@@ -20,20 +20,25 @@ import (
 // Error codes of the JSON error body. Clients map them back to the quotad
 // sentinel errors (see package client).
 const (
-	codeInvalid            = "invalid"             // 400: bad input (quotad.ErrInvalid)
-	codeUnauthorized       = "unauthorized"        // 401: missing or wrong bearer token
-	codeForbidden          = "forbidden"           // 403: cross-origin browser request, or a host name without a token
-	codeUnknownAPI         = "unknown_api"         // 404: quotad.ErrUnknownAPI
-	codeUnknownChannel     = "unknown_channel"     // 404: quotad.ErrUnknownChannel
-	codeUnknownReservation = "unknown_reservation" // 404: quotad.ErrUnknownReservation
-	codeNotFound           = "not_found"           // 404: no such endpoint
-	codeMethodNotAllowed   = "method_not_allowed"  // 405
-	codeConflict           = "conflict"            // 409: quotad.ErrConflict
-	codeTooLarge           = "too_large"           // 413: body over the limit
-	codeExhausted          = "exhausted"           // 429: *quotad.ExhaustedError
-	codeInternal           = "internal"            // 500: store failure; details only in the log
-	codeUnavailable        = "unavailable"         // 503: engine closed, request cancelled
+	codeInvalid            = "invalid"              // 400: bad input (quotad.ErrInvalid)
+	codeUnauthorized       = "unauthorized"         // 401: missing or wrong bearer token
+	codeForbidden          = "forbidden"            // 403: cross-origin browser request, or a host name without a token
+	codeUnknownAPI         = "unknown_api"          // 404: quotad.ErrUnknownAPI
+	codeUnknownChannel     = "unknown_channel"      // 404: quotad.ErrUnknownChannel
+	codeUnknownReservation = "unknown_reservation"  // 404: quotad.ErrUnknownReservation
+	codeNotFound           = "not_found"            // 404: no such endpoint
+	codeMethodNotAllowed   = "method_not_allowed"   // 405
+	codeConflict           = "conflict"             // 409: quotad.ErrConflict
+	codeTooLarge           = "too_large"            // 413: body over the limit
+	codeExhausted          = "exhausted"            // 429: *quotad.ExhaustedError
+	codeInternal           = "internal"             // 500: store failure; details only in the log
+	codeUnavailable        = "unavailable"          // 503: store busy or down, engine closed, request cancelled
+	codeIdempotency        = "idempotency_mismatch" // 422: an Idempotency-Key reused with another request
+	codeStorageFull        = "storage_full"         // 507: the store's disk is full
 )
+
+// RetryAfterUnavailable is the Retry-After (seconds) of a 503 answer.
+const RetryAfterUnavailable = 1
 
 // ErrorBody is the JSON body of every error response.
 type ErrorBody struct {
@@ -81,13 +86,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		secs := math.Ceil(body.Error.Until.Sub(s.now()).Seconds())
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, min(secs, math.MaxInt32))), 10))
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterUnavailable))
+	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="quotad"`)
 	}
 	switch {
 	case status == http.StatusInternalServerError:
 		s.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	case status > 500: // shutting down, a cancelled request, no job runner: not a fault
+	case status == http.StatusInsufficientStorage:
+		s.log.Error("http: request failed: the store's disk is full", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status > 500: // the store busy or down, shutting down, a cancelled request, no job runner: not a fault of quotad
 		s.log.Info("http: request not served", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	writeJSON(w, status, body)
@@ -121,6 +131,12 @@ func (s *Server) describe(err error) (int, ErrorBody) {
 		return http.StatusBadRequest, detail(codeInvalid, err.Error())
 	case errors.Is(err, quotad.ErrConflict):
 		return http.StatusConflict, detail(codeConflict, err.Error())
+	case errors.Is(err, quotad.ErrIdempotencyMismatch):
+		return http.StatusUnprocessableEntity, detail(codeIdempotency, err.Error())
+	case errors.Is(err, quotad.ErrStorageFull):
+		return http.StatusInsufficientStorage, detail(codeStorageFull, "the store's disk is full: nothing was changed; free space and retry ("+err.Error()+")")
+	case errors.Is(err, quotad.ErrUnavailable):
+		return http.StatusServiceUnavailable, detail(codeUnavailable, "the store is unavailable: nothing acknowledged was changed; retry shortly ("+err.Error()+")")
 	case errors.Is(err, ErrNoJobs):
 		return http.StatusServiceUnavailable, detail(codeUnavailable, err.Error())
 	case errors.Is(err, engine.ErrClosed):

@@ -38,3 +38,12 @@ func writeText(w http.ResponseWriter, status int, text string) {
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, text)
 }
+
+// writeHealth returns the outcome of the service's last store write when
+// the service tracks it (as *engine.Engine does), else nil.
+func writeHealth(svc any) error {
+	if h, ok := svc.(interface{ WriteHealth() error }); ok {
+		return h.WriteHealth()
+	}
+	return nil
+}

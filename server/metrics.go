@@ -133,7 +133,7 @@ func newStateCollector(svc engine.Service, counters func() engine.Counters, clk 
 	win := []string{"api", "window"}
 	return &stateCollector{
 		svc: svc, counters: counters, clock: clk, log: log,
-		up:           d("store_up", "1 when this scrape could read quota state from the store, else 0.", nil...),
+		up:           d("store_up", "1 when this scrape could read quota state from the store and the last write to it succeeded, else 0.", nil...),
 		limit:        d("window_limit", "Units a quota window allows per period.", win...),
 		used:         d("window_used", "Units spent in a quota window since its last reset.", win...),
 		remaining:    d("window_remaining", "Units left in a quota window before its limit (ignoring reservations).", win...),
@@ -180,10 +180,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	st, err := c.svc.Status(ctx)
-	if err != nil {
+	switch {
+	case err != nil:
 		c.log.Error("metrics: reading status", "err", err)
 		gauge(c.up, 0)
-	} else {
+	case writeHealth(c.svc) != nil: // readable, but the last write failed
+		gauge(c.up, 0)
+	default:
 		gauge(c.up, 1)
 	}
 	now := c.clock.Now()

@@ -96,6 +96,10 @@ func (s *Server) serve(rt route) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if key := r.Header.Get(IdempotencyHeader); key != "" && idempotentRoutes[rt.path] {
+			s.serveIdempotent(rt, w, r, key)
+			return
+		}
 		if err := rt.h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

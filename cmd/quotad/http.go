@@ -116,9 +116,14 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	return errors.Join(err, lg.Wait())
 }
 
-// readiness is the daemon's readiness: its store answers and its monitor runs.
+// readiness is the daemon's readiness: its store answers and takes writes
+// (after a failed write a small probe write must succeed, so readiness comes
+// back by itself once the fault is gone), and its monitor runs.
 func (d *daemon) readiness(ctx context.Context) error {
 	if err := d.engine.Store().Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if err := d.engine.CheckWrites(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	if !d.monitor.Running() {

@@ -51,7 +51,7 @@ const NotifyChannel = "quotad_changes"
 const LockClass int32 = 0x71756f74 // "quot"
 
 // DefaultConnectTimeout bounds each connection attempt when the DSN sets no
-// connect_timeout.
+// connect_timeout (and the store's timeout is not shorter).
 const DefaultConnectTimeout = 10 * time.Second
 
 // ErrReadOnly is returned by the write methods of a Tx given to View.
@@ -144,7 +144,7 @@ func open(ctx context.Context, dsn string, o options, forcePooled bool) (*Store,
 		cfg.ConnConfig.RuntimeParams["application_name"] = "quotad"
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+		cfg.ConnConfig.ConnectTimeout = min(DefaultConnectTimeout, o.timeout)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -197,7 +197,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, set *stmtSet, write bool, f
 	}
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: begin: %w", what, err)
+		return fmt.Errorf("sqlite: %s: begin: %w", what, classify(err))
 	}
 	t := &tx{ctx: ctx, sqlTx: sqlTx, set: set, write: write, adopted: s.adopted, logZone: s.logZone}
 	done := false
@@ -209,11 +209,11 @@ func (s *Store) run(ctx context.Context, db *sql.DB, set *stmtSet, write bool, f
 	if err := fn(t); err != nil {
 		done = true
 		_ = sqlTx.Rollback()
-		return err
+		return classify(err)
 	}
 	done = true
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: commit: %w", what, err)
+		return fmt.Errorf("sqlite: %s: commit: %w", what, classify(err))
 	}
 	return nil
 }
@@ -223,7 +223,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	for _, db := range []*sql.DB{s.writer, s.reader} {
 		var n int
 		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
-			return fmt.Errorf("sqlite: ping %s: %w", s.path, err)
+			return fmt.Errorf("sqlite: ping %s: %w", s.path, classify(err))
 		}
 	}
 	return nil
