@@ -48,6 +48,7 @@ type Config struct {
 	DB     string       `yaml:"db"`
 	Server ServerConfig `yaml:"server"`
 	Runner RunnerConfig `yaml:"runner"`
+	Store  StoreConfig  `yaml:"store"`
 	// APIs come from the "apis" mapping, in document order; Name is the
 	// key. When the file has the mapping, it replaces the built-in APIs.
 	APIs []APIConfig `yaml:"-"`
@@ -78,6 +79,24 @@ type ServerConfig struct {
 	// name to 127.0.0.1 sends its own).
 	AllowedHosts []string `yaml:"allowed_hosts"`
 }
+
+// StoreConfig configures waits on the store.
+type StoreConfig struct {
+	// Timeout bounds every wait for the store (a lock held by another
+	// process, a database that is down): past it a request fails with 503
+	// and Retry-After. PostgreSQL's lock_timeout and statement_timeout and
+	// SQLite's busy timeout are set to it. Default DefaultStoreTimeout.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// DefaultStoreTimeout is the default of store.timeout.
+const DefaultStoreTimeout = Duration(5 * time.Second)
+
+// Limits of store.timeout.
+const (
+	MinStoreTimeout = Duration(100 * time.Millisecond)
+	MaxStoreTimeout = Duration(time.Minute)
+)
 
 // RunnerConfig configures the job runner.
 type RunnerConfig struct {
@@ -164,6 +183,7 @@ func DefaultConfig() Config {
 		PollInterval:   DefaultPollInterval,
 		Server:         ServerConfig{Listen: DefaultListen},
 		Runner:         RunnerConfig{MaxConcurrent: DefaultMaxConcurrent},
+		Store:          StoreConfig{Timeout: DefaultStoreTimeout},
 		Thresholds:     DefaultThresholds(),
 		Usage:          UsageConfig{Minutes: DefaultUsageMinutes, Hours: DefaultUsageHours},
 		APIs: []APIConfig{

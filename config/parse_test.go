@@ -72,6 +72,7 @@ var badConfigs = []struct {
 	{"bad port", "server:\n  listen: \":99999\"\n", 2, "server.listen", `invalid port "99999"`},
 	{"threshold range", "error_threshold: 0\n", 1, "error_threshold", "expected a number of errors from 1 to 100000, got 0"},
 	{"poll range", "poll_interval: 5m\n", 1, "poll_interval", "expected a duration from 100ms to 1m, got 5m"},
+	{"store timeout range", "store:\n  timeout: 2m\n", 2, "store.timeout", "expected a duration from 100ms to 1m, got 2m"},
 	{"safety tick range", "safety_tick: 0s\n", 1, "safety_tick", "at least 1s, got 0s"},
 	{"max_concurrent range", "runner:\n  max_concurrent: 0\n", 2, "runner.max_concurrent", "from 1 to 10000, got 0"},
 	{"quoted channel name", "channels:\n  \"Rank Riot\":\n    apis: [groq]\n    priority: top\n", 4, `channels["Rank Riot"].priority`, `unknown priority "top"`},
@@ -115,7 +116,7 @@ channels:
     apis: [groq, youtube]
 `
 	_, err := config.Parse([]byte(doc), "quotad.yaml")
-	want := `quotad.yaml:2: unknown key "colour"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, server, runner, apis, channels
+	want := `quotad.yaml:2: unknown key "colour"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, server, runner, store, apis, channels
 quotad.yaml:6: apis.groq.windows[0].reset: rule "dayly 00:00"
 quotad.yaml:9: channels.RankRiot.apis[1]: unknown API "youtube"; expected one of: groq`
 	lines := strings.Split(err.Error(), "\n")

@@ -70,6 +70,9 @@ func (c *Config) problems() []problem {
 	if c.PollInterval < MinPollInterval || c.PollInterval > MaxPollInterval {
 		add(fieldPath{"poll_interval"}, "expected a duration from %s to %s, got %s", MinPollInterval, MaxPollInterval, c.PollInterval)
 	}
+	if c.Store.Timeout < MinStoreTimeout || c.Store.Timeout > MaxStoreTimeout {
+		add(fieldPath{"store", "timeout"}, "expected a duration from %s to %s, got %s", MinStoreTimeout, MaxStoreTimeout, c.Store.Timeout)
+	}
 	if msg := checkListen(c.Server.Listen); msg != "" {
 		add(fieldPath{"server", "listen"}, "%s", msg)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -148,17 +149,22 @@ func (g *globals) tokenValue(cfg config.Config) string {
 }
 
 // openStore opens the store a DSN names: a postgres:// URL, else a SQLite
-// file.
-func openStore(ctx context.Context, dsn string) (quotad.Store, error) {
+// file. timeout bounds its waits (PostgreSQL's lock and statement timeouts,
+// SQLite's busy timeout); 0 takes the stores' defaults.
+func openStore(ctx context.Context, dsn string, timeout time.Duration, log *slog.Logger) (quotad.Store, error) {
 	if isPostgresDSN(dsn) {
-		s, err := postgres.Open(ctx, dsn)
+		s, err := postgres.Open(ctx, dsn, postgres.WithTimeout(timeout), postgres.WithLogger(log))
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
-	s, err := sqlite.Open(ctx, path)
+	var opts []sqlite.Option
+	if timeout > 0 {
+		opts = append(opts, sqlite.WithBusyTimeout(timeout))
+	}
+	s, err := sqlite.Open(ctx, path, opts...)
 	if errors.Is(err, sqlite.ErrSeedDatabase) {
 		return nil, fmt.Errorf("%w; nothing was changed.\n"+
 			"Adopt it first (it copies the file before changing it; --dry-run shows the plan):\n  quotad migrate --db %s", err, path)
@@ -177,7 +183,7 @@ func isPostgresDSN(dsn string) bool {
 // openConfigured opens the store the flags and cfg name, and returns its DSN.
 func (g *globals) openConfigured(ctx context.Context, cfg config.Config) (quotad.Store, string, error) {
 	dsn := g.dsn(cfg)
-	st, err := openStore(ctx, dsn)
+	st, err := openStore(ctx, dsn, time.Duration(cfg.Store.Timeout), g.logger())
 	if err != nil {
 		return nil, dsn, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}
@@ -246,7 +252,8 @@ var engineOptionHooks []func(cfg config.Config, o *engine.Options)
 
 // engineOptions returns the engine options the config asks for.
 func (g *globals) engineOptions(cfg config.Config) engine.Options {
-	o := engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger()}
+	o := engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger(),
+		StoreTimeout: time.Duration(cfg.Store.Timeout)}
 	for _, h := range engineOptionHooks {
 		h(cfg, &o)
 	}

@@ -35,10 +35,20 @@ const DriverName = "sqlite"
 const BusyTimeoutMillis = 5000
 
 const (
-	writerParams = "_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	writerParams = "_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
-	readerParams = "_txlock=deferred&_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+	readerParams = "_txlock=deferred&_pragma=busy_timeout(%d)&_pragma=query_only(1)"
 )
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ busy time.Duration }
+
+// WithBusyTimeout sets how long a statement waits for a lock held by
+// another connection or process before failing with an error wrapping
+// quotad.ErrUnavailable; default BusyTimeoutMillis.
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busy = d } }
 
 // ErrReadOnly is returned by the write methods of a Tx given to View.
 var ErrReadOnly = errors.New("sqlite: write in a read-only (View) transaction")
@@ -65,16 +75,21 @@ var _ quotad.Store = (*Store)(nil)
 // Open opens (creating if needed) the database file at path, runs
 // migrations, and returns the store. Two processes may open the same file at
 // once; migrations are serialized and applied once.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
 	if err := checkNotSeed(ctx, path); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	o := options{busy: BusyTimeoutMillis * time.Millisecond}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	busy := max(o.busy.Milliseconds(), 1)
 	s := &Store{path: path}
 	var err error
-	s.writer, err = sql.Open(DriverName, path+"?"+writerParams)
+	s.writer, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(writerParams, busy))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -94,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: read adoption: %w", path, err)
 	}
-	s.reader, err = sql.Open(DriverName, path+"?"+readerParams)
+	s.reader, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(readerParams, busy))
 	if err != nil {
 		s.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s (readers): %w", path, err)
