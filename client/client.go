@@ -18,7 +18,10 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,9 +42,29 @@ const maxResponse = 64 << 20
 
 // Client talks to one quotad daemon. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
+	base    *url.URL
+	token   string
+	hc      *http.Client
+	retries int
+	backoff time.Duration
+}
+
+// IdempotencyHeader is the header that carries a mutation's idempotency
+// key (see package server).
+const IdempotencyHeader = "Idempotency-Key"
+
+// DefaultRetries is how many times a request is retried after a broken
+// connection or a 503 answer (a store busy or briefly down).
+const DefaultRetries = 3
+
+// maxBackoff caps the wait before a retry (a longer Retry-After included).
+const maxBackoff = 2 * time.Second
+
+// idempotentPaths are the mutations the server deduplicates by
+// Idempotency-Key; only they (and reads) are retried.
+func idempotentPath(path string) bool {
+	return strings.HasSuffix(path, "/spend") || strings.HasSuffix(path, "/reserve") ||
+		strings.HasSuffix(path, "/commit") || strings.HasSuffix(path, "/release") || path == "/api/v1/errors"
 }
 
 // Option configures a Client.
@@ -50,6 +73,16 @@ type Option func(*Client)
 // WithToken sets the bearer token sent with every request (mutations need
 // it when the server has one; reads too when it listens beyond loopback).
 func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+
+// WithRetries sets how many times a read or a keyed mutation (spend,
+// reserve, commit, release, error report) is retried after a broken
+// connection or a 503 answer, waiting backoff (doubling, at least the
+// server's Retry-After, at most 2 s) in between; default DefaultRetries and
+// 100 ms. Every mutation carries an Idempotency-Key, the same on each
+// retry, so a retried spend counts once. 0 disables retries.
+func WithRetries(n int, backoff time.Duration) Option {
+	return func(c *Client) { c.retries, c.backoff = max(n, 0), backoff }
+}
 
 // WithHTTPClient sets the http.Client used for requests (default: one with
 // DefaultTimeout and its own keep-alive connections).
@@ -64,7 +97,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v1")
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{base: u}
+	c := &Client{base: u, retries: DefaultRetries, backoff: 100 * time.Millisecond}
 	for _, o := range opts {
 		o(c)
 	}
@@ -82,34 +115,98 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // do sends a request to path (relative to the base URL, starting with "/")
 // with body encoded as JSON when not nil, and decodes a 2xx answer into out
-// when not nil. Any other answer becomes an error (see Error).
+// when not nil. Any other answer becomes an error (see Error). A POST
+// carries a fresh Idempotency-Key; reads and keyed mutations are retried
+// (with the same key) after a broken connection or a 503.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	target := c.base.String() + path // path segments are escaped by the callers
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
-	var rd io.Reader
+	var raw []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("quotad client: encode request: %w", err)
 		}
-		rd = bytes.NewReader(b)
+		raw = b
+	}
+	key := ""
+	retries := c.retries
+	if method == http.MethodPost {
+		key = newKey()
+		if !idempotentPath(path) {
+			retries = 0 // not deduplicated by the server: a retry could act twice
+		}
+	}
+	wait := c.backoff
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, target, path, key, raw, body != nil, out)
+		if attempt >= retries || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		d := wait
+		var e *Error
+		if errors.As(err, &e) && e.RetryAfter > d {
+			d = e.RetryAfter
+		}
+		t := time.NewTimer(min(d, maxBackoff))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// retryable reports whether err is a broken connection or a 503 answer.
+func retryable(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.StatusCode == http.StatusServiceUnavailable
+	}
+	var ce *connError
+	return errors.As(err, &ce)
+}
+
+// connError is a request that got no answer.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// newKey returns a random idempotency key.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// once sends one request.
+func (c *Client) once(ctx context.Context, method, target, path, key string, raw []byte, hasBody bool, out any) error {
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return fmt.Errorf("quotad client: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set(IdempotencyHeader, key)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("quotad server %s: %w", c.base.Redacted(), err)
+		return fmt.Errorf("quotad server %s: %w", c.base.Redacted(), &connError{err})
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -120,7 +217,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(out); err != nil {
-		return fmt.Errorf("quotad server %s: decode %s %s answer: %w", c.base.Redacted(), method, path, err)
+		return fmt.Errorf("quotad server %s: decode %s %s answer: %w", c.base.Redacted(), method, path, &connError{err})
 	}
 	return nil
 }

@@ -100,7 +100,11 @@ func decodeError(resp *http.Response) error {
 	case "unauthorized", "forbidden":
 		e.err = ErrUnauthorized
 	case "unavailable":
-		e.err = ErrUnavailable
+		e.err = errors.Join(ErrUnavailable, quotad.ErrUnavailable)
+	case "storage_full":
+		e.err = quotad.ErrStorageFull
+	case "idempotency_mismatch":
+		e.err = quotad.ErrIdempotencyMismatch
 	default:
 		e.err = ErrServer
 	}

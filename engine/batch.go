@@ -32,6 +32,7 @@ type op struct {
 	fn    func(t *txn) (any, error)
 	done  chan result
 	idem  *Idempotency
+	wrap  func(error) error // adds the operation's name to its error; nil for none
 	state atomic.Int32
 }
 
@@ -47,7 +48,20 @@ type op struct {
 // commit and its answer is discarded: it was never acknowledged, and a retry
 // with the same idempotency key returns the answer it would have had.
 func (e *Engine) do(ctx context.Context, fn func(t *txn) (any, error)) (any, error) {
-	o := &op{fn: fn, done: make(chan result, 1), idem: idempotencyFrom(ctx)}
+	return e.doAs(ctx, nil, fn)
+}
+
+// doAs is do with wrap applied to every error it returns (and to the
+// error of the answer stored under an idempotency key).
+func (e *Engine) doAs(ctx context.Context, wrap func(error) error, fn func(t *txn) (any, error)) (any, error) {
+	v, err := e.run(ctx, &op{fn: fn, done: make(chan result, 1), idem: idempotencyFrom(ctx), wrap: wrap})
+	if err != nil && wrap != nil {
+		err = wrap(err)
+	}
+	return v, err
+}
+
+func (e *Engine) run(ctx context.Context, o *op) (any, error) {
 	wctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout)
 	defer cancel()
 	e.closeMu.RLock()

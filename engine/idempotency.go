@@ -72,7 +72,11 @@ func (t *txn) runIdempotent(o *op) (any, error) {
 	if t.fatal != nil {
 		return v, err
 	}
-	if status, body, store := k.Render(v, err); store {
+	rerr := err
+	if rerr != nil && o.wrap != nil {
+		rerr = o.wrap(rerr)
+	}
+	if status, body, store := k.Render(v, rerr); store {
 		rec := quotad.IdempotencyRecord{Key: k.Key, Fingerprint: k.Fingerprint, Status: status, Body: body, CreatedAt: t.now}
 		if serr := t.tx.SaveIdempotency(rec); serr != nil {
 			t.storeErr(serr)

@@ -59,10 +59,11 @@ func (e *Engine) Spend(ctx context.Context, api string, units int64, channel str
 	if err := e.checkUnits(units, false); err != nil {
 		return SpendResult{}, err
 	}
-	v, err := e.do(ctx, func(t *txn) (any, error) { return t.spend(api, units, channel, true) })
+	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("spend %s: %w", api, err) },
+		func(t *txn) (any, error) { return t.spend(api, units, channel, true) })
 	if err != nil {
 		e.countRefused(api, err)
-		return SpendResult{}, fmt.Errorf("spend %s: %w", api, err)
+		return SpendResult{}, err
 	}
 	e.countSpend(api, units)
 	return v.(SpendResult), nil
@@ -263,7 +264,7 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 	if ttl < time.Second || ttl > MaxReservationTTL {
 		return Reservation{}, quotad.Invalidf("ttl must be between 1s and %s, got %s", MaxReservationTTL, ttl)
 	}
-	v, err := e.do(ctx, func(t *txn) (any, error) {
+	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("reserve %s: %w", api, err) }, func(t *txn) (any, error) {
 		a, _, err := t.admit(api, channel, units)
 		if err != nil {
 			return nil, err
@@ -280,7 +281,7 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 	})
 	if err != nil {
 		e.countRefused(api, err)
-		return Reservation{}, fmt.Errorf("reserve %s: %w", api, err)
+		return Reservation{}, err
 	}
 	e.counts.add(func(c *Counters) { c.Reservations[api]++ })
 	return v.(Reservation), nil
@@ -292,7 +293,7 @@ func (e *Engine) Commit(ctx context.Context, id string, units int64) (SpendResul
 	if err := e.checkUnits(units, true); err != nil {
 		return SpendResult{}, err
 	}
-	v, err := e.do(ctx, func(t *txn) (any, error) {
+	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("commit reservation %s: %w", id, err) }, func(t *txn) (any, error) {
 		r, a, err := t.takeReservation(id)
 		if err != nil {
 			return nil, err
@@ -308,7 +309,7 @@ func (e *Engine) Commit(ctx context.Context, id string, units int64) (SpendResul
 		return t.spend(a.Name, units, r.Channel, false)
 	})
 	if err != nil {
-		return SpendResult{}, fmt.Errorf("commit reservation %s: %w", id, err)
+		return SpendResult{}, err
 	}
 	res := v.(SpendResult)
 	e.countSpend(res.API, units)
@@ -317,14 +318,11 @@ func (e *Engine) Commit(ctx context.Context, id string, units int64) (SpendResul
 
 // Release gives a reservation's units back unspent.
 func (e *Engine) Release(ctx context.Context, id string) error {
-	_, err := e.do(ctx, func(t *txn) (any, error) {
+	_, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("release reservation %s: %w", id, err) }, func(t *txn) (any, error) {
 		_, _, err := t.takeReservation(id)
 		return nil, err
 	})
-	if err != nil {
-		return fmt.Errorf("release reservation %s: %w", id, err)
-	}
-	return nil
+	return err
 }
 
 // takeReservation deletes a reservation and returns its units to its API.

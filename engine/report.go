@@ -89,9 +89,10 @@ func hasAPI(apis []quotad.API, name string) bool {
 // changes nothing, since quotad holds what it refused already; a channel limit pauses only that channel; any other error
 // counts toward the channel's consecutive-error threshold.
 func (e *Engine) ReportError(ctx context.Context, r ErrorReport) (ReportResult, error) {
-	v, err := e.do(ctx, func(t *txn) (any, error) { return t.reportError(r) })
+	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("report error: %w", err) },
+		func(t *txn) (any, error) { return t.reportError(r) })
 	if err != nil {
-		return ReportResult{}, fmt.Errorf("report error: %w", err)
+		return ReportResult{}, err
 	}
 	res := v.(ReportResult)
 	key := res.Verdict.API
