@@ -176,6 +176,9 @@ func (e *Engine) runBatch(batch []*op) {
 		events, done = t.events, t
 		return nil
 	})
+	if err != nil && ctx.Err() != nil && !errors.Is(err, quotad.ErrUnavailable) {
+		err = fmt.Errorf("%w: no answer from the store within %s: %w", quotad.ErrUnavailable, e.opts.StoreTimeout, err)
+	}
 	if versioned {
 		if err != nil {
 			e.rows.reset() // the store may hold something else than the rows did
