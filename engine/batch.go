@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/quotad/quotad"
 )
@@ -62,7 +63,10 @@ func (e *Engine) doAs(ctx context.Context, wrap func(error) error, fn func(t *tx
 }
 
 func (e *Engine) run(ctx context.Context, o *op) (any, error) {
-	wctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout)
+	// The store's own bounds (lock and busy timeouts, the batch's context)
+	// are StoreTimeout; waiting a little longer lets their error, which
+	// says what happened, reach the caller.
+	wctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout))
 	defer cancel()
 	e.closeMu.RLock()
 	if e.closed {
@@ -84,15 +88,18 @@ func (e *Engine) run(ctx context.Context, o *op) (any, error) {
 	if o.state.CompareAndSwap(opQueued, opAbandoned) {
 		return nil, e.gaveUp(ctx, "was not applied")
 	}
-	return nil, e.gaveUp(ctx, "may still be applied (its answer is lost; a retry with the same Idempotency-Key returns it)")
+	return nil, e.gaveUp(ctx, "was not acknowledged and may still be applied (a retry with the same Idempotency-Key is safe)")
 }
+
+// waitGrace is how much longer than the store's bound a caller waits.
+func waitGrace(d time.Duration) time.Duration { return min(d/2, time.Second) }
 
 // gaveUp is the error of a caller that stopped waiting for its operation.
 func (e *Engine) gaveUp(ctx context.Context, what string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("the operation %s: %w", what, err)
 	}
-	return fmt.Errorf("%w: no answer from the store within %s; the operation %s", quotad.ErrUnavailable, e.opts.StoreTimeout, what)
+	return fmt.Errorf("%w: no answer from the store within %s; the operation %s", quotad.ErrUnavailable, e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout), what)
 }
 
 // loop is the group-commit writer: it takes every operation waiting, runs
@@ -138,7 +145,7 @@ func (e *Engine) runBatch(batch []*op) {
 		versioned bool
 		version   quotad.StoreVersion
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.StoreTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout)/2)
 	defer cancel()
 	err := e.store.Update(ctx, func(tx quotad.Tx) error {
 		t := newTxn(e, tx, now)

@@ -37,7 +37,7 @@ func classify(err error) error {
 	case code == sqlite3.SQLITE_READONLY:
 		return fmt.Errorf("%w: the database file is read-only (file permissions or a read-only file system); make it writable and quotad recovers by itself: %w", quotad.ErrUnavailable, err)
 	case code == sqlite3.SQLITE_IOERR || code == sqlite3.SQLITE_CANTOPEN || code == sqlite3.SQLITE_INTERRUPT:
-		return fmt.Errorf("%w: the database file cannot be written: %w", quotad.ErrUnavailable, err)
+		return fmt.Errorf("%w: the database file cannot be written (a read-only or immutable file, permissions, an I/O error); make it writable and quotad recovers by itself: %w", quotad.ErrUnavailable, err)
 	}
 	return err
 }
