@@ -30,14 +30,17 @@ func (e *Engine) WriteHealth() error {
 }
 
 // CheckWrites returns nil when the store takes writes. When the last
-// transaction failed it tries a small write (rewriting one idempotency
-// record) so that readiness recovers by itself once the fault is gone, and
+// transaction failed it tries a small write (reading the quota tables and
+// rewriting one idempotency record) so that readiness recovers by itself once the fault is gone, and
 // returns its error when it fails too.
 func (e *Engine) CheckWrites(ctx context.Context) error {
 	if e.WriteHealth() == nil {
 		return nil
 	}
 	_, err := e.do(ctx, func(t *txn) (any, error) {
+		if _, err := t.tx.APIs(); err != nil { // the tables spends need, read past any cache
+			return nil, t.storeErr(err)
+		}
 		rec := quotad.IdempotencyRecord{Key: probeKey, Fingerprint: "probe", Status: 200, CreatedAt: t.now}
 		return nil, t.storeErr(t.tx.SaveIdempotency(rec))
 	})

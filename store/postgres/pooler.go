@@ -81,12 +81,16 @@ func refusedStartupParam(err error) bool {
 // search_path (behind a pooler), lock_timeout and statement_timeout, all
 // with SET LOCAL semantics, so they end with the transaction and never leak
 // to another client of a pooled server connection.
+//
+// statement_timeout is a little longer than lock_timeout, so that a wait for
+// a lock reports the lock.
 func setLocal(schema string, timeout time.Duration) (string, []any) {
-	ms := fmt.Sprintf("%dms", max(timeout.Milliseconds(), 1))
+	lock := fmt.Sprintf("%dms", max(timeout.Milliseconds(), 1))
+	stmt := fmt.Sprintf("%dms", max((timeout + timeout/8).Milliseconds(), 1))
 	if schema == "" {
-		return `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)`, []any{ms}
+		return `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, []any{lock, stmt}
 	}
-	return `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true), set_config('search_path', $2, true)`, []any{ms, schema}
+	return `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), set_config('search_path', $3, true)`, []any{lock, stmt, schema}
 }
 
 // inTx runs fn in a transaction on pool with the store's search_path set
