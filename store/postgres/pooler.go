@@ -86,7 +86,7 @@ func refusedStartupParam(err error) bool {
 // a lock reports the lock.
 func setLocal(schema string, timeout time.Duration) (string, []any) {
 	lock := fmt.Sprintf("%dms", max(timeout.Milliseconds(), 1))
-	stmt := fmt.Sprintf("%dms", max((timeout + timeout/8).Milliseconds(), 1))
+	stmt := fmt.Sprintf("%dms", max((timeout+timeout/8).Milliseconds(), 1))
 	if schema == "" {
 		return `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, []any{lock, stmt}
 	}
