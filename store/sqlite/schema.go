@@ -99,6 +99,12 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // applied versions, so two processes opening the file at once apply each
 // migration exactly once.
 func migrate(ctx context.Context, db *sql.DB) error {
+	// A file already at this version needs no write lock: a CLI command
+	// opening it while another process writes does not wait for that.
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err == nil && v.Int64 == int64(SchemaVersion()) {
+		return nil
+	}
 	for _, m := range migrations {
 		if err := applyMigration(ctx, db, m); err != nil {
 			return err

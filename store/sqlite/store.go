@@ -103,7 +103,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if err := migrate(ctx, s.writer); err != nil {
 		s.writer.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, classify(err))
 	}
 	if s.logZone, s.adopted, err = adoptedZone(ctx, s.writer); err != nil {
 		s.writer.Close()
