@@ -14,10 +14,11 @@ import (
 )
 
 // benchParts are the measurements `quotad bench` can run, in order.
-var benchParts = []string{"spend", "baseline", "latency", "scale"}
+var benchParts = []string{"spend", "baseline", "latency", "scale", "pgscale"}
 
-func newBenchCmd(*globals) *cobra.Command {
+func newBenchCmd(g *globals) *cobra.Command {
 	var only []string
+	var daemons int
 	var d time.Duration
 	var callers, latencyN, apis, channels int
 	var asJSON bool
@@ -31,7 +32,10 @@ temporary directory:
   baseline  one transaction per spend, synchronous=NORMAL and FULL, same callers
   latency   how long after a reset instant a paused channel is active again
   scale     10,000 channels over 100 APIs: the reset that resumes them all,
-            status --json, resident memory`,
+            status --json, resident memory
+  pgscale   PostgreSQL only (--db postgres://…, a fresh schema): spends through
+            one daemon, then through --daemons daemons sharing the database,
+            the same callers spread over them; skipped without --db postgres://…`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, p := range only {
@@ -41,6 +45,10 @@ temporary directory:
 			}
 			if len(only) == 0 {
 				only = benchParts
+			}
+			dsn := g.db
+			if dsn == "" {
+				dsn = os.Getenv("QUOTAD_DB")
 			}
 			dir, err := os.MkdirTemp("", "quotad-bench")
 			if err != nil {
@@ -86,6 +94,20 @@ temporary directory:
 						return err
 					}
 					emit(rs...)
+				case "pgscale":
+					if !isPostgresDSN(dsn) {
+						if len(only) == 1 {
+							return usagef("bench --only pgscale needs --db postgres://… (an empty schema)")
+						}
+						continue
+					}
+					for _, n := range []int{1, daemons} {
+						r, err := bench.PostgresScaleOut(ctx, dsn, n, callers, d)
+						if err != nil {
+							return err
+						}
+						emit(r)
+					}
 				}
 			}
 			if asJSON {
@@ -100,6 +122,7 @@ temporary directory:
 	cmd.Flags().IntVar(&latencyN, "resets", 50, "resets to measure for latency")
 	cmd.Flags().IntVar(&apis, "apis", 100, "APIs for scale")
 	cmd.Flags().IntVar(&channels, "channels", 10000, "channels for scale")
+	cmd.Flags().IntVar(&daemons, "daemons", 3, "daemons sharing the database for pgscale")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -52,6 +52,11 @@ func (r Result) String() string {
 // run calls op from callers goroutines for d and returns the rate and
 // latency percentiles of the successful calls.
 func run(name string, callers int, d time.Duration, op func() error) (Result, error) {
+	return runEach(name, callers, d, func(int) func() error { return op })
+}
+
+// runEach is run with caller i calling opOf(i).
+func runEach(name string, callers int, d time.Duration, opOf func(i int) func() error) (Result, error) {
 	var ops atomic.Int64
 	var firstErr atomic.Value
 	lat := make([][]time.Duration, callers)
@@ -59,6 +64,7 @@ func run(name string, callers int, d time.Duration, op func() error) (Result, er
 	start := time.Now()
 	deadline := start.Add(d)
 	for i := range callers {
+		op := opOf(i)
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				t0 := time.Now()

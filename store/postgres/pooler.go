@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -105,4 +106,21 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, schema string, fn func(pgx.Tx
 		}
 		return fn(tx)
 	})
+}
+
+// sqlFlush is a tiny transaction that writes WAL (a transactional logical
+// decoding message, which no table keeps) and so, committing with the
+// session's synchronous_commit, waits until the WAL up to it, including
+// every commit before it, is flushed.
+const sqlFlush = `SELECT pg_logical_emit_message(true, 'quotad.flush', '')`
+
+// flushWorks reports whether the server runs sqlFlush (some managed
+// offerings revoke pg_logical_emit_message); without it writes commit
+// synchronously while holding the write lock.
+func flushWorks(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) bool {
+	if _, err := pool.Exec(ctx, sqlFlush); err != nil {
+		log.Info("postgres: pg_logical_emit_message is not available; each write commits synchronously under the write lock (slower with several daemons)", "err", err)
+		return false
+	}
+	return true
 }

@@ -70,8 +70,18 @@ type Store struct {
 	beginWrite []queued // BEGIN, SET LOCAL and the advisory lock, sent with the first statement
 	beginRead  []queued // BEGIN and SET LOCAL of a View
 	conn       connSettings
-	timeout    time.Duration
-	warnOnce   sync.Once // the "no LISTEN behind a pooler" notice
+	// earlyRelease: a write transaction commits with synchronous_commit =
+	// off, releasing its advisory lock without waiting for the WAL flush,
+	// and Update then waits for durability with a synchronous commit of its
+	// own (sqlFlush). The next writer, in this process or another, takes
+	// the lock meanwhile, so daemons sharing the database flush in parallel
+	// (PostgreSQL groups concurrent flushes) instead of one after the other.
+	// Every commit a later transaction can see precedes that transaction's
+	// own commit record in the WAL, so nothing acknowledged depends on
+	// anything not yet durable. Off when the server refuses sqlFlush.
+	earlyRelease bool
+	timeout      time.Duration
+	warnOnce     sync.Once // the "no LISTEN behind a pooler" notice
 
 	changes    chan struct{} // what Changes returns
 	heard      chan struct{} // notifications heard, before rate limiting
@@ -165,11 +175,16 @@ func open(ctx context.Context, dsn string, o options, forcePooled bool) (*Store,
 		pool: pool, log: o.log, scope: strconv.FormatUint(uint64(oid), 10), conn: cs, timeout: o.timeout,
 		changes: make(chan struct{}, 1), heard: make(chan struct{}, 1),
 	}
+	s.earlyRelease = flushWorks(ctx, pool, o.log)
 	set, args := setLocal(cs.schema, o.timeout)
+	writeSet, writeArgs := set, args
+	if s.earlyRelease {
+		writeSet += `, set_config('synchronous_commit', 'off', true)`
+	}
 	// oid is an unsigned 32-bit number; the lock takes two int4 keys.
 	s.beginWrite = []queued{
 		{what: "begin", sql: "BEGIN ISOLATION LEVEL READ COMMITTED"},
-		{what: "begin", sql: set, args: args},
+		{what: "begin", sql: writeSet, args: writeArgs},
 		{what: "write lock", sql: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, %d)", LockClass, int32(oid))},
 	}
 	s.beginRead = []queued{
@@ -251,11 +266,20 @@ func (s *Store) run(ctx context.Context, write bool, fn func(*tx) error) (err er
 	// Once COMMIT is sent, a cancelled context must not make the outcome
 	// ambiguous: the commit itself is not cancelled.
 	t.ctx = context.WithoutCancel(ctx)
+	wrote := t.changed
 	if err := t.finish(notify); err != nil {
 		if conn.PgConn().TxStatus() != 'I' {
 			rollback(conn)
 		}
 		return fmt.Errorf("postgres: %s: commit: %w", what, classify(err))
+	}
+	if write && wrote && s.earlyRelease {
+		// The commit above did not wait for its WAL flush (so the write
+		// lock was released at once); this synchronous commit's flush
+		// covers it, and runs beside other daemons' (see earlyRelease).
+		if _, err := conn.Exec(ctx, sqlFlush); err != nil {
+			return fmt.Errorf("postgres: %s: commit: wait for the commit to be durable: %w", what, classify(err))
+		}
 	}
 	return nil
 }
