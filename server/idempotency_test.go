@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,3 +164,23 @@ func TestIdempotentOtherMutations(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// FuzzIdempotencyKey: a key is accepted exactly when it is 1 to 255
+// visible ASCII characters; anything else is refused (400, nothing
+// changed) rather than stored.
+func FuzzIdempotencyKey(f *testing.F) {
+	for _, s := range []string{"k-1", "", " ", "a b", "ключ", strings.Repeat("x", 255), strings.Repeat("x", 256), "\x00", "\x7f", "~!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		want := len(key) >= 1 && len(key) <= maxIdempotencyKey
+		for _, r := range []byte(key) {
+			if r < '!' || r > '~' {
+				want = false
+			}
+		}
+		if got := validIdempotencyKey(key); got != want {
+			t.Fatalf("validIdempotencyKey(%q) = %v, want %v", key, got, want)
+		}
+	})
+}
