@@ -35,7 +35,8 @@ temporary directory:
             status --json, resident memory
   pgscale   PostgreSQL only (--db postgres://…, a fresh schema): spends through
             one daemon, then through --daemons daemons sharing the database,
-            the same callers spread over them; skipped without --db postgres://…`,
+            the same callers spread over them, through the engine and then
+            over HTTP; skipped without --db postgres://…`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, p := range only {
@@ -101,12 +102,14 @@ temporary directory:
 						}
 						continue
 					}
-					for _, n := range []int{1, daemons} {
-						r, err := bench.PostgresScaleOut(ctx, dsn, n, callers, d)
-						if err != nil {
-							return err
+					for _, overHTTP := range []bool{false, true} {
+						for _, n := range []int{1, daemons} {
+							r, err := bench.PostgresScaleOut(ctx, dsn, n, callers, d, overHTTP)
+							if err != nil {
+								return err
+							}
+							emit(r)
 						}
-						emit(r)
 					}
 				}
 			}

@@ -3,10 +3,16 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/server"
 	"github.com/quotad/quotad/store/postgres"
 )
 
@@ -15,7 +21,11 @@ import (
 // have) sharing one PostgreSQL database named by dsn: callers concurrent
 // callers spread round-robin over the daemons, for d. The schema of dsn
 // must be empty or quotad's; it is configured with one API.
-func PostgresScaleOut(ctx context.Context, dsn string, daemons, callers int, d time.Duration) (Result, error) {
+//
+// With overHTTP each daemon also serves quotad's HTTP API on a loopback
+// port and the callers spend with POST /api/v1/apis/groq/spend over
+// keep-alive connections, as the daemons' clients would.
+func PostgresScaleOut(ctx context.Context, dsn string, daemons, callers int, d time.Duration, overHTTP bool) (Result, error) {
 	engines := make([]*engine.Engine, daemons)
 	for i := range engines {
 		st, err := postgres.Open(ctx, dsn)
@@ -39,13 +49,48 @@ func PostgresScaleOut(ctx context.Context, dsn string, daemons, callers int, d t
 		b, o, _ := e.Stats()
 		b0, o0 = b0+b, o0+o
 	}
-	r, err := runEach(fmt.Sprintf("postgres spend, %d daemon(s), %d callers", daemons, callers), callers, d, func(i int) func() error {
+	name := fmt.Sprintf("postgres spend, %d daemon(s), %d callers", daemons, callers)
+	opOf := func(i int) func() error {
 		e := engines[i%daemons]
 		return func() error {
 			_, err := e.Spend(ctx, "groq", 1, "A")
 			return err
 		}
-	})
+	}
+	if overHTTP {
+		name = fmt.Sprintf("postgres HTTP spend, %d daemon(s), %d callers", daemons, callers)
+		urls := make([]string, daemons)
+		for i, e := range engines {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return Result{}, err
+			}
+			hs := &http.Server{Handler: server.New(e, server.Options{Logger: slog.New(slog.DiscardHandler)})}
+			go hs.Serve(ln)
+			defer hs.Close()
+			urls[i] = "http://" + ln.Addr().String() + "/api/v1/apis/groq/spend"
+		}
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: callers}}
+		defer hc.CloseIdleConnections()
+		opOf = func(i int) func() error {
+			url := urls[i%daemons]
+			return func() error {
+				resp, err := hc.Post(url, "application/json", strings.NewReader(`{"units":1,"channel":"A"}`))
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+					return err
+				}
+				if resp.StatusCode != http.StatusOK {
+					return fmt.Errorf("spend: HTTP %d", resp.StatusCode)
+				}
+				return nil
+			}
+		}
+	}
+	r, err := runEach(name, callers, d, opOf)
 	if err != nil {
 		return r, err
 	}

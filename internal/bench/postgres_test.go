@@ -11,12 +11,14 @@ import (
 // daemons: every acknowledged spend is counted (the figure is not asserted).
 func TestPostgresScaleOutExact(t *testing.T) {
 	dsn := pgtest.Schema(t)
-	r, err := PostgresScaleOut(t.Context(), dsn, 3, 12, 300*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
+	for _, overHTTP := range []bool{false, true} {
+		r, err := PostgresScaleOut(t.Context(), dsn, 3, 12, 300*time.Millisecond, overHTTP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Ops == 0 {
+			t.Fatal("no spend acknowledged")
+		}
+		t.Log(r)
 	}
-	if r.Ops == 0 {
-		t.Fatal("no spend acknowledged")
-	}
-	t.Log(r)
 }
