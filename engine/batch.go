@@ -116,27 +116,35 @@ func (e *Engine) loop() {
 			batch = append(batch, o)
 		}
 		runtime.Gosched()
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case o, ok := <-e.ops:
-				if !ok {
-					break drain
-				}
-				if o.state.CompareAndSwap(opQueued, opRunning) { // else its caller gave up: skip it
-					batch = append(batch, o)
-				}
-			default:
-				break drain
-			}
-		}
+		batch = e.drain(batch)
 		if len(batch) > 0 {
-			e.runBatch(batch)
+			e.runBatch(batch, true)
 		}
 	}
 }
 
-func (e *Engine) runBatch(batch []*op) {
+// drain appends the operations waiting in the queue to batch, up to
+// maxBatch, skipping those whose callers gave up.
+func (e *Engine) drain(batch []*op) []*op {
+	for len(batch) < maxBatch {
+		select {
+		case o, ok := <-e.ops:
+			if !ok {
+				return batch
+			}
+			if o.state.CompareAndSwap(opQueued, opRunning) {
+				batch = append(batch, o)
+			}
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// runBatch runs batch in one transaction and answers each operation; with
+// grow, operations queued meanwhile join the transaction.
+func (e *Engine) runBatch(batch []*op, grow bool) {
 	now := e.clock.Now()
 	results := make([]result, len(batch))
 	var events []quotad.Event
@@ -157,7 +165,8 @@ func (e *Engine) runBatch(batch []*op) {
 			}
 			t.cache = e.rows.begin(v)
 		}
-		for i, o := range batch {
+		for i := 0; i < len(batch); i++ {
+			o := batch[i]
 			var v any
 			var err error
 			if o.idem != nil {
@@ -169,6 +178,15 @@ func (e *Engine) runBatch(batch []*op) {
 				return t.fatal
 			}
 			results[i] = result{v, err}
+			if i == len(batch)-1 && grow {
+				// Operations that arrived while this transaction waited for
+				// the store's write lock (held by another daemon, say) join
+				// it: one commit serves them too.
+				batch = e.drain(batch)
+				for len(results) < len(batch) {
+					results = append(results, result{})
+				}
+			}
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -196,7 +214,7 @@ func (e *Engine) runBatch(batch []*op) {
 	if err != nil {
 		if len(batch) > 1 && !unavailable(err) { // isolate the operation that failed; the others still commit
 			for _, o := range batch {
-				e.runBatch([]*op{o})
+				e.runBatch([]*op{o}, false)
 			}
 			return
 		}
