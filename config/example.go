@@ -30,6 +30,12 @@ poll_interval: 1s
 # default path).
 db: ""
 
+store:
+  # Every wait for the store (a lock held by another process, a database
+  # that is down) ends after this: the request then gets 503 with
+  # Retry-After and changes nothing. 100ms to 1m.
+  timeout: 5s
+
 server:
   # Address of the HTTP API, metrics and dashboard of "quotad serve".
   listen: 127.0.0.1:8080
