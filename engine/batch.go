@@ -66,7 +66,7 @@ func (e *Engine) run(ctx context.Context, o *op) (any, error) {
 	// The store's own bounds (lock and busy timeouts, the batch's context)
 	// are StoreTimeout; waiting a little longer lets their error, which
 	// says what happened, reach the caller.
-	wctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout))
+	wctx, cancel := context.WithTimeout(ctx, e.callerBound())
 	defer cancel()
 	e.closeMu.RLock()
 	if e.closed {
@@ -91,15 +91,27 @@ func (e *Engine) run(ctx context.Context, o *op) (any, error) {
 	return nil, e.gaveUp(ctx, "was not acknowledged and may still be applied (a retry with the same Idempotency-Key is safe)")
 }
 
-// waitGrace is how much longer than the store's bound a caller waits.
+// waitGrace is how much longer than the store's own bound (StoreTimeout) a
+// transaction may run, and a caller waits that much longer again: the
+// store's error, which says what happened, arrives first.
 func waitGrace(d time.Duration) time.Duration { return min(d/2, time.Second) }
+
+// batchBound bounds one group-commit transaction.
+func (e *Engine) batchBound() time.Duration {
+	return e.opts.StoreTimeout + waitGrace(e.opts.StoreTimeout)
+}
+
+// callerBound bounds a caller's wait for its operation.
+func (e *Engine) callerBound() time.Duration {
+	return e.opts.StoreTimeout + 2*waitGrace(e.opts.StoreTimeout)
+}
 
 // gaveUp is the error of a caller that stopped waiting for its operation.
 func (e *Engine) gaveUp(ctx context.Context, what string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("the operation %s: %w", what, err)
 	}
-	return fmt.Errorf("%w: no answer from the store within %s; the operation %s", quotad.ErrUnavailable, e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout), what)
+	return fmt.Errorf("%w: no answer from the store within %s; the operation %s", quotad.ErrUnavailable, e.callerBound(), what)
 }
 
 // loop is the group-commit writer: it takes every operation waiting, runs
@@ -153,7 +165,7 @@ func (e *Engine) runBatch(batch []*op, grow bool) {
 		versioned bool
 		version   quotad.StoreVersion
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.StoreTimeout+waitGrace(e.opts.StoreTimeout)/2)
+	ctx, cancel := context.WithTimeout(context.Background(), e.batchBound())
 	defer cancel()
 	err := e.store.Update(ctx, func(tx quotad.Tx) error {
 		t := newTxn(e, tx, now)

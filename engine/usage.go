@@ -165,7 +165,7 @@ type CompactResult struct {
 func (e *Engine) CompactUsage(ctx context.Context, r UsageRetention) (CompactResult, error) {
 	now := e.clock.Now()
 	var res CompactResult
-	ctx, cancel := context.WithTimeout(ctx, e.opts.StoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.batchBound())
 	defer cancel()
 	err := e.store.Update(ctx, func(tx quotad.Tx) error {
 		var err error
