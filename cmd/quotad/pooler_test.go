@@ -19,7 +19,7 @@ import (
 func TestBehindPgBouncer(t *testing.T) {
 	b := pgtest.StartBouncer(t)
 	dsn := b.Schema(t)
-	cfg, _ := isolate(t, "poll_interval: 300ms\n")
+	cfg, _ := isolate(t, "poll_interval: 300ms\nstore:\n  timeout: 500ms\n")
 	common := []string{"--config", cfg, "--db", dsn}
 	for i := range 2 {
 		if out, errOut, code := runCLI(append([]string{"migrate"}, common...)...); code != 0 {
@@ -78,5 +78,26 @@ func TestBehindPgBouncer(t *testing.T) {
 	out, _, _ := runCLI(append([]string{"status", "--server", d2.url}, common...)...)
 	if !strings.Contains(out, "Shorts") {
 		t.Fatalf("status through the other daemon:\n%s", out)
+	}
+
+	// A LOCK TABLE held in psql: the CLI gives up within store.timeout and
+	// says why, and so does a daemon (503), instead of hanging.
+	release := pgtest.HoldLock(t, pgtest.Direct(t, dsn), "api_quotas")
+	start := time.Now()
+	_, errOut, code := runCLI(append([]string{"spend", "youtube", "1"}, common...)...)
+	if code != 1 || !strings.Contains(errOut, "lock") {
+		t.Fatalf("spend during LOCK TABLE: exit %d %q, want 1 and a message naming the lock", code, errOut)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("spend during LOCK TABLE took %v with store.timeout 500ms", took)
+	}
+	t.Logf("CLI during LOCK TABLE, after %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(errOut))
+	_, errOut, code = runCLI(append([]string{"spend", "youtube", "1", "--server", d1.url}, common...)...)
+	if code != 1 || !strings.Contains(errOut, "unavailable") {
+		t.Fatalf("spend through the daemon during LOCK TABLE: exit %d %q", code, errOut)
+	}
+	release()
+	if _, errOut, code := runCLI(append([]string{"spend", "youtube", "1"}, common...)...); code != 0 {
+		t.Fatalf("spend after the lock: exit %d %s", code, errOut)
 	}
 }
