@@ -114,12 +114,18 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, schema string, fn func(pgx.Tx
 // every commit before it, is flushed.
 const sqlFlush = `SELECT pg_logical_emit_message(true, 'quotad.flush', '')`
 
-// flushWorks reports whether the server runs sqlFlush (some managed
-// offerings revoke pg_logical_emit_message); without it writes commit
-// synchronously while holding the write lock.
+// flushWorks reports whether the server lets this role run sqlFlush (some
+// managed offerings revoke pg_logical_emit_message); without it writes
+// commit synchronously while holding the write lock. It reads the catalog
+// only: no WAL is written, nothing waits for a flush.
 func flushWorks(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) bool {
-	if _, err := pool.Exec(ctx, sqlFlush); err != nil {
-		log.Info("postgres: pg_logical_emit_message is not available; each write commits synchronously under the write lock (slower with several daemons)", "err", err)
+	var ok bool
+	// PostgreSQL 17 added a fourth parameter (flush, default false).
+	err := pool.QueryRow(ctx, `SELECT coalesce(has_function_privilege(coalesce(
+		to_regprocedure('pg_logical_emit_message(boolean, text, text)'),
+		to_regprocedure('pg_logical_emit_message(boolean, text, text, boolean)')), 'EXECUTE'), false)`).Scan(&ok)
+	if err != nil || !ok {
+		log.Info("postgres: pg_logical_emit_message is not available to this role; each write commits synchronously under the write lock (slower with several daemons)", "err", err)
 		return false
 	}
 	return true
