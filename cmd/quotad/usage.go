@@ -14,6 +14,7 @@ import (
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/rule"
 )
 
 func init() {
@@ -93,7 +94,7 @@ func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := config.ParseDuration(s); err == nil {
+	if d, err := rule.ParseDuration(s); err == nil {
 		if d <= 0 {
 			return time.Time{}, fmt.Errorf("expected a positive duration, got %s", s)
 		}
