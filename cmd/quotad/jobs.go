@@ -12,7 +12,7 @@ func init() {
 	engineOptionHooks = append(engineOptionHooks, func(cfg config.Config, o *engine.Options) {
 		for _, c := range cfg.Channels {
 			if c.Job != nil {
-				o.DescribeJob = runner.Describer(cfg.Channels, cfg.Location())
+				o.DescribeJob = runner.Describer(runnerJobs(cfg.Channels), cfg.Location())
 				return
 			}
 		}

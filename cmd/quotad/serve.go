@@ -206,7 +206,7 @@ func bindListener(noHTTP bool, addr, token string) (net.Listener, error) {
 // start-up and on a reload.
 func checkParts(cfg config.Config, e *engine.Engine, f *serveFlags) error {
 	if !f.noJobs {
-		if _, err := runner.New(e, cfg.Channels, runner.Options{Location: cfg.Location()}); err != nil {
+		if _, err := runner.New(e, runnerJobs(cfg.Channels), runner.Options{Location: cfg.Location()}); err != nil {
 			return fmt.Errorf("job runner: %w", err)
 		}
 	}
