@@ -43,9 +43,9 @@ import (
 const (
 	DefaultMaxConcurrent = 4
 	DefaultJobTimeout    = time.Hour
-	DefaultPollInterval = time.Second
-	DefaultKillGrace    = 5 * time.Second
-	DefaultAgingStep    = time.Minute
+	DefaultPollInterval  = time.Second
+	DefaultKillGrace     = 5 * time.Second
+	DefaultAgingStep     = time.Minute
 )
 
 // Options configure a Runner. Zero values take the defaults.
