@@ -30,7 +30,7 @@ func notifyEngineOptions(cfg config.Config, o *engine.Options) {
 	if cfg.Thresholds != nil {
 		o.Thresholds = cfg.Thresholds
 	}
-	o.Outbox = notify.Outbox(cfg)
+	o.Outbox = notify.Outbox(notifiers(cfg))
 }
 
 // serveNotifications is the serve hook of the notification dispatcher: it
@@ -41,7 +41,7 @@ func serveNotifications(ctx context.Context, d *daemon) error {
 	if len(d.cfg.Notifiers) == 0 {
 		return nil
 	}
-	disp, err := notify.NewDispatcher(d.engine.Store(), d.cfg, notify.Options{Clock: d.engine.Clock(), Logger: d.log})
+	disp, err := notify.NewDispatcher(d.engine.Store(), notifiers(d.cfg), notify.Options{Clock: d.engine.Clock(), Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -94,7 +94,7 @@ func newNotifyTestCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("no notifier %q in the config; expected one of: %s", args[0], strings.Join(names, ", "))
 			}
 			start := time.Now()
-			m, err := notify.Test(cmd.Context(), n, start)
+			m, err := notify.Test(cmd.Context(), notifier(n), start)
 			took := time.Since(start).Round(time.Millisecond)
 			if err != nil {
 				return fmt.Errorf("test message to %s (%s) failed after %s: %w", n.Name, n.Type, took, err)
