@@ -15,12 +15,6 @@ import (
 	"github.com/quotad/quotad/notify"
 )
 
-func init() {
-	engineOptionHooks = append(engineOptionHooks, notifyEngineOptions)
-	reloadHooks = append(reloadHooks, reloadHook{name: "notifications", run: serveNotifications, changes: notifierChanges})
-	extraCommands = append(extraCommands, newNotifyCmd)
-}
-
 // notifyEngineOptions gives the engine the config's thresholds and, when
 // notifiers are configured, the outbox hook that queues their
 // notifications in the transaction of each event - in the daemon and in

@@ -15,8 +15,6 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-func init() { extraCommands = append(extraCommands, newPlanCmd) }
-
 func newPlanCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	var horizon time.Duration

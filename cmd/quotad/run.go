@@ -17,8 +17,6 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-func init() { extraCommands = append(extraCommands, newRunCmd) }
-
 func newRunCmd(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{

@@ -20,10 +20,6 @@ import (
 // API before its jobs are pointed at the store instead.
 const httpReadyWait = 5 * time.Second
 
-func init() {
-	reloadHooks = append(reloadHooks, reloadHook{name: "job runner", run: serveJobs, changes: jobChanges, drain: true})
-}
-
 // serveJobs is the serve hook of the job runner: it runs the channels' jobs
 // on their schedules until ctx is done (nothing with --no-jobs or when no
 // channel has a job).

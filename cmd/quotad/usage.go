@@ -17,11 +17,6 @@ import (
 	"github.com/quotad/quotad/rule"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newUsageCmd)
-	serveHooks = append(serveHooks, serveHousekeeping)
-}
-
 // usageReader is what `quotad usage` needs: the engine, or a client that
 // implements it.
 type usageReader interface {
