@@ -48,8 +48,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // --since and the dashboard's ?since= use too.
 func ParseDuration(s string) (time.Duration, error) { return rule.ParseDuration(s) }
 
-// typeError reports a node that cannot be decoded into goType, in the form
-// yaml.v3 uses, so that decode errors are translated in one place.
+// typeError reports a node that cannot be decoded into goType as a
+// *yaml.TypeError, so that yaml.v3 goes on decoding the rest of the
+// document. Its text is never read: checkNode reports the problem from the
+// node itself.
 func typeError(n *yaml.Node, goType string) error {
 	value := ""
 	if n.Kind == yaml.ScalarNode {
