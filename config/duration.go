@@ -1,14 +1,13 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
-	"github.com/quotad/quotad"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quotad/quotad/rule"
 )
 
 // Duration is a time.Duration written in YAML as a Go duration string
@@ -45,61 +44,14 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // ParseDuration parses a Go duration string, also accepting the unit "d"
-// for 24 hours ("1d", "1.5d", "1d12h").
-func ParseDuration(s string) (time.Duration, error) {
-	bad := func() (time.Duration, error) {
-		return 0, fmt.Errorf("%w: invalid duration %q; expected a duration like 30s, 5m, 1h30m or 1d", quotad.ErrInvalid, s)
-	}
-	rest, neg := s, false
-	if rest != "" && (rest[0] == '-' || rest[0] == '+') {
-		neg = rest[0] == '-'
-		rest = rest[1:]
-	}
-	if rest == "0" {
-		return 0, nil
-	}
-	if rest == "" {
-		return bad()
-	}
-	var total time.Duration
-	for rest != "" {
-		i := 0
-		for i < len(rest) && (rest[i] == '.' || ('0' <= rest[i] && rest[i] <= '9')) {
-			i++
-		}
-		j := i
-		for j < len(rest) && rest[j] != '.' && (rest[j] < '0' || rest[j] > '9') {
-			j++
-		}
-		num, unit := rest[:i], rest[i:j]
-		if num == "" || unit == "" {
-			return bad()
-		}
-		var part time.Duration
-		var err error
-		if unit == "d" {
-			part, err = time.ParseDuration(num + "h")
-			if err == nil && part > math.MaxInt64/24 {
-				err = errors.New("overflow")
-			}
-			part *= 24
-		} else {
-			part, err = time.ParseDuration(num + unit)
-		}
-		if err != nil || part < 0 || total > math.MaxInt64-part {
-			return bad()
-		}
-		total += part
-		rest = rest[j:]
-	}
-	if neg {
-		total = -total
-	}
-	return total, nil
-}
+// for 24 hours ("1d", "1.5d", "1d12h"): rule.ParseDuration, which the CLI's
+// --since and the dashboard's ?since= use too.
+func ParseDuration(s string) (time.Duration, error) { return rule.ParseDuration(s) }
 
-// typeError reports a node that cannot be decoded into goType, in the form
-// yaml.v3 uses, so that decode errors are translated in one place.
+// typeError reports a node that cannot be decoded into goType as a
+// *yaml.TypeError, so that yaml.v3 goes on decoding the rest of the
+// document. Its text is never read: checkNode reports the problem from the
+// node itself.
 func typeError(n *yaml.Node, goType string) error {
 	value := ""
 	if n.Kind == yaml.ScalarNode {

@@ -2,14 +2,18 @@ package config_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 )
 
-// FuzzParse checks that Parse never panics and that every error it returns
-// is a *ValidationError wrapping quotad.ErrInvalid.
+// FuzzParse checks that Parse never panics, that every error it returns
+// is a *ValidationError wrapping quotad.ErrInvalid, and that none is
+// yaml.v3's own text: the config finds every value yaml.v3 refuses from the
+// node tree (line, path, what was expected), so that a yaml upgrade cannot
+// change what it says.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(config.Example))
 	f.Add([]byte(""))
@@ -24,6 +28,11 @@ func FuzzParse(f *testing.F) {
 			var ve *config.ValidationError
 			if !errors.Is(err, quotad.ErrInvalid) || !errors.As(err, &ve) || len(ve.Errors) == 0 {
 				t.Fatalf("Parse error %T %v", err, err)
+			}
+			for _, fe := range ve.Errors {
+				if strings.HasPrefix(fe.Message, "invalid value: ") {
+					t.Fatalf("yaml.v3 refused a value the node check let through: %v", err)
+				}
 			}
 			return
 		}

@@ -12,15 +12,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Messages of yaml.v3, rewritten into FieldErrors with a path and a
-// sentence saying what was expected.
-var (
-	reLine    = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
-	reUnknown = regexp.MustCompile(`(?s)^field (.*) not found in type (\S+)$`)
-	reSet     = regexp.MustCompile(`(?s)^field (.*) already set in type (\S+)$`)
-	reDup     = regexp.MustCompile(`(?s)^mapping key (".*") already defined at line (\d+)$`)
-	reType    = regexp.MustCompile("(?s)^cannot unmarshal (!!\\S+)(?: `(.*)`)? into (.+)$")
-)
+// reLine reads the line of a YAML syntax error ("line N: ..."): yaml.v3's
+// parser errors carry no position of their own. Type errors never go
+// through it: checkNode finds them from the node tree.
+var reLine = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 
 // Kinds of decode errors.
 const (
@@ -29,109 +24,166 @@ const (
 	structural        // a mapping or list item was dropped
 )
 
-// translate converts one yaml.v3 type error ("line N: ...") and returns the
-// path of the node concerned (nil when unknown) and the kind of error.
-func translate(s string, root *yaml.Node) (FieldError, fieldPath, int) {
-	m := reLine.FindStringSubmatch(s)
-	if m == nil {
-		return FieldError{Message: s}, nil, structural
-	}
-	line, _ := strconv.Atoi(m[1])
-	msg := m[2]
-	fe := FieldError{Line: line, Message: msg}
-	keyAt := func(key string) fieldPath {
-		return find(root, func(_ fieldPath, k, _ *yaml.Node) bool {
-			return k != nil && k.Line == line && k.Value == key
-		})
-	}
-	switch {
-	case reUnknown.MatchString(msg):
-		sm := reUnknown.FindStringSubmatch(msg)
-		p := keyAt(sm[1])
-		fe.Path = parent(p).String()
-		fe.Message = fmt.Sprintf("unknown key %q; expected one of: %s", sm[1], strings.Join(keysOf(sm[2]), ", "))
-		return fe, p, unknownKey
-	case reDup.MatchString(msg), reSet.MatchString(msg):
-		key, first := "", ""
-		if sm := reDup.FindStringSubmatch(msg); sm != nil {
-			key, _ = strconv.Unquote(sm[1])
-			first = " (first defined at line " + sm[2] + ")"
-		} else {
-			key = reSet.FindStringSubmatch(msg)[1]
-		}
-		p := keyAt(key)
-		fe.Path = parent(p).String()
-		fe.Message = fmt.Sprintf("duplicate key %q%s; expected each key once", key, first)
-		return fe, p, structural
-	case reType.MatchString(msg):
-		sm := reType.FindStringSubmatch(msg)
-		tag, value, goType := sm[1], sm[2], sm[3]
-		// The node on that line with that tag and value; when several
-		// match (flow style), the one whose Go type is goType.
-		var p fieldPath
-		var found *yaml.Node
-		find(root, func(q fieldPath, _, v *yaml.Node) bool {
-			if v.Line != line || v.ShortTag() != tag || v.Kind == yaml.ScalarNode && v.Value != value &&
-				!(strings.HasSuffix(value, "...") && strings.HasPrefix(v.Value, strings.TrimSuffix(value, "..."))) {
-				return false
-			}
-			t, ok := schemaType(q)
-			if found == nil || ok && t.String() == goType {
-				p, found = q, v
-			}
-			return ok && t.String() == goType
-		})
-		if found != nil && found.Kind == yaml.ScalarNode {
-			value = found.Value
-		}
-		fe.Path = p.String()
-		fe.Message = fmt.Sprintf("expected %s, got %s", want(goType), got(tag, value))
-		// A scalar that failed in a struct field or a map of scalars leaves
-		// the rest intact; anything else drops or empties a collection.
-		kind := structural
-		c, okc := schemaType(parent(p))
-		t, okt := schemaType(p)
-		if len(p) > 0 && okc && okt && isLeaf(t) &&
-			(c.Kind() == reflect.Struct || c.Kind() == reflect.Map && isLeaf(c.Elem())) {
-			kind = badField
-		}
-		return fe, p, kind
-	}
-	return fe, nil, structural
+// nodeError is one problem checkNode found: where (the path and the node's
+// line), what was expected, and its kind.
+type nodeError struct {
+	FieldError
+	path fieldPath // the node concerned (for an unknown key: the key's)
+	kind int
 }
 
-// schemaType returns the Go type of the raw shapes at path p.
-func schemaType(p fieldPath) (reflect.Type, bool) {
-	t := rawType
-	for _, s := range p {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		switch s := s.(type) {
-		case string:
-			switch {
-			case t.Kind() == reflect.Map:
-				t = t.Elem()
-			case t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType):
-				i := slices.IndexFunc(fields(t), func(f reflect.StructField) bool { return f.Name == s })
-				if i < 0 {
-					return nil, false
-				}
-				t = fields(t)[i].Type
-			default:
-				return nil, false
-			}
-		case int:
-			if t.Kind() != reflect.Slice {
-				return nil, false
-			}
-			t = t.Elem()
-		}
+// checkNode checks the node tree of a document against the raw shapes
+// before yaml.v3 decodes it, and reports every key that is unknown or
+// repeated and every value that does not fit its Go type (each leaf is
+// decoded alone with yaml.v3's own rules; a number with a fraction where
+// an integer belongs, which yaml.v3 truncates, is refused). Every error is
+// built from node positions and the schema, never from the text of
+// yaml.v3's messages, so a library upgrade cannot change what it says.
+// intact says whether a failed leaf at n leaves the structure around it
+// whole (a struct field, or an entry of a map of scalars).
+func checkNode(n *yaml.Node, t reflect.Type, p fieldPath, intact bool) []nodeError {
+	c := checker{following: map[*yaml.Node]bool{}, budget: 100*countNodes(n) + 10000}
+	out := c.node(n, t, p, intact)
+	if c.budget < 0 && n != nil {
+		out = append(out, nodeError{FieldError: FieldError{Line: n.Line,
+			Message: "aliases expand to too many values; expected a document that does not repeat its anchors so often"}, kind: structural})
 	}
+	return out
+}
+
+// checker walks a node tree. following are the aliases being followed, to
+// refuse one inside its own anchor's value (as yaml.v3 does) instead of
+// walking it for ever; budget bounds the nodes visited, so that aliases of
+// aliases ("billion laughs") cannot make the walk exponential.
+type checker struct {
+	following map[*yaml.Node]bool
+	budget    int
+}
+
+// countNodes counts the nodes of a tree without following aliases.
+func countNodes(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	total := 1
+	for _, c := range n.Content {
+		total += countNodes(c)
+	}
+	return total
+}
+
+func (c *checker) node(n *yaml.Node, t reflect.Type, p fieldPath, intact bool) []nodeError {
+	if c.budget--; c.budget < 0 {
+		return nil
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		if c.following[n] {
+			return []nodeError{{FieldError: FieldError{Path: p.String(), Line: n.Line,
+				Message: fmt.Sprintf("alias *%s is inside the value of its own anchor; expected a value that does not contain itself", n.Value)}, path: p, kind: structural}}
+		}
+		c.following[n] = true
+		defer delete(c.following, n)
+	}
+	n = resolve(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t, true
+	if n == nil || n.ShortTag() == "!!null" {
+		return nil // yaml.v3 leaves the zero value (or the default)
+	}
+	mismatch := func() []nodeError {
+		kind := structural
+		if intact && isLeaf(t) {
+			kind = badField
+		}
+		return []nodeError{{FieldError: FieldError{Path: p.String(), Line: n.Line,
+			Message: fmt.Sprintf("expected %s, got %s", want(t), got(n))}, path: p, kind: kind}}
+	}
+	if isLeaf(t) {
+		v := reflect.New(t)
+		if n.Kind != yaml.ScalarNode && !reflect.PointerTo(t).Implements(unmarshalerType) || n.Decode(v.Interface()) != nil {
+			return mismatch()
+		}
+		if isInt(t) && n.ShortTag() == "!!float" {
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) {
+				return []nodeError{{FieldError: FieldError{Path: p.String(), Line: n.Line,
+					Message: "expected an integer, got the number " + n.Value}, path: p, kind: badField}}
+			}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return mismatch()
+		}
+		return c.mapping(n, t, p)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return mismatch()
+		}
+		var out []nodeError
+		for i, item := range n.Content {
+			out = append(out, c.node(item, t.Elem(), p.to(i), false)...)
+		}
+		return out
+	}
+	return mismatch()
+}
+
+// mapping checks the entries of a mapping node against a struct or
+// map type: unknown and repeated keys, then each value. Merged mappings
+// ("<<: *anchor") are checked as the same type.
+func (c *checker) mapping(n *yaml.Node, t reflect.Type, p fieldPath) []nodeError {
+	var out []nodeError
+	first := map[string]int{} // key → line of its first definition
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k.ShortTag() == "!!merge" {
+			if m := resolve(v); m != nil && m.Kind == yaml.SequenceNode {
+				for _, item := range m.Content {
+					out = append(out, c.node(item, t, p, false)...)
+				}
+			} else {
+				out = append(out, c.node(v, t, p, false)...)
+			}
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			out = append(out, nodeError{FieldError: FieldError{Path: p.String(), Line: k.Line,
+				Message: fmt.Sprintf("expected a key, got %s", got(k))}, path: p, kind: structural})
+			continue
+		}
+		if line, dup := first[k.Value]; dup {
+			out = append(out, nodeError{FieldError: FieldError{Path: p.String(), Line: k.Line,
+				Message: fmt.Sprintf("duplicate key %q (first defined at line %d); expected each key once", k.Value, line)}, path: p.to(k.Value), kind: structural})
+			continue
+		}
+		first[k.Value] = k.Line
+		if t.Kind() == reflect.Map {
+			out = append(out, c.node(v, t.Elem(), p.to(k.Value), isLeaf(t.Elem()))...)
+			continue
+		}
+		fs := fields(t)
+		j := slices.IndexFunc(fs, func(f reflect.StructField) bool { return f.Name == k.Value })
+		if j < 0 {
+			out = append(out, nodeError{FieldError: FieldError{Path: p.String(), Line: k.Line,
+				Message: fmt.Sprintf("unknown key %q; expected one of: %s", k.Value, strings.Join(keysOf(t), ", "))}, path: p.to(k.Value), kind: unknownKey})
+			continue
+		}
+		out = append(out, c.node(v, fs[j].Type, p.to(k.Value), true)...)
+	}
+	return out
+}
+
+// isInt reports whether t is an integer type.
+func isInt(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 // isLeaf reports whether t is decoded from a scalar (or by its own
@@ -154,47 +206,12 @@ func parent(p fieldPath) fieldPath {
 	return p[:len(p)-1]
 }
 
-// find returns the path of the first node, in document order, for which
-// match is true; key is nil for sequence items. Aliases are not followed.
-func find(root *yaml.Node, match func(p fieldPath, key, val *yaml.Node) bool) fieldPath {
-	var walk func(n *yaml.Node, p fieldPath) fieldPath
-	walk = func(n *yaml.Node, p fieldPath) fieldPath {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				q := p.to(k.Value)
-				if match(q, k, v) {
-					return q
-				}
-				if r := walk(v, q); r != nil {
-					return r
-				}
-			}
-		case yaml.SequenceNode:
-			for i, v := range n.Content {
-				q := p.to(i)
-				if match(q, nil, v) {
-					return q
-				}
-				if r := walk(v, q); r != nil {
-					return r
-				}
-			}
-		}
-		return nil
-	}
-	if root == nil {
-		return nil
-	}
-	if match(fieldPath{}, nil, root) {
-		return fieldPath{}
-	}
-	return walk(root, fieldPath{})
-}
-
 // want describes a Go type of the raw shapes in words.
-func want(goType string) string {
+func want(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	goType := t.String()
 	switch goType {
 	case "int", "int64":
 		return "an integer"
@@ -208,6 +225,8 @@ func want(goType string) string {
 		return "a list of strings"
 	case "config.Duration":
 		return "a duration like 30s, 5m, 1h30m or 1d"
+	case "config.budgetValue":
+		return `units or a percentage of each window's limit, like 500 or "25%"`
 	case "config.command":
 		return `a command: a list like ["python3", "make_video.py"] or a string run with sh -c`
 	case "[]config.WindowConfig":
@@ -227,14 +246,21 @@ func want(goType string) string {
 	case "map[string]config.rawNotifier":
 		return "a mapping of notifier names to their settings"
 	}
-	if keys := keysOf(goType); len(keys) > 0 {
+	if keys := keysOf(t); len(keys) > 0 {
 		return "a mapping with the keys " + strings.Join(keys, ", ")
 	}
 	return goType
 }
 
-// got describes a YAML value in words.
-func got(tag, value string) string {
+// got describes a YAML node in words.
+func got(n *yaml.Node) string {
+	tag, value := n.ShortTag(), ""
+	if n.Kind == yaml.ScalarNode {
+		value = n.Value
+		if len(value) > 80 {
+			value = value[:77] + "..."
+		}
+	}
 	switch tag {
 	case "!!str":
 		return strconv.Quote(value)
@@ -262,37 +288,7 @@ func got(tag, value string) string {
 var (
 	rawType         = reflect.TypeOf(rawConfig{})
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-	structTypes     = map[string]reflect.Type{}
 )
-
-func init() { register(rawType) }
-
-// register records the struct types reachable from t by name, for keysOf.
-func register(t reflect.Type) {
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Map:
-		register(t.Elem())
-	case reflect.Struct:
-		if _, ok := structTypes[t.String()]; ok || reflect.PointerTo(t).Implements(unmarshalerType) {
-			return
-		}
-		structTypes[t.String()] = t
-		for _, f := range fields(t) {
-			register(f.Type)
-		}
-	}
-}
-
-// keysOf lists the YAML keys of a struct type named as yaml.v3 names it.
-func keysOf(goType string) []string {
-	var keys []string
-	if t, ok := structTypes[goType]; ok {
-		for _, f := range fields(t) {
-			keys = append(keys, f.Name)
-		}
-	}
-	return keys
-}
 
 // fields returns the YAML keys of a struct type and their types, in order,
 // flattening ",inline" fields as yaml.v3 does.
@@ -317,47 +313,13 @@ func fields(t reflect.Type) []reflect.StructField {
 	return out
 }
 
-// checkIntegers reports numbers with a fraction where an integer belongs:
-// yaml.v3 silently truncates "limit: 1.5" to 1. Aliases are not followed.
-func checkIntegers(n *yaml.Node, t reflect.Type, p fieldPath) []problem {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n == nil || reflect.PointerTo(t).Implements(unmarshalerType) {
-		return nil
-	}
-	var out []problem
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
-			var f float64
-			if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && f != math.Trunc(f) {
-				out = append(out, problem{p, "expected an integer, got the number " + n.Value})
-			}
-		}
-	case reflect.Struct:
-		if n.Kind == yaml.MappingNode {
-			fs := fields(t)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				for _, f := range fs {
-					if f.Name == n.Content[i].Value {
-						out = append(out, checkIntegers(n.Content[i+1], f.Type, p.to(f.Name))...)
-					}
-				}
-			}
-		}
-	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				out = append(out, checkIntegers(n.Content[i+1], t.Elem(), p.to(n.Content[i].Value))...)
-			}
-		}
-	case reflect.Slice:
-		if n.Kind == yaml.SequenceNode {
-			for i, item := range n.Content {
-				out = append(out, checkIntegers(item, t.Elem(), p.to(i))...)
-			}
+// keysOf lists the YAML keys of a struct type (none for other types).
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	if t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType) {
+		for _, f := range fields(t) {
+			keys = append(keys, f.Name)
 		}
 	}
-	return out
+	return keys
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/rule"
 )
 
 // Usage is the answer of GET /api/v1/usage: the units spent per API and
@@ -132,10 +132,10 @@ func parseUsageQuery(r *http.Request, now time.Time) (engine.UsageQuery, error) 
 	return uq, nil
 }
 
-// span parses a positive duration as the CLI does (config.ParseDuration:
+// span parses a positive duration as the CLI does (rule.ParseDuration:
 // "48h", "90m", "7d", "1d12h").
 func span(v string) (time.Duration, bool) {
-	d, err := config.ParseDuration(v)
+	d, err := rule.ParseDuration(v)
 	return d, err == nil && d > 0
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
-	"github.com/quotad/quotad/config"
 )
 
 // Backoff schedule: the wait before retry n (n = 1 after the first failed
@@ -48,7 +47,7 @@ type Options struct {
 	// Jitter returns uniform random numbers in [0, 1) for Backoff; default
 	// math/rand/v2.Float64.
 	Jitter func() float64
-	// Senders replace the senders built from the config, by notifier name
+	// Senders replace the senders built from the notifiers, by name
 	// (tests, or a program that embeds quotad with its own receivers).
 	Senders map[string]Sender
 	// OnResult, if set, is called after every attempt has been recorded.
@@ -92,9 +91,9 @@ type lane struct {
 	running     bool
 }
 
-// NewDispatcher returns a dispatcher for the notifiers of a validated
-// config, over store.
-func NewDispatcher(store quotad.Store, cfg config.Config, opts Options) (*Dispatcher, error) {
+// NewDispatcher returns a dispatcher for the notifiers (as validated by the
+// config), over store.
+func NewDispatcher(store quotad.Store, notifiers []Notifier, opts Options) (*Dispatcher, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
 	}
@@ -114,7 +113,7 @@ func NewDispatcher(store quotad.Store, cfg config.Config, opts Options) (*Dispat
 		store: store, clock: opts.Clock, log: opts.Logger, opts: opts, lanes: map[string]*lane{},
 		wake: make(chan struct{}, 1), queued: map[int64]bool{}, stats: map[[2]string]int64{},
 	}
-	for _, n := range cfg.Notifiers {
+	for _, n := range notifiers {
 		s, ok := opts.Senders[n.Name]
 		if !ok {
 			var err error
@@ -124,7 +123,7 @@ func NewDispatcher(store quotad.Store, cfg config.Config, opts Options) (*Dispat
 		}
 		l := &lane{name: n.Name, sender: s, timeout: n.AttemptTimeout(), maxAttempts: n.MaxAttempts}
 		if l.maxAttempts <= 0 {
-			l.maxAttempts = config.DefaultNotifyMaxAttempts
+			l.maxAttempts = DefaultMaxAttempts
 		}
 		d.lanes[n.Name] = l
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/wneessen/go-mail"
-
-	"github.com/quotad/quotad/config"
 )
 
 // Email sends a plain-text email ("[quotad] GROQ quota exhausted") through
@@ -16,12 +14,12 @@ import (
 // is set (the best mechanism the server offers over TLS; PLAIN, which
 // go-mail sends unencrypted only to localhost, without TLS).
 type Email struct {
-	Config config.NotifierConfig
+	Notifier Notifier
 }
 
 // Send implements Sender.
 func (e *Email) Send(ctx context.Context, m Message) error {
-	n := e.Config
+	n := e.Notifier
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(n.From); err != nil {
 		return fmt.Errorf("email from %q: %w", n.From, err)

@@ -103,7 +103,7 @@ type harness struct {
 func start(t *testing.T, st quotad.Store, cfg config.Config, fc *clock.Fake, senders map[string]notify.Sender) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, clock: fc, results: make(chan notify.Result, 100), done: make(chan struct{})}
-	d, err := notify.NewDispatcher(st, cfg, notify.Options{
+	d, err := notify.NewDispatcher(st, notifiers(cfg), notify.Options{
 		Clock: fc, PollInterval: time.Second, Jitter: func() float64 { return 0.5 }, Senders: senders,
 		OnResult: func(r notify.Result) { h.results <- r },
 	})
@@ -156,7 +156,7 @@ func (h *harness) advance(d time.Duration) {
 // subscribed to it, as the engine's Outbox hook does.
 func enqueue(t *testing.T, st quotad.Store, cfg config.Config, evs ...quotad.Event) []quotad.Notification {
 	t.Helper()
-	ns := notify.Outbox(cfg)(evs)
+	ns := notify.Outbox(notifiers(cfg))(evs)
 	if err := st.Update(context.Background(), func(tx quotad.Tx) error { return tx.EnqueueNotifications(ns...) }); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +200,19 @@ func exhaustedEvent(at time.Time) quotad.Event {
 		Message: "GROQ quota exhausted at 2026-01-11 10:30:00 PST - will auto-resume at 2026-01-12 00:00:00 PST",
 		Fields:  map[string]string{"api": "groq", "window": "daily", "until": "2026-01-12T08:00:00Z", "detail": "limit reached"},
 	}
+}
+
+// notifiers are the config's notifiers, as the daemon translates them.
+func notifiers(cfg config.Config) []notify.Notifier {
+	var out []notify.Notifier
+	for _, n := range cfg.Notifiers {
+		out = append(out, notify.Notifier{
+			Name: n.Name, Type: n.Type, Events: n.Events, URL: n.URL, Secret: n.Secret,
+			Host: n.Host, Port: n.Port, Username: n.Username, Password: n.Password, From: n.From, To: n.To, StartTLS: n.StartTLS,
+			Timeout: time.Duration(n.Timeout), MaxAttempts: n.MaxAttempts,
+		})
+	}
+	return out
 }
 
 func parseConfig(t *testing.T, doc string) config.Config {

@@ -21,21 +21,23 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 )
 
-// Kinds of notifications: config.EventKinds, plus KindTest for `quotad
-// notify test`.
+// Kinds of notifications: Kinds, plus KindTest for `quotad notify test`.
 const (
-	KindExhausted   = config.EventExhausted
-	KindReset       = config.EventReset
-	KindResumed     = config.EventResumed
-	KindThreshold   = config.EventThreshold
-	KindForecast    = config.EventForecast
-	KindErrorsPause = config.EventErrorsPause
-	KindManual      = config.EventManual
+	KindExhausted   = "exhausted"    // an API ran out (a window reached its limit or a provider said so)
+	KindReset       = "reset"        // a window refilled (by its rule, a provider's retry time, or a person)
+	KindResumed     = "resumed"      // a channel resumed by itself after a reset
+	KindThreshold   = "threshold"    // a window passed a configured fraction of its limit
+	KindForecast    = "forecast"     // a window is projected to run out before its reset
+	KindErrorsPause = "errors_pause" // a channel paused after consecutive errors
+	KindManual      = "manual"       // a person paused or resumed a channel
 	KindTest        = "test"
 )
+
+// Kinds are the kinds a notifier subscribes to, in the order the
+// documentation lists them: the config's event kinds.
+var Kinds = []string{KindExhausted, KindReset, KindResumed, KindThreshold, KindForecast, KindErrorsPause, KindManual}
 
 // CategoryNotify is the category of the events the dispatcher writes to the
 // logs table (a notification given up).

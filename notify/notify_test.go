@@ -76,7 +76,7 @@ notifiers:
 `)
 	la := cfg.Location()
 	fc := clock.NewFake(time.Date(2026, 1, 11, 10, 0, 0, 0, la))
-	e := engine.New(st, engine.Options{Clock: fc, Location: la, ErrorThreshold: 2, Outbox: notify.Outbox(cfg), Thresholds: cfg.Thresholds})
+	e := engine.New(st, engine.Options{Clock: fc, Location: la, ErrorThreshold: 2, Outbox: notify.Outbox(notifiers(cfg)), Thresholds: cfg.Thresholds})
 	defer e.Close()
 	apis, chans := cfg.Domain()
 	if _, err := e.Configure(ctx, apis, chans); err != nil {
@@ -253,7 +253,7 @@ notifiers:
 func TestEmail(t *testing.T) {
 	s := newSMTPServer(t)
 	cfg := emailConfig(t, s)
-	n, _ := cfg.Notifier("ops-mail")
+	n := notifiers(cfg)[0]
 	sender, err := notify.NewSender(n)
 	if err != nil {
 		t.Fatal(err)
@@ -524,7 +524,7 @@ func TestUnconfiguredNotifier(t *testing.T) {
 func TestNotifyTest(t *testing.T) {
 	r := newReceiver(t)
 	cfg := parseConfig(t, "notifiers:\n  team:\n    type: slack\n    url: "+r.URL+"/services/x\n")
-	m, err := notify.Test(context.Background(), cfg.Notifiers[0], t0)
+	m, err := notify.Test(context.Background(), notifiers(cfg)[0], t0)
 	if err != nil || m.Kind != notify.KindTest {
 		t.Fatalf("Test = %+v, %v", m, err)
 	}
@@ -534,7 +534,7 @@ func TestNotifyTest(t *testing.T) {
 		t.Errorf("text %q", body.Text)
 	}
 	bad := parseConfig(t, "notifiers:\n  team:\n    type: webhook\n    url: http://127.0.0.1:1/x\n    timeout: 1s\n")
-	if _, err := notify.Test(context.Background(), bad.Notifiers[0], t0); err == nil {
+	if _, err := notify.Test(context.Background(), notifiers(bad)[0], t0); err == nil {
 		t.Error("Test to a closed port succeeded")
 	}
 }
@@ -567,7 +567,7 @@ func TestSendErrorHidesURLAndHonoursContext(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(hang)
-	s, err := notify.NewSender(config.NotifierConfig{Name: "hook", Type: config.NotifierWebhook, URL: srv.URL})
+	s, err := notify.NewSender(notify.Notifier{Name: "hook", Type: notify.TypeWebhook, URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

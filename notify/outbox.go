@@ -2,18 +2,17 @@ package notify
 
 import (
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 )
 
-// Outbox returns the engine's Outbox hook for the notifiers of cfg (nil
-// when there are none): it turns one transaction's events into the
+// Outbox returns the engine's Outbox hook for the notifiers (nil when
+// there are none): it turns one transaction's events into the
 // notifications each subscribed notifier is owed, queued pending and due at
 // once. The engine stores them in the same transaction as the events.
-func Outbox(cfg config.Config) func([]quotad.Event) []quotad.Notification {
-	if len(cfg.Notifiers) == 0 {
+func Outbox(notifiers []Notifier) func([]quotad.Event) []quotad.Notification {
+	if len(notifiers) == 0 {
 		return nil
 	}
-	notifiers := append([]config.NotifierConfig(nil), cfg.Notifiers...)
+	notifiers = append([]Notifier(nil), notifiers...)
 	return func(events []quotad.Event) []quotad.Notification {
 		var out []quotad.Notification
 		for _, ev := range events {

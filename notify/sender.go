@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad"
 )
 
 // Sender delivers one message to one receiver. Send must honour ctx (the
@@ -23,17 +23,17 @@ type Sender interface {
 // NewSender returns the sender of a validated notifier. Its HTTP client has
 // no timeout of its own: the caller bounds each Send with the notifier's
 // AttemptTimeout through ctx, as the dispatcher and Test do.
-func NewSender(n config.NotifierConfig) (Sender, error) {
+func NewSender(n Notifier) (Sender, error) {
 	// No redirects: a receiver that moved is a configuration to fix, and a
 	// signed body should not travel on to wherever a redirect points.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	switch n.Type {
-	case config.NotifierSlack:
+	case TypeSlack:
 		return &Slack{URL: n.URL, Client: client}, nil
-	case config.NotifierWebhook:
+	case TypeWebhook:
 		return &Webhook{URL: n.URL, Secret: n.Secret, Client: client}, nil
-	case config.NotifierEmail:
-		return &Email{Config: n}, nil
+	case TypeEmail:
+		return &Email{Notifier: n}, nil
 	}
 	return nil, fmt.Errorf("notifier %s: unknown type %q", n.Name, n.Type)
 }
@@ -122,12 +122,12 @@ func scrubURL(err error, url string) error {
 	if !strings.Contains(msg, url) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(msg, url, config.RedactURL(url)))
+	return errors.New(strings.ReplaceAll(msg, url, quotad.RedactURL(url)))
 }
 
 // Test sends a test message to a notifier directly (not through the
 // outbox), bounded by the notifier's timeout, and returns the message sent.
-func Test(ctx context.Context, n config.NotifierConfig, now time.Time) (Message, error) {
+func Test(ctx context.Context, n Notifier, now time.Time) (Message, error) {
 	m := Message{
 		ID: "test/" + n.Name + "/" + now.UTC().Format(time.RFC3339Nano), Kind: KindTest, Time: now.UTC(), Level: "INFO",
 		Message: "Test message from quotad: notifier " + n.Name + " (" + n.Type + ") works",

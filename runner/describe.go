@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/rule"
 )
 
@@ -13,49 +12,46 @@ import (
 type JobStatus = quotad.JobStatus
 
 // Describe returns the view of a channel's job from its config and its
-// record in the store at now, or nil when the channel has no job; loc is
-// the zone of a schedule that names none. A job whose next run was never
+// record in the store at now; loc is the zone of a schedule that names
+// none. A job whose next run was never
 // stored (the daemon has not seen it yet) shows the next instant of its
 // schedule after now.
-func Describe(ch config.ChannelConfig, loc *time.Location, s quotad.JobState, now time.Time) *JobStatus {
-	return Describer([]config.ChannelConfig{ch}, loc)(ch.Name, s, now)
+func Describe(j Job, loc *time.Location, s quotad.JobState, now time.Time) *JobStatus {
+	return Describer([]Job{j}, loc)(j.Channel, s, now)
 }
 
-// Describer returns Describe for the channels' jobs with each schedule
-// parsed once: the engine's DescribeJob, called for every channel of every
-// status read.
-func Describer(channels []config.ChannelConfig, loc *time.Location) func(channel string, s quotad.JobState, now time.Time) *JobStatus {
+// Describer returns Describe for the jobs with each schedule parsed once
+// (nil for a channel without a job): the engine's DescribeJob, called for
+// every channel of every status read.
+func Describer(jobs []Job, loc *time.Location) func(channel string, s quotad.JobState, now time.Time) *JobStatus {
 	type described struct {
-		ch     config.ChannelConfig
+		j      Job
 		sched  rule.Rule
 		parsed bool // sched holds the job's schedule
 	}
-	jobs := map[string]described{}
-	for _, ch := range channels {
-		if ch.Job == nil {
-			continue
-		}
-		d := described{ch: ch}
-		if ch.Job.Schedule != "" {
-			if r, err := rule.Parse(ch.Job.Schedule, loc); err == nil {
+	byChannel := map[string]described{}
+	for _, j := range jobs {
+		d := described{j: j}
+		if j.Schedule != "" {
+			if r, err := rule.Parse(j.Schedule, loc); err == nil {
 				d.sched, d.parsed = r, true
 			}
 		}
-		jobs[ch.Name] = d
+		byChannel[j.Channel] = d
 	}
 	return func(channel string, s quotad.JobState, now time.Time) *JobStatus {
-		d, ok := jobs[channel]
+		d, ok := byChannel[channel]
 		if !ok {
 			return nil
 		}
 		js := &JobStatus{
-			Schedule: d.ch.Job.Schedule, LastStart: quotad.TimePtr(s.LastStart), LastEnd: quotad.TimePtr(s.LastEnd),
+			Schedule: d.j.Schedule, LastStart: quotad.TimePtr(s.LastStart), LastEnd: quotad.TimePtr(s.LastEnd),
 			LastResult: s.LastResult, LastDetail: s.LastDetail, Runs: s.Runs, Running: s.Running(now),
 		}
 		switch {
 		case d.parsed:
 			js.NextRun = quotad.TimePtr(nextDue(s.NextRun, d.sched, now))
-		case d.ch.Job.Schedule != "":
+		case d.j.Schedule != "":
 			js.NextRun = quotad.TimePtr(s.NextRun)
 		}
 		return js

@@ -68,6 +68,19 @@ func newFixture(t *testing.T, at time.Time, yaml string) *fixture {
 	return f
 }
 
+// jobs are the jobs of the config's channels, as the daemon translates
+// them.
+func (f *fixture) jobs() []runner.Job {
+	var out []runner.Job
+	for _, ch := range f.cfg.Channels {
+		if j := ch.Job; j != nil {
+			out = append(out, runner.Job{Channel: ch.Name, Priority: ch.Priority, Command: j.Command, Dir: j.Dir, Env: j.Env,
+				Schedule: j.Schedule, Timeout: time.Duration(j.Timeout), Estimate: j.Estimate})
+		}
+	}
+	return out
+}
+
 // node opens the store with an engine and a runner named id; tweak adjusts
 // the runner's options.
 func (f *fixture) node(id string, tweak func(*runner.Options)) *node {
@@ -89,7 +102,7 @@ func (f *fixture) node(id string, tweak func(*runner.Options)) *node {
 	if tweak != nil {
 		tweak(&opts)
 	}
-	n.r, err = runner.New(e, f.cfg.Channels, opts)
+	n.r, err = runner.New(e, f.jobs(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

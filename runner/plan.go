@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/rule"
 )
 
@@ -20,7 +19,7 @@ type PlanInput struct {
 	Channels map[string]quotad.Channel  // as read from the store
 	APIs     map[string]quotad.API      // as read from the store
 	States   map[string]quotad.JobState // the jobs' records, by channel
-	Jobs     []config.ChannelConfig     // configured channels; those without a scheduled job are skipped
+	Jobs     []Job                      // configured jobs; those without a schedule are skipped
 	Costs    *Costs                     // nil: every cost is the estimate
 	Paced    []string                   // APIs with pace: even
 	Location *time.Location             // zone of schedules that name none; default UTC
@@ -76,20 +75,20 @@ func Plan(in PlanInput) []PlanEntry {
 	}
 	var out []PlanEntry
 	for _, jc := range in.Jobs {
-		if jc.Job == nil || jc.Job.Schedule == "" {
+		if jc.Schedule == "" {
 			continue
 		}
-		sched, err := rule.Parse(jc.Job.Schedule, in.Location)
+		sched, err := rule.Parse(jc.Schedule, in.Location)
 		if err != nil {
 			continue
 		}
-		st := in.States[jc.Name]
+		st := in.States[jc.Channel]
 		due := nextDue(st.NextRun, sched, in.Now)
-		cost, learned := in.Costs.Cost(jc.Name, jc.Job.Estimate)
+		cost, learned := in.Costs.Cost(jc.Channel, jc.Estimate)
 		if learned {
-			cost = NeedCosts(in.Channels[jc.Name], cost)
+			cost = NeedCosts(in.Channels[jc.Channel], cost)
 		}
-		e := PlanEntry{Channel: jc.Name, Priority: in.Channels[jc.Name].Priority, Schedule: jc.Job.Schedule, Due: due,
+		e := PlanEntry{Channel: jc.Channel, Priority: in.Channels[jc.Channel].Priority, Schedule: jc.Schedule, Due: due,
 			Cost: cost, CostSource: "estimate", Running: st.Running(in.Now)}
 		if e.Priority == "" {
 			e.Priority = jc.Priority

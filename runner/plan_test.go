@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/runner"
 )
 
@@ -21,24 +20,22 @@ func TestPlanPure(t *testing.T) {
 		"pexels":  {Name: "pexels", Windows: []quotad.Window{{Name: "hourly", Limit: 60, Rule: "every 1h UTC", LastReset: now.Add(-30 * time.Second), NextReset: now.Add(time.Hour - 30*time.Second)}}},
 	}
 	apis["groq"].Windows[0].Exhausted = true
-	job := func(name string, prio quotad.Priority, apis []string, est map[string]int64) config.ChannelConfig {
-		return config.ChannelConfig{Name: name, Priority: prio, APIs: apis, Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1h", Estimate: est}}
+	chans := map[string]quotad.Channel{}
+	job := func(name string, prio quotad.Priority, apis []string, est map[string]int64) runner.Job {
+		chans[name] = quotad.Channel{Name: name, Priority: prio, APIs: apis}
+		return runner.Job{Channel: name, Priority: prio, Command: []string{"x"}, Schedule: "every 1h", Estimate: est}
 	}
-	jobs := []config.ChannelConfig{
+	jobs := []runner.Job{
 		job("A", quotad.PriorityHigh, []string{"youtube"}, map[string]int64{"youtube": 100}),
 		job("B", quotad.PriorityLow, []string{"youtube"}, map[string]int64{"youtube": 100}), // 50 left after A
 		job("C", quotad.PriorityNormal, []string{"groq"}, nil),
 		job("D", quotad.PriorityNormal, []string{"pexels"}, map[string]int64{"pexels": 10}),
 		job("E", quotad.PriorityNormal, []string{"youtube"}, map[string]int64{"youtube": 1}),
 	}
-	chans := map[string]quotad.Channel{}
-	for _, j := range jobs {
-		chans[j.Name] = quotad.Channel{Name: j.Name, Priority: j.Priority, APIs: j.APIs}
-	}
 	chans["E"] = quotad.Channel{Name: "E", Priority: quotad.PriorityNormal, APIs: []string{"youtube"}, Pauses: []quotad.Pause{{Reason: "manual"}}}
 	states := map[string]quotad.JobState{}
 	for _, j := range jobs {
-		states[j.Name] = quotad.JobState{Channel: j.Name, NextRun: now.Add(-time.Minute)}
+		states[j.Channel] = quotad.JobState{Channel: j.Channel, NextRun: now.Add(-time.Minute)}
 	}
 	costs := runner.NewCosts(0)
 	costs.Observe("E", map[string]int64{"youtube": 7})
@@ -75,8 +72,7 @@ func TestPlanForeseesCapabilityResume(t *testing.T) {
 	reset := time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC)
 	groq := quotad.API{Name: "groq", AutoResume: true, Windows: []quotad.Window{{Name: "daily", Limit: 1000, Used: 1000, Exhausted: true,
 		Rule: "daily 00:00 UTC", LastReset: reset.Add(-24 * time.Hour), NextReset: reset}}}
-	jobs := []config.ChannelConfig{{Name: "F", Priority: quotad.PriorityNormal, Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}},
-		Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1h"}}}
+	jobs := []runner.Job{{Channel: "F", Priority: quotad.PriorityNormal, Command: []string{"x"}, Schedule: "every 1h"}}
 	chans := map[string]quotad.Channel{"F": {Name: "F", Priority: quotad.PriorityNormal,
 		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}}, Pauses: []quotad.Pause{{Reason: "capability:llm"}}}}
 	states := map[string]quotad.JobState{"F": {Channel: "F", NextRun: now.Add(-time.Minute)}}

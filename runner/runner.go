@@ -35,22 +35,23 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/rule"
 )
 
-// Defaults of Options.
+// Defaults of Options and Job.
 const (
-	DefaultPollInterval = time.Second
-	DefaultKillGrace    = 5 * time.Second
-	DefaultAgingStep    = time.Minute
+	DefaultMaxConcurrent = 4
+	DefaultJobTimeout    = time.Hour
+	DefaultPollInterval  = time.Second
+	DefaultKillGrace     = 5 * time.Second
+	DefaultAgingStep     = time.Minute
 )
 
 // Options configure a Runner. Zero values take the defaults.
 type Options struct {
 	Clock         clock.Clock    // schedules and recorded times; default the engine's clock
-	MaxConcurrent int            // global limit of runs at once in Run; default config.DefaultMaxConcurrent
+	MaxConcurrent int            // global limit of runs at once in Run; default DefaultMaxConcurrent
 	Location      *time.Location // zone of schedules that name none; default the engine's
 	ID            string         // lease holder id; default NewID(): host:pid:random
 	// Env returns variables added to a job's environment after the
@@ -78,7 +79,7 @@ type Options struct {
 	// use it to wait for the runner instead of sleeping.
 	OnPass func(Pass)
 	// Paced are the APIs whose windows are spread evenly over their period
-	// (config's pace: even, Config.PacedAPIs).
+	// (the config's pace: even).
 	Paced []string
 	// Costs is the model of what each channel's run spends; nil means a
 	// new one, seeded from the store's job events when Run starts.
@@ -154,25 +155,44 @@ type liveRun struct {
 	wg  *sync.WaitGroup
 }
 
+// Job is one channel's job as the runner runs it. The program that reads
+// the config translates each configured job into one.
+type Job struct {
+	Channel string
+	// Priority is the channel's configured priority: a plan shows it for a
+	// channel the store does not have yet.
+	Priority quotad.Priority
+	Command  []string // the argv; Command[0] must not be empty
+	// Dir is the working directory; a relative one is resolved against
+	// Options.ConfigDir (ResolveDir).
+	Dir string
+	Env map[string]string // added to the daemon's environment
+	// Schedule is a reset-rule-syntax schedule; "" runs the job on demand
+	// only.
+	Schedule string
+	Timeout  time.Duration    // DefaultJobTimeout when 0
+	Estimate map[string]int64 // expected units per run per API
+}
+
 // job is one channel's job, ready to run.
 type job struct {
 	channel  string
-	cfg      config.JobConfig
+	cfg      Job
 	dir      string
 	schedule rule.Rule
 	timed    bool // has a schedule
 	timeout  time.Duration
 }
 
-// New returns a Runner for the jobs of the given channels (channels without
-// a job are ignored). It fails when a job has no command or a schedule does
-// not parse.
-func New(e *engine.Engine, channels []config.ChannelConfig, opts Options) (*Runner, error) {
+// New returns a Runner for the given jobs, one per channel. It fails when a
+// job has no command, a channel is listed twice or a schedule does not
+// parse.
+func New(e *engine.Engine, jobs []Job, opts Options) (*Runner, error) {
 	if opts.Clock == nil {
 		opts.Clock = e.Clock()
 	}
 	if opts.MaxConcurrent <= 0 {
-		opts.MaxConcurrent = config.DefaultMaxConcurrent
+		opts.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if opts.Location == nil {
 		opts.Location = e.Location()
@@ -203,29 +223,26 @@ func New(e *engine.Engine, channels []config.ChannelConfig, opts Options) (*Runn
 	for _, name := range opts.Paced {
 		r.paced[name] = true
 	}
-	for _, ch := range channels {
-		if ch.Job == nil {
-			continue
+	for _, jb := range jobs {
+		if len(jb.Command) == 0 || jb.Command[0] == "" {
+			return nil, fmt.Errorf("%w: channel %s: job has an empty command", quotad.ErrInvalid, jb.Channel)
 		}
-		if len(ch.Job.Command) == 0 || ch.Job.Command[0] == "" {
-			return nil, fmt.Errorf("%w: channel %s: job has an empty command", quotad.ErrInvalid, ch.Name)
+		if _, dup := r.jobs[jb.Channel]; dup {
+			return nil, fmt.Errorf("%w: channel %s is listed twice", quotad.ErrInvalid, jb.Channel)
 		}
-		if _, dup := r.jobs[ch.Name]; dup {
-			return nil, fmt.Errorf("%w: channel %s is listed twice", quotad.ErrInvalid, ch.Name)
-		}
-		j := &job{channel: ch.Name, cfg: *ch.Job, dir: ResolveDir(opts.ConfigDir, ch.Job.Dir), timeout: time.Duration(ch.Job.Timeout)}
+		j := &job{channel: jb.Channel, cfg: jb, dir: ResolveDir(opts.ConfigDir, jb.Dir), timeout: jb.Timeout}
 		if j.timeout <= 0 {
-			j.timeout = time.Duration(config.DefaultJobTimeout)
+			j.timeout = DefaultJobTimeout
 		}
-		if ch.Job.Schedule != "" {
-			s, err := rule.Parse(ch.Job.Schedule, opts.Location)
+		if jb.Schedule != "" {
+			s, err := rule.Parse(jb.Schedule, opts.Location)
 			if err != nil {
-				return nil, fmt.Errorf("channel %s: job schedule: %w", ch.Name, err)
+				return nil, fmt.Errorf("channel %s: job schedule: %w", jb.Channel, err)
 			}
 			j.schedule, j.timed = s, true
 		}
-		r.jobs[ch.Name] = j
-		r.order = append(r.order, ch.Name)
+		r.jobs[jb.Channel] = j
+		r.order = append(r.order, jb.Channel)
 	}
 	return r, nil
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/runner"
 )
 
@@ -174,8 +173,8 @@ func TestGateReserveAndFallbacks(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	now := time.Date(2026, 1, 11, 12, 0, 30, 0, time.UTC)
-	ch := config.ChannelConfig{Name: "W", Job: &config.JobConfig{Command: []string{"x"}, Schedule: "every 1m"}}
-	if runner.Describe(config.ChannelConfig{Name: "W"}, time.UTC, quotad.JobState{}, now) != nil {
+	ch := runner.Job{Channel: "W", Command: []string{"x"}, Schedule: "every 1m"}
+	if runner.Describer([]runner.Job{{Channel: "V", Command: []string{"x"}}}, time.UTC)("W", quotad.JobState{}, now) != nil {
 		t.Fatal("a channel without a job has no job status")
 	}
 	js := runner.Describe(ch, time.UTC, quotad.JobState{Channel: "W"}, now)
@@ -187,7 +186,7 @@ func TestDescribe(t *testing.T) {
 	if !js.NextRun.Equal(now.Add(-time.Hour)) || !js.Running || js.Runs != 3 || js.LastResult != "ok" {
 		t.Fatalf("overdue and running: %+v", js)
 	}
-	ch.Job.Schedule = ""
+	ch.Schedule = ""
 	if js = runner.Describe(ch, time.UTC, s, now); js.NextRun != nil {
 		t.Fatalf("on demand only: %+v", js)
 	}
@@ -213,7 +212,7 @@ func TestResolveDir(t *testing.T) {
 func TestDescribeUsesTheConfigZone(t *testing.T) {
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	now := time.Date(2026, 1, 11, 12, 0, 0, 0, time.UTC) // 04:00 in Los Angeles
-	ch := config.ChannelConfig{Name: "W", Job: &config.JobConfig{Command: []string{"x"}, Schedule: "daily 06:00"}}
+	ch := runner.Job{Channel: "W", Command: []string{"x"}, Schedule: "daily 06:00"}
 	js := runner.Describe(ch, la, quotad.JobState{Channel: "W"}, now)
 	if want := time.Date(2026, 1, 11, 6, 0, 0, 0, la); js.NextRun == nil || !js.NextRun.Equal(want) {
 		t.Fatalf("next run %v, want %s", js.NextRun, want)

@@ -15,8 +15,6 @@ import (
 	"github.com/quotad/quotad/store/sqlite"
 )
 
-func init() { extraCommands = append(extraCommands, newBackupCmd) }
-
 // backupResult is the answer of `quotad backup --json`.
 type backupResult struct {
 	Store  string `json:"store"`

@@ -129,5 +129,3 @@ temporary directory:
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
-
-func init() { extraCommands = append(extraCommands, newBenchCmd) }

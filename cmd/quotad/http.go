@@ -27,25 +27,15 @@ const (
 	shutdownTimeout   = 10 * time.Second // in-flight requests may finish within this after the daemon is told to stop
 )
 
-func init() { serveHooks = append(serveHooks, serveHTTP) }
-
-// metricHooks let other parts of the daemon (notifications, the proxy) add
-// metrics to /metrics.
-var metricHooks []func(d *daemon) prometheus.Collector
-
+// collectors are the metrics that parts of the daemon add to /metrics,
+// besides the engine's: the notifications'.
 func (d *daemon) collectors() []prometheus.Collector {
 	var cs []prometheus.Collector
-	for _, h := range metricHooks {
-		if c := h(d); c != nil {
-			cs = append(cs, c)
-		}
+	if c := newNotifyCollector(d); c != nil {
+		cs = append(cs, c)
 	}
 	return cs
 }
-
-// httpMounts let other files of this package (the dashboard) mount handlers
-// on the HTTP server before it serves, with srv.HandleRead or srv.Handle.
-var httpMounts []func(d *daemon, srv *server.Server)
 
 // serveHTTP is the serve hook of the HTTP API: it serves on d.ln until ctx
 // is done, then shuts down gracefully.
@@ -92,9 +82,6 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 	for _, l := range own {
 		fmt.Fprintf(d.out, "[OK] Metering proxy of API %s at the root of http://%s/\n", l.api, l.ln.Addr())
 		lg.Go(func() error { return serveUntilDone(ctx, l.ln, l.h, d.log, shutdownTimeout) })
-	}
-	for _, mount := range httpMounts {
-		mount(d, srv)
 	}
 	dopts := dashboard.Options{Done: ctx.Done(), Logger: d.log}
 	dash := dashboard.New(d.engine, dopts)

@@ -6,15 +6,11 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-// Channels' job views (last run, result, next run) come from the config's
-// schedules and the store's job records.
-func init() {
-	engineOptionHooks = append(engineOptionHooks, func(cfg config.Config, o *engine.Options) {
-		for _, c := range cfg.Channels {
-			if c.Job != nil {
-				o.DescribeJob = runner.Describer(cfg.Channels, cfg.Location())
-				return
-			}
-		}
-	})
+// jobEngineOptions gives the engine the channels' job views (last run,
+// result, next run), from the config's schedules and the store's job
+// records, when a channel has a job.
+func jobEngineOptions(cfg config.Config, o *engine.Options) {
+	if jobs := runnerJobs(cfg.Channels); len(jobs) > 0 {
+		o.DescribeJob = runner.Describer(jobs, cfg.Location())
+	}
 }

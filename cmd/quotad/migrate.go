@@ -19,10 +19,6 @@ import (
 	"github.com/quotad/quotad/store/sqlite"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newMigrateCmd, newMigrateFromSQLiteCmd)
-}
-
 // migrateResult is the answer of `quotad migrate --json`.
 type migrateResult struct {
 	Store   string `json:"store"`

@@ -15,12 +15,6 @@ import (
 	"github.com/quotad/quotad/notify"
 )
 
-func init() {
-	engineOptionHooks = append(engineOptionHooks, notifyEngineOptions)
-	reloadHooks = append(reloadHooks, reloadHook{name: "notifications", run: serveNotifications, changes: notifierChanges})
-	extraCommands = append(extraCommands, newNotifyCmd)
-}
-
 // notifyEngineOptions gives the engine the config's thresholds and, when
 // notifiers are configured, the outbox hook that queues their
 // notifications in the transaction of each event - in the daemon and in
@@ -30,7 +24,7 @@ func notifyEngineOptions(cfg config.Config, o *engine.Options) {
 	if cfg.Thresholds != nil {
 		o.Thresholds = cfg.Thresholds
 	}
-	o.Outbox = notify.Outbox(cfg)
+	o.Outbox = notify.Outbox(notifiers(cfg))
 }
 
 // serveNotifications is the serve hook of the notification dispatcher: it
@@ -41,7 +35,7 @@ func serveNotifications(ctx context.Context, d *daemon) error {
 	if len(d.cfg.Notifiers) == 0 {
 		return nil
 	}
-	disp, err := notify.NewDispatcher(d.engine.Store(), d.cfg, notify.Options{Clock: d.engine.Clock(), Logger: d.log})
+	disp, err := notify.NewDispatcher(d.engine.Store(), notifiers(d.cfg), notify.Options{Clock: d.engine.Clock(), Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -94,7 +88,7 @@ func newNotifyTestCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("no notifier %q in the config; expected one of: %s", args[0], strings.Join(names, ", "))
 			}
 			start := time.Now()
-			m, err := notify.Test(cmd.Context(), n, start)
+			m, err := notify.Test(cmd.Context(), notifier(n), start)
 			took := time.Since(start).Round(time.Millisecond)
 			if err != nil {
 				return fmt.Errorf("test message to %s (%s) failed after %s: %w", n.Name, n.Type, took, err)

@@ -19,17 +19,17 @@ type notifyCollector struct {
 	pend  *prometheus.Desc
 }
 
-func init() {
-	metricHooks = append(metricHooks, func(d *daemon) prometheus.Collector {
-		if len(d.cfg.Notifiers) == 0 {
-			return nil
-		}
-		return &notifyCollector{
-			store: d.engine.Store(),
-			total: prometheus.NewDesc("quotad_notifications_total", "Notifications delivered (sent) or given up (dead), by notifier.", []string{"notifier", "state"}, nil),
-			pend:  prometheus.NewDesc("quotad_notifications_pending", "Notifications waiting to be delivered, by notifier.", []string{"notifier"}, nil),
-		}
-	})
+// newNotifyCollector returns the notification metrics of the daemon, or
+// nil when it has no notifiers.
+func newNotifyCollector(d *daemon) prometheus.Collector {
+	if len(d.cfg.Notifiers) == 0 {
+		return nil
+	}
+	return &notifyCollector{
+		store: d.engine.Store(),
+		total: prometheus.NewDesc("quotad_notifications_total", "Notifications delivered (sent) or given up (dead), by notifier.", []string{"notifier", "state"}, nil),
+		pend:  prometheus.NewDesc("quotad_notifications_pending", "Notifications waiting to be delivered, by notifier.", []string{"notifier"}, nil),
+	}
 }
 
 func (c *notifyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.total; ch <- c.pend }

@@ -10,8 +10,6 @@ import (
 	"github.com/quotad/quotad/engine"
 )
 
-func init() { extraCommands = append(extraCommands, newPickCmd) }
-
 // picker is what `quotad pick` needs: the engine, or a client that
 // implements it.
 type picker interface {

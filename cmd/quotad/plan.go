@@ -15,8 +15,6 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-func init() { extraCommands = append(extraCommands, newPlanCmd) }
-
 func newPlanCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	var horizon time.Duration
@@ -53,7 +51,7 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 				return err
 			}
 			in := runner.PlanInput{Channels: snap.Channels, APIs: snap.APIs, States: snap.States,
-				Jobs: l.cfg.Channels, Paced: l.cfg.PacedAPIs(), Location: l.cfg.Location(), Now: l.engine.Clock().Now(), Horizon: horizon}
+				Jobs: runnerJobs(l.cfg.Channels), Paced: l.cfg.PacedAPIs(), Location: l.cfg.Location(), Now: l.engine.Clock().Now(), Horizon: horizon}
 			var names []string
 			for _, ch := range l.cfg.Channels {
 				names = append(names, ch.Name)

@@ -19,8 +19,6 @@ import (
 	"github.com/quotad/quotad/server"
 )
 
-func init() { extraCommands = append(extraCommands, newProvidersCmd) }
-
 func newProvidersCmd(_ *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

@@ -37,9 +37,6 @@ type reloadHook struct {
 	drain bool
 }
 
-// reloadHooks are registered by the files of the parts they run.
-var reloadHooks []reloadHook
-
 // liveOptions are the engine options a reload changes in the running
 // engine: the notifications queued for events, and the job view.
 type liveOptions struct {
@@ -81,9 +78,10 @@ type reloader struct {
 	// from the environment so that jobs do not inherit it.
 	sock string
 
-	mu   sync.Mutex // serialises reloads
-	cur  config.Config
-	mail map[string]chan config.Config // per reload hook: the newest config it has not taken
+	mu    sync.Mutex // serialises reloads
+	cur   config.Config
+	hooks []reloadHook
+	mail  map[string]chan config.Config // per reload hook: the newest config it has not taken
 }
 
 // catchHangup returns a channel that receives SIGHUP from now on (and so
@@ -94,12 +92,13 @@ func catchHangup() chan os.Signal {
 	return hup
 }
 
-// newReloader returns the reloader of d; hup delivers the reload signals.
-func newReloader(g *globals, d *daemon, live *liveOptions, hup chan os.Signal) *reloader {
-	r := &reloader{g: g, d: d, live: live, hup: hup, cur: d.cfg, mail: map[string]chan config.Config{},
+// newReloader returns the reloader of d and its reloadable parts; hup
+// delivers the reload signals.
+func newReloader(g *globals, d *daemon, live *liveOptions, hup chan os.Signal, hooks []reloadHook) *reloader {
+	r := &reloader{g: g, d: d, live: live, hup: hup, cur: d.cfg, hooks: hooks, mail: map[string]chan config.Config{},
 		sock: os.Getenv(sdnotify.EnvSocket)}
 	os.Unsetenv(sdnotify.EnvSocket)
-	for _, h := range reloadHooks {
+	for _, h := range hooks {
 		r.mail[h.name] = make(chan config.Config, 1)
 	}
 	return r
@@ -197,7 +196,7 @@ func (r *reloader) apply(ctx context.Context) (path string, changes, restart []s
 	old := r.cur
 	r.cur = cfg
 	changes = append(changes, res.Notes...)
-	for _, h := range reloadHooks {
+	for _, h := range r.hooks {
 		if c := h.changes(old, cfg); len(c) > 0 {
 			changes = append(changes, c...)
 			post(r.mail[h.name], cfg)

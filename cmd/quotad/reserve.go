@@ -95,7 +95,3 @@ func newReleaseCmd(g *globals) *cobra.Command {
 		},
 	}
 }
-
-func init() {
-	extraCommands = append(extraCommands, newReserveCmd, newCommitCmd, newReleaseCmd)
-}

@@ -56,19 +56,26 @@ Start with:  quotad serve            (daemon on ./quotad.db, built-in quotas)
 	pf.StringVar(&g.logLevel, "log-level", "info", "diagnostic log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
+	// Every subcommand, built here and nowhere else (help lists them
+	// sorted by name).
 	root.AddCommand(
-		newServeCmd(g), newInitCmd(g), newStatusCmd(g), newChannelsCmd(g), newResetCmd(g),
-		newResumeCmd(g), newPauseCmd(g), newSpendCmd(g), newReportErrorCmd(g), newReportSuccessCmd(g),
-		newClassifyCmd(g), newLogsCmd(g), newScheduleCmd(g), newVersionCmd(),
+		// The daemon and its setup.
+		newServeCmd(g), newInitCmd(g), newTokenCmd(g), newVersionCmd(),
+		// What quotad knows: quotas, channels, events, schedules, usage.
+		newStatusCmd(g), newChannelsCmd(g), newLogsCmd(g), newScheduleCmd(g), newPlanCmd(g), newUsageCmd(g),
+		newProvidersCmd(g), newClassifyCmd(g),
+		// What pipelines report and ask: spending, holds, errors, providers.
+		newSpendCmd(g), newReserveCmd(g), newCommitCmd(g), newReleaseCmd(g),
+		newReportErrorCmd(g), newReportSuccessCmd(g), newPickCmd(g),
+		// What a person does: resets, pauses, resumes, runs.
+		newResetCmd(g), newPauseCmd(g), newResumeCmd(g), newRunCmd(g),
+		// Notifications.
+		newNotifyCmd(g),
+		// The store: migrations, backups, benchmarks.
+		newMigrateCmd(g), newMigrateFromSQLiteCmd(g), newBackupCmd(g), newBenchCmd(g),
 	)
-	for _, extra := range extraCommands {
-		root.AddCommand(extra(g))
-	}
 	return root
 }
-
-// extraCommands lets other files of this package register subcommands.
-var extraCommands []func(*globals) *cobra.Command
 
 // exactArgs is cobra.ExactArgs with a usage-error exit status.
 func exactArgs(n int) cobra.PositionalArgs {
@@ -246,16 +253,14 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-// engineOptionHooks let parts of the program (notifications, budgets) add
-// to the engine options a config asks for.
-var engineOptionHooks []func(cfg config.Config, o *engine.Options)
-
-// engineOptions returns the engine options the config asks for.
+// engineOptions returns the engine options the config asks for, in the
+// daemon and in every CLI command: the zone and error threshold, the
+// thresholds and the notifications' outbox (notify.go), and the channels'
+// job views (jobs.go).
 func (g *globals) engineOptions(cfg config.Config) engine.Options {
 	o := engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger(),
 		StoreTimeout: time.Duration(cfg.Store.Timeout)}
-	for _, h := range engineOptionHooks {
-		h(cfg, &o)
-	}
+	notifyEngineOptions(cfg, &o)
+	jobEngineOptions(cfg, &o)
 	return o
 }

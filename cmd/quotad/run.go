@@ -17,8 +17,6 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-func init() { extraCommands = append(extraCommands, newRunCmd) }
-
 func newRunCmd(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
@@ -64,7 +62,7 @@ a dir runs. The exit status is 0 when the job succeeded, 1 otherwise.`,
 				return err
 			}
 			defer l.Close()
-			r, err := runner.New(l.engine, []config.ChannelConfig{ch}, runner.Options{
+			r, err := runner.New(l.engine, []runner.Job{runnerJob(ch)}, runner.Options{
 				Location:  cfg.Location(),
 				Env:       jobEnv(l.dsn, "", g.tokenValue(cfg), path),
 				Logger:    g.logger(),

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/runner"
 	"github.com/quotad/quotad/server"
 )
@@ -20,10 +19,6 @@ import (
 // httpReadyWait bounds how long the job runner waits for the daemon's HTTP
 // API before its jobs are pointed at the store instead.
 const httpReadyWait = 5 * time.Second
-
-func init() {
-	reloadHooks = append(reloadHooks, reloadHook{name: "job runner", run: serveJobs, changes: jobChanges, drain: true})
-}
 
 // serveJobs is the serve hook of the job runner: it runs the channels' jobs
 // on their schedules until ctx is done (nothing with --no-jobs or when no
@@ -33,24 +28,21 @@ func serveJobs(ctx context.Context, d *daemon) error {
 	if d.flags.noJobs {
 		return nil
 	}
-	var chans []config.ChannelConfig
+	jobs := runnerJobs(d.cfg.Channels)
 	scheduled := 0
-	for _, ch := range d.cfg.Channels {
-		if ch.Job != nil {
-			chans = append(chans, ch)
-			if ch.Job.Schedule != "" {
-				scheduled++
-			}
+	for _, j := range jobs {
+		if j.Schedule != "" {
+			scheduled++
 		}
 	}
-	if len(chans) == 0 {
+	if len(jobs) == 0 {
 		return nil
 	}
 	server := ""
 	if !d.flags.noHTTP {
 		server = d.httpURL(ctx)
 	}
-	r, err := runner.New(d.engine, chans, runner.Options{
+	r, err := runner.New(d.engine, jobs, runner.Options{
 		MaxConcurrent: d.cfg.Runner.MaxConcurrent,
 		Location:      d.cfg.Location(),
 		Env:           jobEnv(d.dsn, server, d.token, d.cfgPath),
@@ -66,7 +58,7 @@ func serveJobs(ctx context.Context, d *daemon) error {
 				via = server
 			}
 			fmt.Fprintf(w, "[OK] Job runner active: %d job(s), %d scheduled, at most %d at a time; jobs reach quotad through %s\n",
-				len(chans), scheduled, d.cfg.Runner.MaxConcurrent, via)
+				len(jobs), scheduled, d.cfg.Runner.MaxConcurrent, via)
 		},
 	})
 	if err != nil {

@@ -23,8 +23,9 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-// daemon is what `quotad serve` runs: the engine, its monitor, and whatever
-// other parts (HTTP server, job runner) register a serveHook.
+// daemon is what `quotad serve` runs: the engine, its monitor, and the
+// parts daemonParts lists (HTTP server, housekeeping, notifications, job
+// runner).
 type daemon struct {
 	cfg     config.Config
 	cfgPath string
@@ -56,9 +57,21 @@ type serveFlags struct {
 	quiet  bool
 }
 
-// serveHooks are the parts of the daemon that run beside the monitor until
-// ctx is done; each returns nil on a clean stop.
-var serveHooks []func(ctx context.Context, d *daemon) error
+// daemonParts are the parts of the daemon that run beside the monitor until
+// ctx is done, each returning nil on a clean stop: fixed ones run once;
+// reloadable ones are restarted with a reloaded config when the part of it
+// they read changes (reload.go).
+func daemonParts() (fixed []func(ctx context.Context, d *daemon) error, reloadable []reloadHook) {
+	fixed = []func(ctx context.Context, d *daemon) error{
+		serveHTTP,         // the HTTP API, dashboard, /metrics and metering proxy (http.go)
+		serveHousekeeping, // usage retention and forecasts (usage.go)
+	}
+	reloadable = []reloadHook{
+		{name: "notifications", run: serveNotifications, changes: notifierChanges}, // notify.go
+		{name: "job runner", run: serveJobs, changes: jobChanges, drain: true},     // runner.go
+	}
+	return fixed, reloadable
+}
 
 func newServeCmd(g *globals) *cobra.Command {
 	f := &serveFlags{}
@@ -150,13 +163,14 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 		OnPass: func(engine.TickResult, error) { readyOnce.Do(func() { close(ready) }) }})
 	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: token,
 		out: out, httpAddr: make(chan string, 1), listen: listen, ln: ln, jobs: &jobStarter{}}
-	r := newReloader(g, d, live, hup)
+	fixed, reloadable := daemonParts()
+	r := newReloader(g, d, live, hup, reloadable)
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return m.Run(gctx) })
-	for _, h := range serveHooks {
+	for _, h := range fixed {
 		grp.Go(func() error { return h(gctx, d) })
 	}
-	for _, h := range reloadHooks {
+	for _, h := range reloadable {
 		grp.Go(func() error { return r.supervise(gctx, h) })
 	}
 	grp.Go(func() error { return r.run(gctx, ready) })
@@ -206,7 +220,7 @@ func bindListener(noHTTP bool, addr, token string) (net.Listener, error) {
 // start-up and on a reload.
 func checkParts(cfg config.Config, e *engine.Engine, f *serveFlags) error {
 	if !f.noJobs {
-		if _, err := runner.New(e, cfg.Channels, runner.Options{Location: cfg.Location()}); err != nil {
+		if _, err := runner.New(e, runnerJobs(cfg.Channels), runner.Options{Location: cfg.Location()}); err != nil {
 			return fmt.Errorf("job runner: %w", err)
 		}
 	}

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newTokenCmd) }
-
 // tokenBytes is the entropy of a token made by `quotad token --new`.
 const tokenBytes = 32
 

@@ -14,12 +14,8 @@ import (
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/rule"
 )
-
-func init() {
-	extraCommands = append(extraCommands, newUsageCmd)
-	serveHooks = append(serveHooks, serveHousekeeping)
-}
 
 // usageReader is what `quotad usage` needs: the engine, or a client that
 // implements it.
@@ -93,7 +89,7 @@ func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) 
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := config.ParseDuration(s); err == nil {
+	if d, err := rule.ParseDuration(s); err == nil {
 		if d <= 0 {
 			return time.Time{}, fmt.Errorf("expected a positive duration, got %s", s)
 		}
