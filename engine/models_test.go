@@ -95,14 +95,23 @@ func TestSpendChargesEachWindowByItsMeter(t *testing.T) {
 // left, keep running. They resume at that model's reset.
 func TestModelOutPausesOnlyItsChannels(t *testing.T) {
 	start := time.Date(2026, 1, 11, 9, 0, 30, 0, time.UTC)
-	f := newFixtureWith(t, start, groqPerModel(t), []quotad.Channel{
+	// Days smaller than minutes, so that one spend that fits runs a day out.
+	edit := func(apis []quotad.API) {
+		groqPerModel(t)(apis)
+		for i, w := range apis[0].Windows {
+			if w.Name == "tpd" && (w.Model == "llama-3.3-70b-versatile" || w.Model == "llama-3.1-8b-instant") {
+				apis[0].Windows[i].Limit = 5000
+			}
+		}
+	}
+	f := newFixtureWith(t, start, edit, []quotad.Channel{
 		{Name: "Writer", APIs: []string{"groq"}},
 		{Name: "Scripts", APIs: []string{"groq/llama-3.3-70b-versatile"}},
 		{Name: "Titles", APIs: []string{"groq/llama-3.1-8b-instant"}},
 		{Name: "Flex", Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq/llama-3.3-70b-versatile", "groq/llama-3.1-8b-instant"}}}},
 		{Name: "Other", APIs: []string{"groq"}},
 	})
-	if _, err := f.e.Spend(f.ctx, "groq/llama-3.3-70b-versatile", 100000, "Writer"); err != nil {
+	if _, err := f.e.Spend(f.ctx, "groq/llama-3.3-70b-versatile", 5000, "Writer"); err != nil {
 		t.Fatal(err)
 	}
 	reason := "quota:groq/llama-3.3-70b-versatile"
@@ -129,7 +138,7 @@ func TestModelOutPausesOnlyItsChannels(t *testing.T) {
 		t.Fatal("Scripts resumed while its model's tpd is out")
 	}
 	// The 8b out too: Flex has no provider of llm left.
-	if _, err := f.e.Spend(f.ctx, "groq/llama-3.1-8b-instant", 500000, "Titles"); err != nil {
+	if _, err := f.e.Spend(f.ctx, "groq/llama-3.1-8b-instant", 4950, "Titles"); err != nil {
 		t.Fatal(err)
 	}
 	if got := reasons(f.channel("Flex")); len(got) != 1 || got[0] != "capability:llm" {

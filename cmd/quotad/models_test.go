@@ -11,6 +11,8 @@ const modelsConfig = `timezone: America/Los_Angeles
 apis:
   groq:
     provider: groq
+    models:
+      llama-3.3-70b-versatile: {tpd: 10000}   # a day smaller than a minute: one spend runs it out
   youtube:
     provider: youtube
 channels:
@@ -30,7 +32,7 @@ func TestCLISpendByMeterAndModel(t *testing.T) {
 		"groq/llama-3.3-70b-versatile/rpm: 1/30 requests used",
 		"groq/llama-3.3-70b-versatile/rpd: 1/1000 requests used",
 		"groq/llama-3.3-70b-versatile/tpm: 1200/12000 tokens used",
-		"groq/llama-3.3-70b-versatile/tpd: 1200/100000 tokens used",
+		"groq/llama-3.3-70b-versatile/tpd: 1200/10000 tokens used",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("spend output lacks %q:\n%s", want, out)
@@ -48,7 +50,7 @@ func TestCLISpendByMeterAndModel(t *testing.T) {
 	}
 	// The 70b's day of tokens: Scripts and RankRiot wait for it; the 8b
 	// still takes spends.
-	c.ok("spend", "groq/llama-3.3-70b-versatile", "98800", "--channel", "RankRiot")
+	c.ok("spend", "groq/llama-3.3-70b-versatile", "8800", "--channel", "RankRiot")
 	st := c.status()
 	for _, name := range []string{"RankRiot", "Scripts"} {
 		ch := channelOf(st, name)
@@ -57,10 +59,10 @@ func TestCLISpendByMeterAndModel(t *testing.T) {
 		}
 	}
 	c.ok("spend", "groq", "100", "--model", "llama-3.1-8b-instant")
-	// Usage shows each model and what it cost: 100,000 tokens of the 70b
+	// Usage shows each model and what it cost: 10,000 tokens of the 70b
 	// at $0.59 per million (a spend is priced as input).
 	usage := c.ok("usage", "--by", "day")
-	if !strings.Contains(usage, "llama-3.3-70b-versatile") || !strings.Contains(usage, "$0.06") || !strings.Contains(usage, "RankRiot") {
+	if !strings.Contains(usage, "llama-3.3-70b-versatile") || !strings.Contains(usage, "$0.005900") || !strings.Contains(usage, "RankRiot") {
 		t.Errorf("usage:\n%s", usage)
 	}
 	// The seed's query reads the rows, one per window, the key naming the
