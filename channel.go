@@ -32,19 +32,24 @@ const (
 	ReasonCapabilityPrefix = "capability:"
 )
 
-// QuotaReason returns the pause reason "quota:<api>".
-func QuotaReason(api string) string { return ReasonQuotaPrefix + api }
+// QuotaReason returns the pause reason "quota:<target>": "quota:groq",
+// "quota:groq/llama-3.3-70b-versatile", "quota:youtube/videos.insert".
+func QuotaReason(target string) string { return ReasonQuotaPrefix + target }
 
 // BudgetReason returns the pause reason "budget:<api>".
 func BudgetReason(api string) string { return ReasonBudgetPrefix + api }
 
-// QuotaAPI returns the API named by a "quota:<api>" reason, or "" for any
-// other reason (including "quota:?").
-func QuotaAPI(reason string) string {
-	if api, ok := strings.CutPrefix(reason, ReasonQuotaPrefix); ok && api != "?" {
-		return api
+// QuotaAPI returns the API named by a "quota:<target>" reason, or "" for
+// any other reason (including "quota:?").
+func QuotaAPI(reason string) string { return QuotaTarget(reason).API }
+
+// QuotaTarget returns the target named by a "quota:<target>" reason; its
+// API is "" for any other reason (including "quota:?").
+func QuotaTarget(reason string) Target {
+	if s, ok := strings.CutPrefix(reason, ReasonQuotaPrefix); ok && s != "?" {
+		return ParseTarget(s)
 	}
-	return ""
+	return Target{}
 }
 
 // Priority orders channels: high before normal before low.
@@ -75,7 +80,10 @@ func (p Priority) Rank() int {
 type Channel struct {
 	Name     string
 	Priority Priority
-	APIs     []string // APIs the channel needs, every one of them
+	// APIs are what the channel needs, every one of them: an API ("groq":
+	// the models its calls use), a model or a bucket of one
+	// ("groq/llama-3.3-70b-versatile", "youtube/search.list").
+	APIs []string
 	// Fallbacks are needs that any one of several providers satisfies, in
 	// order of preference: {llm, [groq, openai]}. Each provider is an API.
 	Fallbacks []Capability
@@ -93,7 +101,7 @@ type Channel struct {
 // Capability is a need that any one of several APIs satisfies.
 type Capability struct {
 	Name      string   `json:"name"`      // e.g. "llm", "stock"
-	Providers []string `json:"providers"` // API names, most preferred first
+	Providers []string `json:"providers"` // APIs or models of them (groq/llama-3.1-8b-instant), most preferred first
 }
 
 // Budget caps the units a channel may spend of one API in each period of a
@@ -103,6 +111,27 @@ type Budget struct {
 	Window string  `json:"window,omitempty"` // "" = every window of the API
 	Units  int64   `json:"units,omitempty"`
 	Share  float64 `json:"share,omitempty"` // 0 < Share <= 1
+	// Micros is a budget in money: millionths of a US dollar the channel
+	// may spend on the API (at its models' prices) per Per.
+	Micros int64  `json:"micros,omitempty"`
+	Per    string `json:"per,omitempty"` // hour, day, week or month (in the config's zone)
+}
+
+// Money reports whether the budget is in money.
+func (b Budget) Money() bool { return b.Micros > 0 }
+
+// PeriodRule returns the reset rule of a money budget's period: "every
+// 1h", "daily 00:00", "weekly mon 00:00", "monthly 1 00:00".
+func (b Budget) PeriodRule() string {
+	switch b.Per {
+	case "hour":
+		return "every 1h"
+	case "week":
+		return "weekly mon 00:00"
+	case "month":
+		return "monthly 1 00:00"
+	}
+	return "daily 00:00"
 }
 
 // Limit returns the budget's units for a window with the given limit.
@@ -116,10 +145,11 @@ func (b Budget) Limit(windowLimit int64) int64 {
 // Active reports whether the channel has no pause reason.
 func (c Channel) Active() bool { return len(c.Pauses) == 0 }
 
-// Needs reports whether the channel needs the API.
+// Needs reports whether the channel needs the API, as a whole or one of
+// its models or buckets ("groq/llama-3.3-70b-versatile").
 func (c Channel) Needs(api string) bool {
 	for _, a := range c.APIs {
-		if a == api {
+		if a == api || ParseTarget(a).API == api {
 			return true
 		}
 	}
@@ -159,14 +189,18 @@ func PauseCleared(c Channel, p Pause, apis map[string]API, now time.Time, byPers
 				if !p.Until.IsZero() && p.Until.After(now) {
 					return false // a provider held for the channel (budget, reserve) is back at Until
 				}
-				return slices.ContainsFunc(f.Providers, func(api string) bool { a, ok := apis[api]; return ok && a.Available() })
+				return slices.ContainsFunc(f.Providers, func(prov string) bool {
+					t := ParseTarget(prov)
+					a, ok := apis[t.API]
+					return ok && a.NeedAvailable(t)
+				})
 			}
 		}
 		return true // the fallback need is gone: nothing left to wait for
 	}
-	if api := QuotaAPI(p.Reason); api != "" {
-		a, ok := apis[api]
-		return !ok || a.Available() && (a.AutoResume || byPerson) // a gone API: nothing left to wait for
+	if t := QuotaTarget(p.Reason); t.API != "" {
+		a, ok := apis[t.API]
+		return !ok || a.NeedAvailable(t) && (a.AutoResume || byPerson) // a gone API: nothing left to wait for
 	}
 	if p.Reason == ReasonManual || p.Reason == ReasonErrors {
 		return false

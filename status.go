@@ -25,6 +25,11 @@ type APIStatus struct {
 // WindowStatus is one quota window as shown to people and programs.
 type WindowStatus struct {
 	Name         string     `json:"name"`
+	Model        string     `json:"model,omitempty"`  // the model it counts; absent for every call of the API
+	Scope        string     `json:"scope,omitempty"`  // the credential scope; absent for the default scope
+	Key          string     `json:"key"`              // its identity: name, model/name, name@scope
+	Unit         string     `json:"unit"`             // what it counts: requests, tokens, or the API's unit
+	Bucket       bool       `json:"bucket,omitempty"` // counts only the calls charged to it by name
 	Limit        int64      `json:"limit"`
 	Used         int64      `json:"used"`
 	Remaining    int64      `json:"remaining"`
@@ -68,10 +73,12 @@ type JobStatus struct {
 
 // BudgetStatus is one per-channel budget as shown to people and programs.
 type BudgetStatus struct {
-	API    string  `json:"api"`
-	Window string  `json:"window,omitempty"`
-	Units  int64   `json:"units,omitempty"`
-	Share  float64 `json:"share,omitempty"`
+	API     string  `json:"api"`
+	Window  string  `json:"window,omitempty"`
+	Units   int64   `json:"units,omitempty"`
+	Share   float64 `json:"share,omitempty"`
+	Dollars float64 `json:"dollars,omitempty"` // a budget in money, per Per
+	Per     string  `json:"per,omitempty"`
 }
 
 // PauseStatus is one pause reason as shown to people and programs.
@@ -111,7 +118,7 @@ func StatusOf(a API) APIStatus {
 	}
 	for _, w := range a.Windows {
 		s.Windows = append(s.Windows, WindowStatus{
-			Name: w.Name, Limit: w.Limit, Used: w.Used, Remaining: w.Remaining(), Reserved: w.Reserved,
+			Name: w.Name, Model: w.Model, Scope: w.Scope, Key: w.Key(), Unit: a.UnitOf(w), Bucket: w.Bucket, Limit: w.Limit, Used: w.Used, Remaining: w.Remaining(), Reserved: w.Reserved,
 			Exhausted: w.Exhausted, ExhaustedAt: TimePtr(w.ExhaustedAt), BlockedUntil: TimePtr(w.BlockedUntil),
 			LastReset: TimePtr(w.LastReset), NextReset: TimePtr(w.NextReset), Rule: w.Rule,
 		})
@@ -137,7 +144,7 @@ func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
 		}
 	}
 	for _, b := range c.Budgets {
-		s.Budgets = append(s.Budgets, BudgetStatus{API: b.API, Window: b.Window, Units: b.Units, Share: b.Share})
+		s.Budgets = append(s.Budgets, BudgetStatus{API: b.API, Window: b.Window, Units: b.Units, Share: b.Share, Dollars: float64(b.Micros) / 1e6, Per: b.Per})
 	}
 	return s
 }
@@ -150,13 +157,13 @@ func ResumeAt(c Channel, apis map[string]API) time.Time {
 	var at time.Time
 	for _, p := range c.Pauses {
 		var u time.Time
-		switch api := QuotaAPI(p.Reason); {
-		case api != "":
-			a, ok := apis[api]
+		switch t := QuotaTarget(p.Reason); {
+		case t.API != "":
+			a, ok := apis[t.API]
 			if !ok || !a.AutoResume {
 				return time.Time{}
 			}
-			u = a.AvailableAt()
+			u = a.NeedAvailableAt(t)
 			if u.IsZero() { // available already: clears at the next pass
 				u = p.Since
 			}
@@ -200,11 +207,12 @@ func capabilityBack(c Channel, name string, apis map[string]API) time.Time {
 			continue
 		}
 		for _, p := range capb.Providers {
-			a, ok := apis[p]
+			t := ParseTarget(p)
+			a, ok := apis[t.API]
 			if !ok || !a.AutoResume {
 				continue
 			}
-			if u := a.AvailableAt(); !u.IsZero() && (at.IsZero() || u.Before(at)) {
+			if u := a.NeedAvailableAt(t); !u.IsZero() && (at.IsZero() || u.Before(at)) {
 				at = u
 			}
 		}

@@ -48,24 +48,41 @@ func (c *Client) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 }
 
 // Spend records units spent on an API by a channel ("" for none)
-// (POST /api/v1/apis/{api}/spend). A refusal because the API is exhausted
-// unwraps to a *quotad.ExhaustedError.
+// (POST /api/v1/apis/{api}/spend). api may name a model or bucket and a
+// credential scope, API[/MODEL][@SCOPE] ("groq/llama-3.3-70b-versatile"):
+// only the windows a call to it is charged to count the units. A refusal
+// because one of them is exhausted unwraps to a *quotad.ExhaustedError.
 func (c *Client) Spend(ctx context.Context, api string, units int64, channel string) (engine.SpendResult, error) {
 	var res engine.SpendResult
-	err := c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(api)+"/spend", nil,
-		map[string]any{"units": units, "channel": channel}, &res)
+	t := quotad.ParseTarget(api)
+	body := map[string]any{"units": units, "channel": channel}
+	addTarget(body, t)
+	err := c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(t.API)+"/spend", nil, body, &res)
 	return res, err
+}
+
+// addTarget puts a target's model and scope in a request body.
+func addTarget(body map[string]any, t quotad.Target) {
+	if t.Model != "" {
+		body["model"] = t.Model
+	}
+	if t.Scope != "" {
+		body["scope"] = t.Scope
+	}
 }
 
 // Reserve holds units of an API for a channel until committed, released or
 // expired after ttl (0: the server's default) (POST /api/v1/apis/{api}/reserve).
+// api is a target as in Spend.
 func (c *Client) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (engine.Reservation, error) {
+	t := quotad.ParseTarget(api)
 	body := map[string]any{"units": units, "channel": channel}
+	addTarget(body, t)
 	if ttl != 0 {
 		body["ttl"] = ttl.String()
 	}
 	var r engine.Reservation
-	err := c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(api)+"/reserve", nil, body, &r)
+	err := c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(t.API)+"/reserve", nil, body, &r)
 	return r, err
 }
 

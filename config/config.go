@@ -130,6 +130,15 @@ type APIConfig struct {
 	// the root ("listen" key, providers.go): for SDKs that keep only the
 	// origin of their endpoint setting when two APIs share a provider.
 	Listen string
+	// Models gives models their own windows ("models" key, models.go):
+	// model → window name → limit. With a per-model provider (groq,
+	// openai) it overrides the provider's table; otherwise each names
+	// windows of the API, whose reset and meter it takes.
+	Models map[string]map[string]int64
+	// Credentials name credential scopes ("credentials" key, models.go).
+	Credentials []CredentialConfig
+	// Prices override the provider's prices per model ("prices" key).
+	Prices map[string]PriceConfig
 }
 
 // WindowConfig is one quota window of an API.
@@ -138,6 +147,9 @@ type WindowConfig struct {
 	Limit int64  `yaml:"limit"`
 	// Reset is the reset rule as written; its zone defaults to Timezone.
 	Reset string `yaml:"reset"`
+	// Meter is what the window counts: requests, tokens or units (the
+	// API's unit); "" takes the provider's, else units.
+	Meter string `yaml:"meter"`
 }
 
 // ChannelConfig is one channel of the "channels" mapping.
@@ -241,16 +253,15 @@ func (c Config) Domain() ([]quotad.API, []quotad.Channel) {
 			Unit:       a.Unit,
 			Keywords:   lowerAll(a.Keywords),
 			AutoResume: a.AutoResume,
-			Windows:    make([]quotad.Window, 0, len(a.Windows)),
 			Reserve:    a.Reserve.domain(),
+			Prices:     a.domainPrices(),
 		}
-		for _, w := range a.Windows {
-			text := w.Reset
-			if r, err := rule.Parse(w.Reset, loc); err == nil {
-				text = r.String()
+		d.Windows = a.domainWindows(func(reset string) string {
+			if r, err := rule.Parse(reset, loc); err == nil {
+				return r.String()
 			}
-			d.Windows = append(d.Windows, quotad.Window{Name: w.Name, Limit: w.Limit, Rule: text})
-		}
+			return reset
+		})
 		apis = append(apis, d)
 	}
 	channels := make([]quotad.Channel, 0, len(c.Channels))

@@ -171,16 +171,19 @@ type (
 		rawExtra `yaml:",inline"`      // thresholds, usage, notifiers (notify.go)
 	}
 	rawAPI struct {
-		Unit       string            `yaml:"unit"`
-		Keywords   []string          `yaml:"keywords"`
-		AutoResume *bool             `yaml:"auto_resume"`
-		Windows    []WindowConfig    `yaml:"windows"`
-		Reserve    *ReserveConfig    `yaml:"reserve"`  // needs.go
-		Pace       string            `yaml:"pace"`     // needs.go
-		Provider   string            `yaml:"provider"` // providers.go
-		Upstream   string            `yaml:"upstream"` // providers.go
-		Costs      map[string]string `yaml:"costs"`    // providers.go
-		Listen     string            `yaml:"listen"`   // providers.go
+		Unit        string                      `yaml:"unit"`
+		Keywords    []string                    `yaml:"keywords"`
+		AutoResume  *bool                       `yaml:"auto_resume"`
+		Windows     []WindowConfig              `yaml:"windows"`
+		Reserve     *ReserveConfig              `yaml:"reserve"`     // needs.go
+		Pace        string                      `yaml:"pace"`        // needs.go
+		Provider    string                      `yaml:"provider"`    // providers.go
+		Upstream    string                      `yaml:"upstream"`    // providers.go
+		Costs       map[string]string           `yaml:"costs"`       // providers.go
+		Models      map[string]map[string]int64 `yaml:"models"`      // models.go
+		Credentials map[string]CredentialConfig `yaml:"credentials"` // models.go
+		Prices      map[string]PriceConfig      `yaml:"prices"`      // models.go
+		Listen      string                      `yaml:"listen"`      // providers.go
 	}
 	rawChannel struct {
 		APIs      []string               `yaml:"apis"`
@@ -267,7 +270,8 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 		for _, name := range orderedKeys(root, "apis", raw.APIs) {
 			a := raw.APIs[name]
 			api := APIConfig{Name: name, Unit: a.Unit, Keywords: lowerAll(a.Keywords), AutoResume: true, Windows: a.Windows,
-				Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs, Listen: a.Listen}
+				Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs, Models: a.Models,
+				Credentials: decodeCredentials(a.Credentials), Prices: a.Prices, Listen: a.Listen}
 			applyProfile(&api)
 			if api.Unit == "" {
 				api.Unit = DefaultUnit

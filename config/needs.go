@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -48,9 +49,38 @@ type BudgetConfig struct {
 	Value string
 }
 
+// Money returns a money budget's amount in millionths of a US dollar and its
+// period ("$5/day" → 5000000, "day"); ok is false when Value is not money.
+func (b BudgetConfig) Money() (micros int64, per string, ok bool, err error) {
+	v := strings.TrimSpace(b.Value)
+	rest, isMoney := strings.CutPrefix(v, "$")
+	if !isMoney {
+		return 0, "", false, nil
+	}
+	amount, per, hasPer := strings.Cut(rest, "/")
+	per = strings.TrimSpace(per)
+	if !hasPer {
+		per = "day"
+	}
+	f, perr := strconv.ParseFloat(strings.TrimSpace(amount), 64)
+	switch {
+	case perr != nil || f <= 0 || f > 1e9:
+		return 0, "", true, fmt.Errorf("invalid budget %q; expected dollars per period, like \"$5/day\"", b.Value)
+	case per != "hour" && per != "day" && per != "week" && per != "month":
+		return 0, "", true, fmt.Errorf("invalid budget %q: unknown period %q; expected hour, day, week or month, like \"$5/day\"", b.Value, per)
+	case b.Window != "":
+		return 0, "", true, fmt.Errorf("budget %q: a money budget is the API's, not a window's; write it under %s", b.Value, b.API)
+	}
+	return int64(math.Round(f * 1e6)), per, true, nil
+}
+
 // Parse returns the budget's units, or its share of a window's limit (0 <
-// share <= 1) when Value is a percentage.
+// share <= 1) when Value is a percentage. A money budget ("$5/day") gives
+// neither (see Money).
 func (b BudgetConfig) Parse() (units int64, share float64, err error) {
+	if _, _, ok, err := b.Money(); ok {
+		return 0, 0, err
+	}
 	v := strings.TrimSpace(b.Value)
 	if pct, ok := strings.CutSuffix(v, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
@@ -111,6 +141,12 @@ func cloneCapabilities(cs []quotad.Capability) []quotad.Capability {
 func domainBudgets(bs []BudgetConfig) []quotad.Budget {
 	var out []quotad.Budget
 	for _, b := range bs {
+		if micros, per, ok, err := b.Money(); ok {
+			if err == nil {
+				out = append(out, quotad.Budget{API: b.API, Micros: micros, Per: per})
+			}
+			continue
+		}
 		units, share, err := b.Parse()
 		if err != nil {
 			continue
@@ -203,7 +239,7 @@ func (c *Config) channelNeedsProblems(p fieldPath, ch ChannelConfig) []problem {
 			add(cp, "no providers; expected a list of APIs, most preferred first, like [groq, openai]")
 		}
 		for i, prov := range capb.Providers {
-			_, ok := c.API(prov)
+			_, ok := c.API(quotad.ParseTarget(prov).API) // an API, or a model of one
 			switch {
 			case !ok:
 				add(cp.to(i), "unknown API %q; expected one of: %s", prov, strings.Join(apiNames(c.APIs), ", "))
@@ -221,7 +257,7 @@ func (c *Config) channelNeedsProblems(p fieldPath, ch ChannelConfig) []problem {
 		bp := p.to("budgets", key)
 		a, ok := c.API(b.API)
 		switch {
-		case !slices.Contains(ch.APIs, b.API) && !slices.Contains(providers, b.API):
+		case !slices.ContainsFunc(append(slices.Clone(ch.APIs), providers...), func(n string) bool { return quotad.ParseTarget(n).API == b.API }):
 			add(bp, "%q is not an API this channel needs or a fallback provider of it; expected one of: %s",
 				b.API, strings.Join(append(append([]string(nil), ch.APIs...), providers...), ", "))
 			continue
@@ -233,6 +269,14 @@ func (c *Config) channelNeedsProblems(p fieldPath, ch ChannelConfig) []problem {
 				add(bp, "unknown window %q of %s; expected one of: %s", b.Window, b.API, strings.Join(windowNames(a), ", "))
 				continue
 			}
+		}
+		if _, _, money, err := b.Money(); money {
+			if err != nil {
+				add(bp, "%s", err.Error())
+			} else if len(a.domainPrices()) == 0 {
+				add(bp, "a money budget of %s, which has no prices; expected a provider with prices or a \"prices\" key on the API", b.API)
+			}
+			continue
 		}
 		units, _, err := b.Parse()
 		if err != nil {

@@ -37,7 +37,7 @@ var badConfigs = []struct {
 	{"fractional limit", "apis:\n  groq:\n    windows: [{name: daily, limit: 1.5, reset: daily 00:00}]\n", 3,
 		"apis.groq.windows[0].limit", "expected an integer, got the number 1.5"},
 	{"list item", "apis:\n  g:\n    windows:\n      - lots\n      - {name: d, limit: 0, reset: daily 00:00}\n", 4,
-		"apis.g.windows[0]", `expected a mapping with the keys name, limit, reset, got "lots"`},
+		"apis.g.windows[0]", `expected a mapping with the keys name, limit, reset, meter, got "lots"`},
 	{"list for mapping", "apis:\n  - groq\n", 2, "apis", "expected a mapping of API names to their settings, got a list"},
 	{"bad auto_resume", "apis:\n  groq:\n    auto_resume: sometimes\n    windows: [{name: d, limit: 1, reset: daily 00:00}]\n", 3,
 		"apis.groq.auto_resume", `expected true or false, got "sometimes"`},

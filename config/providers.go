@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/quotad/quotad/provider"
@@ -23,7 +25,7 @@ func applyProfile(a *APIConfig) {
 	if len(a.Keywords) == 0 {
 		a.Keywords = append([]string{}, p.Keywords...)
 	}
-	if len(a.Windows) == 0 {
+	if len(a.Windows) == 0 && !p.PerModel { // per model: the windows are the models'
 		for _, w := range p.Windows {
 			a.Windows = append(a.Windows, WindowConfig{Name: w.Name, Limit: w.Limit, Reset: w.Reset})
 		}
@@ -48,7 +50,7 @@ func (c *Config) ProviderSpecs() []provider.Spec {
 	var out []provider.Spec
 	for _, a := range c.APIs {
 		if a.Provider != "" {
-			out = append(out, provider.Spec{API: a.Name, Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs})
+			out = append(out, provider.Spec{API: a.Name, Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs, Prices: a.prices()})
 		}
 	}
 	return out
@@ -80,4 +82,13 @@ func validateProvider(a APIConfig, p fieldPath, add func(fieldPath, string, ...a
 	if _, err := provider.Build([]provider.Spec{{API: a.Name, Provider: a.Provider, Upstream: a.Upstream, Costs: a.Costs}}); err != nil {
 		add(p, "%s", err.Error())
 	}
+}
+
+// prices returns the API's price overrides as the provider's.
+func (a APIConfig) prices() []provider.Price {
+	var out []provider.Price
+	for _, m := range slices.Sorted(maps.Keys(a.Prices)) {
+		out = append(out, provider.Price{Model: m, Input: a.Prices[m].Input, Output: a.Prices[m].Output})
+	}
+	return out
 }

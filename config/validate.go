@@ -109,7 +109,7 @@ func (c *Config) problems() []problem {
 				add(p.to("keywords", i), "empty keyword; expected a word that appears in this API's error messages")
 			}
 		}
-		if len(a.Windows) == 0 {
+		if _, perModel := a.perModel(); len(a.Windows) == 0 && !perModel && len(a.Models) == 0 {
 			add(p.to("windows"), `no windows; expected at least one, like {name: daily, limit: 100000, reset: "daily 00:00"}`)
 		}
 		windows := map[string]int{}
@@ -133,6 +133,7 @@ func (c *Config) problems() []problem {
 			}
 		}
 		ps = append(ps, a.needsProblems(p)...) // reserve, pace (needs.go)
+		ps = append(ps, a.modelProblems(p)...) // models, meters, credentials, prices (models.go)
 	}
 
 	channels := map[string]bool{}
@@ -150,7 +151,7 @@ func (c *Config) problems() []problem {
 		needs, needed := map[string]bool{}, []string(nil)
 		for i, a := range ch.APIs {
 			switch {
-			case !apis[a]:
+			case !apis[quotad.ParseTarget(a).API]:
 				add(p.to("apis", i), "unknown API %q; expected one of: %s", a, strings.Join(apiNames(c.APIs), ", "))
 			case needs[a]:
 				add(p.to("apis", i), "duplicate API %q; expected each API once", a)

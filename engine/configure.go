@@ -130,48 +130,69 @@ func (t *txn) initWindow(w *quotad.Window) {
 // mergeAPI updates cur's definition from def, keeping window state.
 func (t *txn) mergeAPI(cur *quotad.API, def quotad.API) []string {
 	var notes []string
-	if cur.Unit != def.Unit || cur.AutoResume != def.AutoResume || !slices.Equal(cur.Keywords, def.Keywords) || cur.Reserve != def.Reserve {
+	if cur.Unit != def.Unit || cur.AutoResume != def.AutoResume || !slices.Equal(cur.Keywords, def.Keywords) || cur.Reserve != def.Reserve ||
+		!slices.Equal(cur.Prices, def.Prices) {
 		cur.Unit, cur.AutoResume, cur.Keywords, cur.Reserve = def.Unit, def.AutoResume, slices.Clone(def.Keywords), def.Reserve
+		cur.Prices = slices.Clone(def.Prices)
 		notes = append(notes, "updated API "+cur.Name)
 	}
 	old := map[string]quotad.Window{}
 	for _, w := range cur.Windows {
-		old[w.Name] = w
+		old[w.Key()] = w
 	}
-	changedWindows := len(cur.Windows) != len(def.Windows)
+	defined := map[string]quotad.Window{} // key → definition
+	models := map[string]bool{}           // models the definition has windows for
+	for _, d := range def.Windows {
+		defined[d.Key()] = d
+		models[d.Model] = true
+	}
+	changedWindows := false
 	windows := make([]quotad.Window, 0, len(def.Windows))
 	for _, d := range def.Windows {
-		w, ok := old[d.Name]
+		w, ok := old[d.Key()]
 		if !ok {
 			w = d
 			t.initWindow(&w)
-			notes = append(notes, fmt.Sprintf("added window %s/%s", cur.Name, d.Name))
+			notes = append(notes, fmt.Sprintf("added window %s/%s", cur.Name, d.Key()))
 			changedWindows = true
 			windows = append(windows, w)
 			continue
 		}
-		if w.Rule != d.Rule {
-			r, _ := t.e.rule(d.Rule)
-			w.Rule, w.NextReset = d.Rule, r.Next(t.now)
-			notes = append(notes, fmt.Sprintf("window %s/%s resets %s", cur.Name, d.Name, d.Rule))
+		if t.mergeWindow(cur.Name, &w, d, &notes) {
 			changedWindows = true
-		}
-		if w.Limit != d.Limit {
-			w.Limit = d.Limit
-			notes = append(notes, fmt.Sprintf("window %s/%s limit %d", cur.Name, d.Name, d.Limit))
-			changedWindows = true
-			// A limit raised above usage frees a window exhausted by count alone.
-			if w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit {
-				w.Exhausted, w.ExhaustedAt = false, time.Time{}
-			}
 		}
 		windows = append(windows, w)
 	}
-	for name := range old {
-		if !slices.ContainsFunc(def.Windows, func(w quotad.Window) bool { return w.Name == name }) {
-			notes = append(notes, fmt.Sprintf("removed window %s/%s", cur.Name, name))
+	// Windows the configuration does not define but calls made: those of
+	// credential scopes (kept while their default-scope window is defined,
+	// with its limit and rule) and those of models the configuration does
+	// not know, learned from the provider's headers (kept as learned).
+	for _, w := range cur.Windows {
+		switch _, isDef := defined[w.Key()]; {
+		case isDef:
+		case w.Scope != "":
+			d, ok := defined[quotad.WindowKey(w.Model, w.Name, "")]
+			if !ok && (w.Model == "" || models[w.Model]) {
+				notes = append(notes, fmt.Sprintf("removed window %s/%s", cur.Name, w.Key()))
+				changedWindows = true
+				continue
+			}
+			if ok {
+				d.Scope = w.Scope
+				if t.mergeWindow(cur.Name, &w, d, &notes) {
+					changedWindows = true
+				}
+			}
+			windows = append(windows, w)
+		case w.Model != "" && !models[w.Model]:
+			windows = append(windows, w)
+		default:
+			notes = append(notes, fmt.Sprintf("removed window %s/%s", cur.Name, w.Key()))
 			changedWindows = true
 		}
+	}
+	if len(windows) != len(cur.Windows) {
+		changedWindows = true
 	}
 	if len(notes) > 0 || changedWindows {
 		cur.Windows = windows
@@ -184,10 +205,48 @@ func (t *txn) mergeAPI(cur *quotad.API, def quotad.API) []string {
 			}
 		}
 		if len(reached) > 0 {
-			t.exhaust(cur, reached, time.Time{}, "limit lowered by config", "")
+			t.exhaust(cur, reached, time.Time{}, "limit lowered by config", "", quotad.Target{})
 		}
 	}
 	return notes
+}
+
+// mergeWindow updates window w's definition from d (limit, rule, meter,
+// bucket), keeping its state, and reports whether anything changed.
+func (t *txn) mergeWindow(api string, w *quotad.Window, d quotad.Window, notes *[]string) bool {
+	changed := false
+	if w.Rule != d.Rule {
+		r, _ := t.e.rule(d.Rule)
+		w.Rule, w.NextReset = d.Rule, r.Next(t.now)
+		*notes = append(*notes, fmt.Sprintf("window %s/%s resets %s", api, d.Key(), d.Rule))
+		changed = true
+	}
+	if w.Meter != d.Meter || w.Bucket != d.Bucket {
+		w.Meter, w.Bucket = d.Meter, d.Bucket
+		*notes = append(*notes, fmt.Sprintf("window %s/%s counts %s", api, d.Key(), meterText(d)))
+		changed = true
+	}
+	if w.Limit != d.Limit {
+		w.Limit = d.Limit
+		*notes = append(*notes, fmt.Sprintf("window %s/%s limit %d", api, d.Key(), d.Limit))
+		changed = true
+		// A limit raised above usage frees a window exhausted by count alone.
+		if w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit {
+			w.Exhausted, w.ExhaustedAt = false, time.Time{}
+		}
+	}
+	return changed
+}
+
+func meterText(w quotad.Window) string {
+	m := w.Meter
+	if m == "" {
+		m = "units"
+	}
+	if w.Bucket {
+		m += " of the calls charged to it"
+	}
+	return m
 }
 
 func equalFallbacks(a, b []quotad.Capability) bool {

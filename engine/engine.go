@@ -271,6 +271,7 @@ func (e *Engine) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 			names = append(names, f.Providers...)
 		}
 		for _, n := range names {
+			n = quotad.ParseTarget(n).API // a need may name a model
 			if a, err := tx.API(n); err == nil {
 				apis[n] = a
 			}

@@ -95,7 +95,9 @@ func forecastsOf(tx quotad.Tx, a quotad.API, now time.Time) ([]Forecast, error) 
 	}
 	var out []Forecast
 	for _, w := range a.Windows {
-		if w.Exhausted {
+		// The burn rate is the API's usage in its unit, of every call: it
+		// forecasts the windows that count exactly that.
+		if w.Exhausted || w.Model != "" || w.Scope != "" || w.Bucket || (w.Meter != "" && w.Meter != a.Unit) {
 			continue
 		}
 		p, ok := forecast.Forecast(w.Free(), w.NextReset, rate, now)
@@ -146,7 +148,7 @@ func annotateAPIForecast(tx quotad.Tx, a quotad.API, s *quotad.APIStatus, now ti
 	}
 	for _, f := range fs {
 		for i := range s.Windows {
-			if s.Windows[i].Name == f.Window {
+			if s.Windows[i].Key == f.Window {
 				s.Windows[i].ForecastExhaustedAt = quotad.TimePtr(f.ExhaustedAt)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,12 +19,15 @@ import (
 func capabilityReason(name string) string { return quotad.ReasonCapabilityPrefix + name }
 
 // pauseForCapabilities gives capability:<name> to channels for which the
-// exhaustion (or a hold) of api left no provider of a fallback need that can
-// serve them.
-func (t *txn) pauseForCapabilities(c *quotad.Channel, api string, detail string) {
+// exhaustion (or a hold) of windows idx of a left no provider of a fallback
+// need that can serve them (a provider is an API or a model of one).
+func (t *txn) pauseForCapabilities(c *quotad.Channel, a *quotad.API, idx []int, detail string) {
 	for _, capb := range c.Fallbacks {
-		if slices.Contains(capb.Providers, api) {
-			t.checkCapability(c, capb, api, detail)
+		if slices.ContainsFunc(capb.Providers, func(p string) bool {
+			pt := quotad.ParseTarget(p)
+			return pt.API == a.Name && len(intersect(a.NeedWindows(pt), idx)) > 0
+		}) {
+			t.checkCapability(c, capb, a.Name, detail)
 		}
 	}
 }
@@ -38,11 +42,13 @@ func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, de
 	var until time.Time
 	held := false
 	for _, name := range capb.Providers {
-		a, err := t.api(name)
+		pt := quotad.ParseTarget(name)
+		full, err := t.api(pt.API)
 		if err != nil {
 			continue
 		}
-		h, err := t.providerHold(a, c)
+		a := viewOf(full, full.NeedWindows(pt)) // the windows of that provider
+		h, err := t.providerHold(&a, c)
 		if err != nil || h == nil {
 			return // it can serve (or nobody can tell): no pause
 		}
@@ -75,13 +81,13 @@ func (t *txn) providerHold(a *quotad.API, c *quotad.Channel) (*quotad.ExhaustedE
 // providerHoldBy is providerHold for a spend of units (0: is the API held
 // already), with the channel's use of a window told by used.
 func providerHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
-	if !a.Available() {
-		return exhaustedErr(a).(*quotad.ExhaustedError), nil
+	if err := exhaustedErr(a, allWindows(a)); err != nil {
+		return err.(*quotad.ExhaustedError), nil
 	}
 	for _, w := range a.Windows {
-		if units > w.Free() {
-			return &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset, Kind: quotad.HoldWindow,
-				Detail: fmt.Sprintf("%d %s needed, %d free", units, unitOf(a), w.Free())}, nil
+		if w.Amount(units) > w.Free() {
+			return &quotad.ExhaustedError{API: a.Name, Window: w.Key(), Until: w.NextReset, Kind: quotad.HoldWindow,
+				Detail: fmt.Sprintf("%d %s needed, %d free", w.Amount(units), a.UnitOf(w), w.Free())}, nil
 		}
 	}
 	for _, p := range c.Pauses {
@@ -182,10 +188,12 @@ func pickIn(tx quotad.Tx, c quotad.Channel, capability string, x Expected) (Pick
 	var earliest time.Time
 	var first *quotad.ExhaustedError
 	for _, name := range providers {
-		a, err := apiPending(tx, name, x)
+		pt := quotad.ParseTarget(name) // an API, or a model of one
+		full, err := apiPending(tx, pt.API, x)
 		if err != nil {
 			return Pick{}, nil, err
 		}
+		a := viewOf(&full, full.NeedWindows(pt))
 		units, ok := x.Cost[name]
 		if !ok {
 			units = need
@@ -232,10 +240,12 @@ func (e *Engine) CheckCost(ctx context.Context, channel string, x Expected) erro
 			if units <= 0 {
 				continue
 			}
-			a, err := apiPending(tx, name, x)
+			pt := quotad.ParseTarget(name) // an API, or a model of one
+			full, err := apiPending(tx, pt.API, x)
 			if err != nil {
 				return err
 			}
+			a := viewOf(&full, full.NeedWindows(pt))
 			h, err := providerHoldBy(&a, &c, units, func(w quotad.Window) (int64, error) { return usedSince(tx, c.Name, a.Name, w.LastReset) })
 			if err != nil || h != nil {
 				if h != nil {
@@ -289,12 +299,12 @@ func (t *txn) budgetHold(a *quotad.API, c *quotad.Channel, units int64) (*quotad
 // budgetHoldBy is budgetHold with the channel's use of a window told by used.
 func budgetHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quotad.Window) (int64, error)) (*quotad.ExhaustedError, error) {
 	for _, b := range c.Budgets {
-		if b.API != a.Name {
+		if b.API != a.Name || b.Money() { // a money budget holds by its pause (applyMoneyBudget)
 			continue
 		}
 		for _, w := range a.Windows {
-			if b.Window != "" && b.Window != w.Name {
-				continue
+			if b.Window != "" && b.Window != w.Name || b.Window == "" && a.UnitOf(w) != a.Unit {
+				continue // a budget in the API's unit holds the windows that count it
 			}
 			u, err := used(w)
 			if err != nil {
@@ -306,7 +316,7 @@ func budgetHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quota
 				if units > 0 {
 					d += fmt.Sprintf(", %d asked", units)
 				}
-				return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Window: w.Name, Until: w.NextReset, Detail: d}, nil
+				return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Window: w.Key(), Until: w.NextReset, Detail: d}, nil
 			}
 		}
 	}
@@ -322,12 +332,12 @@ func reserveHold(a *quotad.API, c *quotad.Channel, units int64) *quotad.Exhauste
 	}
 	kept := a.Reserve.Units
 	for _, w := range a.Windows {
-		if w.Used+w.Reserved+max(units, 1) > w.Limit-kept {
+		if w.Used+w.Reserved+max(w.Amount(units), 1) > w.Limit-kept {
 			d := fmt.Sprintf("%d of %d %s left, %d kept", w.Free(), w.Limit, unitOf(a), kept)
 			if units > 0 {
 				d += fmt.Sprintf(", %d asked", units)
 			}
-			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Window: w.Name, Until: w.NextReset, Detail: d}
+			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Window: w.Key(), Until: w.NextReset, Detail: d}
 		}
 	}
 	return nil
@@ -339,18 +349,28 @@ func belowReserve(a *quotad.API, c *quotad.Channel) bool {
 	return c != nil && a.Reserve.Units > 0 && c.Priority.Rank() < a.Reserve.Priority.Rank()
 }
 
-// applyChannelLimits runs after a spend: a channel past its budget for a
-// window is paused until that window's reset, and once a window is into its
+// applyChannelLimits runs after a spend charged to windows sel of a: a
+// channel past its budget for one of them is paused until that window's
+// reset (a budget in money until its period ends), and once one is into its
 // reserve every channel below the reserve's priority that needs the API is
-// paused until the reset.
-func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
+// paused until the reset. A budget in the API's unit is held against the
+// windows that count that unit (a requests window only when the budget
+// names it).
+func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel, sel []int) error {
 	if c != nil {
 		for _, b := range c.Budgets {
 			if b.API != a.Name {
 				continue
 			}
-			for _, w := range a.Windows {
-				if b.Window != "" && b.Window != w.Name {
+			if b.Money() {
+				if err := t.applyMoneyBudget(a, c, b, sel); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, i := range sel {
+				w := a.Windows[i]
+				if b.Window != "" && b.Window != w.Name || b.Window == "" && a.UnitOf(w) != a.Unit {
 					continue
 				}
 				used, err := t.channelUsedSince(c.Name, a.Name, w.LastReset)
@@ -358,11 +378,11 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 					return err
 				}
 				if limit := b.Limit(w.Limit); used >= limit {
-					detail := fmt.Sprintf("spent %d of its budget of %d %s of %s in window %s", used, limit, a.Unit, a.Name, w.Name)
+					detail := fmt.Sprintf("spent %d of its budget of %d %s of %s in window %s", used, limit, a.Unit, a.Name, w.Key())
 					if c.Needs(a.Name) {
 						t.pauseChannel(c, quotad.BudgetReason(a.Name), w.NextReset, detail)
 					} else { // a fallback provider: the channel moves to the next one
-						t.pauseForCapabilities(c, a.Name, detail)
+						t.pauseForCapabilities(c, a, sel, detail)
 					}
 				}
 			}
@@ -371,7 +391,8 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 	if a.Reserve.Units <= 0 {
 		return nil
 	}
-	for _, w := range a.Windows {
+	for _, i := range sel {
+		w := a.Windows[i]
 		if w.Used < w.Limit-a.Reserve.Units {
 			continue
 		}
@@ -383,15 +404,65 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel) error {
 			if !belowReserve(a, ch) || heldByPerson(ch) {
 				continue
 			}
-			detail := fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Name, a.Reserve.Units, a.Unit, a.Reserve.Priority)
+			detail := fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Key(), a.Reserve.Units, a.UnitOf(w), a.Reserve.Priority)
 			if ch.Needs(a.Name) {
 				t.pauseChannel(ch, quotad.ReasonReservePrefix+a.Name, w.NextReset, detail)
 			} else { // a fallback provider: the channel moves to the next one
-				t.pauseForCapabilities(ch, a.Name, detail)
+				t.pauseForCapabilities(ch, a, []int{i}, detail)
 			}
 		}
 	}
 	return nil
+}
+
+// applyMoneyBudget pauses a channel that has spent its money budget of an
+// API in the budget's current period (a day, from midnight in the engine's
+// zone) until the period ends (for a fallback provider the channel moves
+// to the next one).
+func (t *txn) applyMoneyBudget(a *quotad.API, c *quotad.Channel, b quotad.Budget, sel []int) error {
+	r, err := t.e.rule(b.PeriodRule())
+	if err != nil {
+		return err
+	}
+	start, end := r.Prev(t.now), r.Next(t.now)
+	spent, err := t.channelCostSince(c.Name, a.Name, start)
+	if err != nil {
+		return err
+	}
+	if spent >= b.Micros {
+		detail := fmt.Sprintf("spent %s of its budget of %s/%s on %s", dollars(spent), dollars(b.Micros), b.Per, a.Name)
+		if c.Needs(a.Name) {
+			t.pauseChannel(c, quotad.BudgetReason(a.Name), end, detail)
+		} else {
+			t.pauseForCapabilities(c, a, sel, detail)
+		}
+	}
+	return nil
+}
+
+// dollars formats millionths of a dollar: $4.2371.
+func dollars(micros int64) string {
+	return "$" + strconv.FormatFloat(float64(micros)/1e6, 'f', -1, 64)
+}
+
+// channelCostSince returns what a channel's calls of an API cost since an
+// instant, in millionths of a dollar: stored usage plus this transaction's.
+func (t *txn) channelCostSince(channel, api string, since time.Time) (int64, error) {
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
+	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
+	if err != nil {
+		return 0, t.storeErr(err)
+	}
+	var sum int64
+	for _, b := range buckets {
+		sum += b.Cost
+	}
+	for k, b := range t.usage {
+		if k.api == api && k.channel == channel && !b.Start.Before(since) {
+			sum += b.Cost
+		}
+	}
+	return sum, nil
 }
 
 // channelUsedSince returns the units a channel spent on an API since an

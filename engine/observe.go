@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,18 +36,31 @@ const (
 // window, and what the provider said about the windows afterwards.
 type Metered struct {
 	API string
+	// Model and Scope are the call's model (or bucket) and credential
+	// scope ("" none, the default): the windows they select are the call's
+	// (quotad.API.Selected), and a window the call exhausts pauses the
+	// calling channel for quota:API/MODEL.
+	Model, Scope string
+	// Learn are windows the API gets when it has none with their key
+	// (quotad.Window.Key): the windows of an unknown model, learned from
+	// its rate-limit headers. They are added before the charges.
+	Learn []quotad.Window
 	// Channel is the calling channel, "" for none. A channel that does not
 	// exist (any more) is ignored: the units still count.
 	Channel string
 	// Usage is the call's cost in the API's own unit, recorded in the
 	// usage history (budgets and forecasts read it).
 	Usage int64
-	// Charges are units per window name. Windows not named are not
-	// charged; naming a window the API does not have is an error.
+	// Cost is what the call cost in millionths of a US dollar (its
+	// tokens at the model's price); 0 unknown.
+	Cost int64
+	// Charges are units per window key (quotad.Window.Key). Windows not
+	// named are not charged; naming a window the API does not have (nor
+	// learns) is an error.
 	Charges map[string]int64
 	// Observations are adopted after the charges (the provider's figures
-	// already include this call). Observations of windows the API does not
-	// have are skipped.
+	// already include this call); their Window is a window key.
+	// Observations of windows the API does not have are skipped.
 	Observations []provider.Observation
 	// Calls is how many calls this is, when a caller coalesces several
 	// into one operation (usage history and counters count them); 0 means 1.
@@ -92,6 +106,9 @@ func (e *Engine) Meter(ctx context.Context, m Metered) (MeterResult, error) {
 	if err := e.checkUnits(m.Usage, true); err != nil {
 		return MeterResult{}, fmt.Errorf("meter %s: %w", m.API, err)
 	}
+	if err := e.checkUnits(m.Cost, true); err != nil {
+		return MeterResult{}, fmt.Errorf("meter %s cost: %w", m.API, err)
+	}
 	for w, u := range m.Charges {
 		if err := e.checkUnits(u, true); err != nil {
 			return MeterResult{}, fmt.Errorf("meter %s window %s: %w", m.API, w, err)
@@ -100,8 +117,16 @@ func (e *Engine) Meter(ctx context.Context, m Metered) (MeterResult, error) {
 	if m.Calls < 0 || m.Calls > e.opts.MaxUnits {
 		return MeterResult{}, quotad.Invalidf("meter %s: %d calls", m.API, m.Calls)
 	}
-	if len(m.Observations) > maxObservations {
-		return MeterResult{}, quotad.Invalidf("meter %s: %d observations; at most %d", m.API, len(m.Observations), maxObservations)
+	if len(m.Observations) > maxObservations || len(m.Learn) > maxObservations {
+		return MeterResult{}, quotad.Invalidf("meter %s: %d observations, %d windows to learn; at most %d", m.API, len(m.Observations), len(m.Learn), maxObservations)
+	}
+	if _, err := checkTarget(quotad.Target{API: m.API, Model: m.Model, Scope: m.Scope}.String()); err != nil {
+		return MeterResult{}, fmt.Errorf("meter %s: %w", m.API, err)
+	}
+	for _, w := range m.Learn {
+		if _, err := e.rule(w.Rule); err != nil || w.Name == "" || w.Limit <= 0 {
+			return MeterResult{}, quotad.Invalidf("meter %s: window %s to learn needs a name, a positive limit and a rule", m.API, w.Key())
+		}
 	}
 	ds := e.drifts
 	v, err := e.do(ctx, func(t *txn) (any, error) { return t.meter(m, ds) })
@@ -183,8 +208,29 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 	if err != nil {
 		return meterOut{}, err
 	}
+	tg := quotad.Target{API: m.API, Model: m.Model, Scope: m.Scope}
 	for w := range m.Charges {
-		if _, ok := a.Window(w); !ok {
+		if a.WindowByKey(w) < 0 && !slices.ContainsFunc(m.Learn, func(l quotad.Window) bool { return l.Key() == w }) &&
+			!(m.Scope != "" && !a.HasScope(m.Scope)) {
+			return meterOut{}, quotad.Invalidf("API %s has no window %q", a.Name, w)
+		}
+	}
+	t.addScope(a, m.Scope)
+	for _, w := range m.Learn {
+		if a.WindowByKey(w.Key()) >= 0 {
+			continue
+		}
+		r, _ := t.e.rule(w.Rule) // checked by Meter
+		w.Used, w.Reserved, w.Exhausted, w.ExhaustedAt, w.BlockedUntil = 0, 0, false, time.Time{}, time.Time{}
+		w.LastReset, w.NextReset = r.Prev(t.now), r.Next(t.now)
+		a.Windows = append(a.Windows, w)
+		t.touchAPI(a.Name)
+		t.emit(quotad.LevelInfo, "", CategoryQuotaSync,
+			fmt.Sprintf("%s %s: window learned from the provider's headers (limit %d, %s)", strings.ToUpper(a.Name), w.Key(), w.Limit, w.Rule),
+			map[string]string{"api": a.Name, "window": w.Key(), "model": w.Model, "limit": strconv.FormatInt(w.Limit, 10)})
+	}
+	for w := range m.Charges {
+		if a.WindowByKey(w) < 0 {
 			return meterOut{}, quotad.Invalidf("API %s has no window %q", a.Name, w)
 		}
 	}
@@ -205,7 +251,7 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 	firstEvent := len(t.events)
 	out := meterOut{MeterResult: MeterResult{Adopted: []Adoption{}, Skipped: []string{}}}
 	for _, o := range m.Observations {
-		if _, ok := a.Window(o.Window); !ok {
+		if a.WindowByKey(o.Window) < 0 {
 			out.Skipped = append(out.Skipped, o.Window)
 			continue
 		}
@@ -225,11 +271,11 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 	for i := range a.Windows {
 		w := &a.Windows[i]
 		before := w.Used
-		used := addSat(before, m.Charges[w.Name])
+		used := addSat(before, m.Charges[w.Key()])
 		charged = charged || used != before
-		o, seen := obs[w.Name]
+		o, seen := obs[w.Key()]
 		moved := false
-		ad := Adoption{Window: w.Name, QuotadUsed: used, ProviderUsed: -1}
+		ad := Adoption{Window: w.Key(), QuotadUsed: used, ProviderUsed: -1}
 		if seen {
 			provLimit := o.Limit
 			if provLimit <= 0 {
@@ -244,12 +290,12 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 				moved = abs(int64(r.Sub(w.NextReset))) > int64(resetMoveNotable)
 				w.NextReset = r
 				ad.NextReset = quotad.TimePtr(r)
-				t.touchWindow(a.Name, w.Name)
+				t.touchWindow(a.Name, w.Key())
 			}
 		}
 		if used != before {
 			w.Used = used
-			t.touchWindow(a.Name, w.Name)
+			t.touchWindow(a.Name, w.Key())
 			if used > before {
 				t.crossed(a, w, before)
 			}
@@ -261,27 +307,27 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 			reached = append(reached, i)
 		case seen && o.Remaining > 0 && w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit:
 			w.Exhausted, w.ExhaustedAt = false, time.Time{}
-			t.touchWindow(a.Name, w.Name)
-			freed = append(freed, w.Name)
+			t.touchWindow(a.Name, w.Key())
+			freed = append(freed, w.Key())
 			t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
-				fmt.Sprintf("%s window %s available again: %s reports %d remaining (%s)", strings.ToUpper(a.Name), w.Name, a.Name, o.Remaining, o.Source),
-				map[string]string{"api": a.Name, "window": w.Name, "trigger": "provider", "remaining": strconv.FormatInt(o.Remaining, 10)})
+				fmt.Sprintf("%s window %s available again: %s reports %d remaining (%s)", strings.ToUpper(a.Name), w.Key(), a.Name, o.Remaining, o.Source),
+				map[string]string{"api": a.Name, "window": w.Key(), "trigger": "provider", "remaining": strconv.FormatInt(o.Remaining, 10)})
 		}
 		if seen {
 			out.Adopted = append(out.Adopted, ad)
 			if ad.ProviderUsed >= 0 {
-				out.drifts = append(out.drifts, Drift{API: a.Name, Window: w.Name, Drift: ad.Drift, ProviderUsed: ad.ProviderUsed, QuotadUsed: ad.QuotadUsed, At: t.now})
+				out.drifts = append(out.drifts, Drift{API: a.Name, Window: w.Key(), Drift: ad.Drift, ProviderUsed: ad.ProviderUsed, QuotadUsed: ad.QuotadUsed, At: t.now})
 			}
 			if t.syncEvent(a, w, o, ad, moved, ds) {
-				out.evented = append(out.evented, w.Name)
+				out.evented = append(out.evented, w.Key())
 			}
 		}
 	}
-	if charged || m.Usage > 0 {
-		t.recordUsage(a.Name, channel, m.Usage, max(m.Calls, 1))
+	if charged || m.Usage > 0 || m.Cost > 0 {
+		t.recordUsage(a.Name, m.Model, channel, m.Usage, max(m.Calls, 1), m.Cost)
 	}
 	if len(reached) > 0 {
-		t.exhaust(a, reached, time.Time{}, "limit reached", channel)
+		t.exhaust(a, reached, time.Time{}, "limit reached", channel, tg)
 	}
 	for _, z := range zeros {
 		detail := m.Detail
@@ -291,24 +337,24 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 				detail += " (" + z.src + ")"
 			}
 		}
-		t.exhaust(a, []int{z.i}, z.until, detail, channel)
+		t.exhaust(a, []int{z.i}, z.until, detail, channel, tg)
 	}
-	if charged {
-		if err := t.applyChannelLimits(a, ch); err != nil {
+	if charged || m.Cost > 0 {
+		if err := t.applyChannelLimits(a, ch, a.Selected(tg)); err != nil {
 			return meterOut{}, err
 		}
 	}
-	if len(freed) > 0 && a.Available() {
+	if len(freed) > 0 {
 		if _, err := t.resumeCleared(false); err != nil {
 			return meterOut{}, err
 		}
 	}
 	for i := range out.Adopted {
-		if w, ok := a.Window(out.Adopted[i].Window); ok {
-			out.Adopted[i].Exhausted = w.Exhausted
+		if j := a.WindowByKey(out.Adopted[i].Window); j >= 0 {
+			out.Adopted[i].Exhausted = a.Windows[j].Exhausted
 		}
 	}
-	out.SpendResult = t.spendResult(a, channel, m.Usage)
+	out.SpendResult = t.spendResult(a, tg, channel, m.Usage)
 	out.Events = len(t.events) - firstEvent
 	return out, nil
 }
@@ -319,14 +365,14 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 // window per syncEventInterval. It reports whether it emitted one.
 func (t *txn) syncEvent(a *quotad.API, w *quotad.Window, o provider.Observation, ad Adoption, moved bool, ds *driftSet) bool {
 	notable := ad.ProviderUsed >= 0 && abs(ad.Drift) >= max(2, w.Limit/100)
-	last, evented := ds.lastEvent(a.Name, w.Name)
+	last, evented := ds.lastEvent(a.Name, w.Key())
 	switch {
 	case !notable && !(moved && !evented):
 		return false
 	case evented && t.now.Sub(last) < syncEventInterval:
 		return false
 	}
-	fields := map[string]string{"api": a.Name, "window": w.Name, "source": o.Source,
+	fields := map[string]string{"api": a.Name, "window": w.Key(), "source": o.Source,
 		"quotad_used": strconv.FormatInt(ad.QuotadUsed, 10), "limit": strconv.FormatInt(w.Limit, 10), "next_reset": fmtRFC(w.NextReset)}
 	var parts []string
 	if ad.ProviderUsed >= 0 {
@@ -337,7 +383,7 @@ func (t *txn) syncEvent(a *quotad.API, w *quotad.Window, o provider.Observation,
 			fields["provider_limit"] = strconv.FormatInt(o.Limit, 10)
 		}
 		parts = append(parts, fmt.Sprintf("provider reports %d used (%d remaining), quotad had counted %d: drift %+d %s adopted",
-			ad.ProviderUsed, o.Remaining, ad.QuotadUsed, ad.Drift, a.Unit))
+			ad.ProviderUsed, o.Remaining, ad.QuotadUsed, ad.Drift, a.UnitOf(*w)))
 	}
 	if ad.NextReset != nil {
 		fields["provider_reset"] = fmtRFC(*ad.NextReset)
@@ -346,7 +392,7 @@ func (t *txn) syncEvent(a *quotad.API, w *quotad.Window, o provider.Observation,
 	if len(parts) == 0 {
 		return false
 	}
-	t.emit(quotad.LevelInfo, "", CategoryQuotaSync, fmt.Sprintf("%s %s: %s", strings.ToUpper(a.Name), w.Name, strings.Join(parts, "; ")), fields)
+	t.emit(quotad.LevelInfo, "", CategoryQuotaSync, fmt.Sprintf("%s %s: %s", strings.ToUpper(a.Name), w.Key(), strings.Join(parts, "; ")), fields)
 	return true
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,17 +17,23 @@ import (
 
 // SpendResult is the outcome of a spend or a commit.
 type SpendResult struct {
-	API       string                `json:"api"`
-	Channel   string                `json:"channel,omitempty"`
-	Units     int64                 `json:"units"`
-	Exhausted bool                  `json:"exhausted"` // the API is exhausted after this operation
-	Windows   []quotad.WindowStatus `json:"windows"`
+	API       string `json:"api"`
+	Model     string `json:"model,omitempty"` // the model or bucket charged, when one was named
+	Scope     string `json:"scope,omitempty"` // the credential scope, when not the default
+	Channel   string `json:"channel,omitempty"`
+	Units     int64  `json:"units"`
+	Exhausted bool   `json:"exhausted"` // a window the operation was charged to is exhausted after it
+	// Windows are the windows the operation was charged to, each by its
+	// meter (a requests window 1, the others the units).
+	Windows []quotad.WindowStatus `json:"windows"`
 }
 
 // Reservation is a grant of units returned by Reserve.
 type Reservation struct {
 	ID        string    `json:"id"`
 	API       string    `json:"api"`
+	Model     string    `json:"model,omitempty"`
+	Scope     string    `json:"scope,omitempty"`
 	Channel   string    `json:"channel,omitempty"`
 	Units     int64     `json:"units"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -48,58 +55,126 @@ func (e *Engine) checkUnits(units int64, zeroOK bool) error {
 	return nil
 }
 
-// Spend records units spent on an API by a channel ("" for none). Every
-// window of the API counts them. A spend that does not fit is refused whole
-// with an *quotad.ExhaustedError saying whose hold it is (see admit): an
-// exhausted API, more units than a window has free, more than the channel's
-// budget has left, or units of the reserve kept for higher priorities. A
-// spend that reaches a window's limit is recorded and exhausts the API,
-// pausing the channels that need it.
+// Spend records units spent on an API by a channel ("" for none). api is a
+// target, API[/MODEL][@SCOPE] (quotad.ParseTarget): the windows a call to
+// that model or bucket in that scope is charged to (quotad.API.Selected)
+// count the spend, each by its meter: a requests window 1, a tokens or
+// units window the units. A spend that does not fit is refused whole with
+// an *quotad.ExhaustedError saying whose hold it is (see admit): an
+// exhausted window of those, more units than one has free, more than the
+// channel's budget has left, or units of the reserve kept for higher
+// priorities. A spend that reaches a window's limit is recorded and
+// exhausts that window, pausing the channels that need it.
 func (e *Engine) Spend(ctx context.Context, api string, units int64, channel string) (SpendResult, error) {
 	if err := e.checkUnits(units, false); err != nil {
 		return SpendResult{}, err
 	}
-	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("spend %s: %w", api, err) },
-		func(t *txn) (any, error) { return t.spend(api, units, channel, true) })
+	tg, err := checkTarget(api)
 	if err != nil {
-		e.countRefused(api, err)
 		return SpendResult{}, err
 	}
-	e.countSpend(api, units)
+	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("spend %s: %w", api, err) },
+		func(t *txn) (any, error) { return t.spend(tg, units, channel, true) })
+	if err != nil {
+		e.countRefused(tg.API, err)
+		return SpendResult{}, err
+	}
+	e.countSpend(tg.API, units)
 	return v.(SpendResult), nil
 }
 
-func (t *txn) spend(api string, units int64, channel string, refuseExhausted bool) (SpendResult, error) {
+// checkTarget parses and checks a target's text.
+func checkTarget(s string) (quotad.Target, error) {
+	tg := quotad.ParseTarget(s)
+	switch {
+	case tg.API == "":
+		return tg, quotad.Invalidf("name an API")
+	case len(tg.Model) > 200 || strings.ContainsAny(tg.Model, " \t\r\n@"):
+		return tg, quotad.Invalidf("model %q: expected a model name without spaces, at most 200 bytes", tg.Model)
+	case strings.HasSuffix(s, "@") || len(tg.Scope) > 64 || strings.ContainsAny(tg.Scope, " \t\r\n/@"):
+		return tg, quotad.Invalidf("scope %q: expected a scope name", tg.Scope)
+	}
+	return tg, nil
+}
+
+func (t *txn) spend(tg quotad.Target, units int64, channel string, refuseExhausted bool) (SpendResult, error) {
 	var a *quotad.API
 	var ch *quotad.Channel
 	var err error
 	if refuseExhausted {
-		a, ch, err = t.admit(api, channel, units)
+		a, ch, err = t.admit(tg, channel, units)
 	} else {
-		a, ch, err = t.apiAndChannel(api, channel)
+		a, ch, err = t.apiAndChannel(tg.API, channel)
 	}
 	if err != nil {
 		return SpendResult{}, err
 	}
+	t.addScope(a, tg.Scope)
+	sel := a.Selected(tg)
+	if refuseExhausted {
+		if err := needModel(a, tg, sel); err != nil {
+			return SpendResult{}, err
+		}
+	}
 	var reached []int
-	for i := range a.Windows {
+	for _, i := range sel {
 		w := &a.Windows[i]
 		before := w.Used
-		w.Used = addSat(w.Used, units)
-		t.touchWindow(a.Name, w.Name)
+		w.Used = addSat(w.Used, w.Amount(units))
+		t.touchWindow(a.Name, w.Key())
 		if !w.Exhausted && w.Used >= w.Limit {
 			reached = append(reached, i)
 		}
 		t.crossed(a, w, before)
 	}
-	t.recordUsage(a.Name, channel, units, 1)
-	if len(reached) > 0 {
-		t.exhaust(a, reached, time.Time{}, "limit reached", channel)
+	var cost int64
+	if p, ok := a.PriceOf(tg.Model); ok {
+		cost = p.Micros(units, 0) // a spend does not split its tokens: priced as input
 	}
-	if err := t.applyChannelLimits(a, ch); err != nil {
+	t.recordUsage(a.Name, tg.Model, channel, units, 1, cost)
+	if len(reached) > 0 {
+		t.exhaust(a, reached, time.Time{}, "limit reached", channel, tg)
+	}
+	if err := t.applyChannelLimits(a, ch, sel); err != nil {
 		return SpendResult{}, err
 	}
-	return t.spendResult(a, channel, units), nil
+	return t.spendResult(a, tg, channel, units), nil
+}
+
+// needModel refuses a spend or reservation that no window would count
+// because the API limits each model apart and it names none.
+func needModel(a *quotad.API, tg quotad.Target, sel []int) error {
+	if len(sel) > 0 || tg.Model != "" {
+		return nil
+	}
+	var models []string
+	for _, w := range a.Windows {
+		if w.Model != "" && !slices.Contains(models, w.Model) {
+			models = append(models, w.Model)
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	if len(models) > 3 {
+		models = append(models[:3], "…")
+	}
+	return quotad.Invalidf("%s limits each model apart: name the model (--model, JSON \"model\"), one of %s", a.Name, strings.Join(models, ", "))
+}
+
+// addScope gives the API the windows of a credential scope it has not met
+// yet: fresh copies of the default scope's (two keys, two sets of windows).
+func (t *txn) addScope(a *quotad.API, scope string) {
+	if a.HasScope(scope) {
+		return
+	}
+	for _, w := range a.ScopeWindows(scope) {
+		if r, err := t.e.rule(w.Rule); err == nil {
+			w.LastReset, w.NextReset = r.Prev(t.now), r.Next(t.now)
+		}
+		a.Windows = append(a.Windows, w)
+	}
+	t.touchAPI(a.Name)
 }
 
 // apiAndChannel loads an API and the channel named (nil when channel is "").
@@ -118,27 +193,31 @@ func (t *txn) apiAndChannel(api, channel string) (*quotad.API, *quotad.Channel, 
 }
 
 // admit loads an API and the channel named, as apiAndChannel, and refuses
-// units that do not fit, whole: an exhausted API or a window with fewer
-// free units than asked (quotad.HoldWindow), a channel held by or short of
-// its own budget (quotad.HoldBudget), a channel below the API's reserve
-// whose units would reach into it (quotad.HoldReserve).
-func (t *txn) admit(api, channel string, units int64) (*quotad.API, *quotad.Channel, error) {
-	a, ch, err := t.apiAndChannel(api, channel)
+// units that do not fit the windows the target is charged to, whole (only
+// those: another model's or bucket's exhausted window never refuses it): an
+// exhausted window or one with fewer free units than asked
+// (quotad.HoldWindow), a channel held by or short of its own budget
+// (quotad.HoldBudget), a channel below the API's reserve whose units would
+// reach into it (quotad.HoldReserve).
+func (t *txn) admit(tg quotad.Target, channel string, units int64) (*quotad.API, *quotad.Channel, error) {
+	a, ch, err := t.apiAndChannel(tg.API, channel)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !a.Available() {
-		return nil, nil, exhaustedErr(a)
+	sel := a.Selected(tg)
+	if err := exhaustedErr(a, sel); err != nil {
+		return nil, nil, err
 	}
 	if ch != nil {
-		if err := t.checkChannelLimits(a, ch, units); err != nil {
+		v := viewOf(a, sel) // budgets and the reserve of the call's windows
+		if err := t.checkChannelLimits(&v, ch, units); err != nil {
 			return nil, nil, err
 		}
 	}
-	for _, w := range a.Windows {
-		if units > w.Free() {
-			return nil, nil, &quotad.ExhaustedError{API: a.Name, Window: w.Name, Until: w.NextReset, Kind: quotad.HoldWindow,
-				Detail: fmt.Sprintf("%d %s asked, %d free (%d of %d used, %d reserved)", units, unitOf(a), w.Free(), w.Used, w.Limit, w.Reserved)}
+	for _, i := range sel {
+		if w := a.Windows[i]; w.Amount(units) > w.Free() {
+			return nil, nil, &quotad.ExhaustedError{API: a.Name, Window: w.Key(), Until: w.NextReset, Kind: quotad.HoldWindow,
+				Detail: fmt.Sprintf("%d %s asked, %d free (%d of %d used, %d reserved)", w.Amount(units), a.UnitOf(w), w.Free(), w.Used, w.Limit, w.Reserved)}
 		}
 	}
 	return a, ch, nil
@@ -151,77 +230,217 @@ func unitOf(a *quotad.API) string {
 	return a.Unit
 }
 
-func (t *txn) spendResult(a *quotad.API, channel string, units int64) SpendResult {
-	return SpendResult{API: a.Name, Channel: channel, Units: units, Exhausted: !a.Available(), Windows: quotad.StatusOf(*a).Windows}
+func (t *txn) spendResult(a *quotad.API, tg quotad.Target, channel string, units int64) SpendResult {
+	sel := a.Selected(tg)
+	view := *a
+	view.Windows = make([]quotad.Window, 0, len(sel))
+	for _, i := range sel {
+		view.Windows = append(view.Windows, a.Windows[i])
+	}
+	return SpendResult{API: a.Name, Model: tg.Model, Scope: tg.Scope, Channel: channel, Units: units,
+		Exhausted: !view.Available(), Windows: quotad.StatusOf(view).Windows}
 }
 
-func exhaustedErr(a *quotad.API) error {
-	ee := &quotad.ExhaustedError{API: a.Name}
-	for _, w := range a.Windows {
-		if w.Exhausted && !w.Until().Before(ee.Until) {
-			ee.Window, ee.Until = w.Name, w.Until()
+// viewOf returns a copy of a with only the windows sel (each call's view:
+// the hold checks read it).
+func viewOf(a *quotad.API, sel []int) quotad.API {
+	v := *a
+	v.Windows = make([]quotad.Window, 0, len(sel))
+	for _, i := range sel {
+		v.Windows = append(v.Windows, a.Windows[i])
+	}
+	return v
+}
+
+// allWindows returns the indices of every window of a.
+func allWindows(a *quotad.API) []int {
+	out := make([]int, len(a.Windows))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// exhaustedErr returns the refusal of the windows sel of a when one is
+// exhausted (naming the one serving again last), else nil.
+func exhaustedErr(a *quotad.API, sel []int) error {
+	var ee *quotad.ExhaustedError
+	for _, i := range sel {
+		w := a.Windows[i]
+		if !w.Exhausted {
+			continue
 		}
+		if ee == nil {
+			ee = &quotad.ExhaustedError{API: a.Name}
+		}
+		if !w.Until().Before(ee.Until) {
+			ee.Window, ee.Until = w.Key(), w.Until()
+		}
+	}
+	if ee == nil {
+		return nil
 	}
 	return ee
 }
 
 // exhaust marks windows of a as exhausted (until the provider's stated time
-// when known) and, when the API was available, pauses every channel that
-// needs it.
-func (t *txn) exhaust(a *quotad.API, idx []int, until time.Time, detail, channel string) {
-	wasAvailable := a.Available()
-	before := a.AvailableAt()
+// when known) and pauses the channels that need them: a channel whose need
+// (an API, a model or a bucket of it) counts one of them, and the channel
+// whose call to tg exhausted them (its calls use that model and scope).
+func (t *txn) exhaust(a *quotad.API, idx []int, until time.Time, detail, channel string, tg quotad.Target) {
+	var newly []int
+	before := map[int]time.Time{}
 	for _, i := range idx {
 		w := &a.Windows[i]
+		before[i] = w.Until()
 		if !w.Exhausted {
 			w.ExhaustedAt = t.now
+			newly = append(newly, i)
 		}
 		w.Exhausted = true
 		if !until.IsZero() {
 			w.BlockedUntil = until
 		}
-		t.touchWindow(a.Name, w.Name)
+		t.touchWindow(a.Name, w.Key())
 	}
-	at := a.AvailableAt()
-	fields := map[string]string{"api": a.Name, "until": fmtRFC(at), "detail": detail}
+	at := time.Time{}
+	moved := false
 	names := make([]string, 0, len(idx))
 	for _, i := range idx {
-		names = append(names, a.Windows[i].Name)
+		w := a.Windows[i]
+		names = append(names, w.Key())
+		if w.Until().After(at) {
+			at = w.Until()
+		}
+		moved = moved || !w.Until().Equal(before[i])
 	}
-	fields["window"] = strings.Join(names, ",")
+	fields := map[string]string{"api": a.Name, "until": fmtRFC(at), "detail": detail, "window": strings.Join(names, ",")}
+	label := strings.ToUpper(a.Name) + windowsPart(a, idx)
 	switch {
-	case wasAvailable:
+	case len(newly) > 0:
+		if m := windowsModel(a, idx); m != "" {
+			fields["model"] = m
+		}
 		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
-			fmt.Sprintf("%s quota exhausted at %s - will auto-resume at %s", strings.ToUpper(a.Name), t.e.human(t.now), t.e.humanOr(at, "a person's reset")), fields)
-		t.pauseForAPI(a, detail)
-	case !at.Equal(before):
+			fmt.Sprintf("%s quota exhausted at %s - will auto-resume at %s", label, t.e.human(t.now), t.e.humanOr(at, "a person's reset")), fields)
+		t.pauseForWindows(a, newly, detail, channel, tg)
+	case moved:
 		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
-			fmt.Sprintf("%s quota still exhausted - now until %s", strings.ToUpper(a.Name), t.e.humanOr(at, "a person's reset")), fields)
+			fmt.Sprintf("%s quota still exhausted - now until %s", label, t.e.humanOr(at, "a person's reset")), fields)
 	}
 }
 
-// pauseForAPI gives quota:<api> to every channel that needs the API and is
-// not held by a person (manual or errors pause).
-func (t *txn) pauseForAPI(a *quotad.API, detail string) {
+// windowsModel returns the model of the first of the windows that has one.
+func windowsModel(a *quotad.API, idx []int) string {
+	for _, i := range idx {
+		if m := a.Windows[i].Model; m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// windowsPart names the model, bucket and scope of windows for event
+// texts: " llama-3.3-70b-versatile", " videos.insert", " (scope shorts)";
+// "" for the API's own windows.
+func windowsPart(a *quotad.API, idx []int) string {
+	part, scope := "", ""
+	for _, i := range idx {
+		w := a.Windows[i]
+		switch {
+		case w.Model != "":
+			part = " " + w.Model
+		case w.Bucket && part == "":
+			part = " " + w.Name
+		}
+		if w.Scope != "" {
+			scope = " (scope " + w.Scope + ")"
+		}
+	}
+	return part + scope
+}
+
+// pauseForWindows gives quota:<need> to every channel not held by a person
+// whose need counts one of the newly exhausted windows idx of a, and
+// quota:<tg> to the channel whose call to tg exhausted them when it needs
+// the API as a whole (its calls use tg's model and scope). Channels that
+// need none of them but have a fallback need left without a provider get
+// capability:<name>.
+func (t *txn) pauseForWindows(a *quotad.API, idx []int, detail, channel string, tg quotad.Target) {
 	chans, err := t.allChannels()
 	if err != nil {
 		return
 	}
-	reason := quotad.QuotaReason(a.Name)
 	for _, c := range chans {
 		if heldByPerson(c) {
 			continue
 		}
-		if !c.Needs(a.Name) {
-			t.pauseForCapabilities(c, a.Name, detail)
-			continue
+		needs := false
+		for _, need := range c.APIs {
+			nt := quotad.ParseTarget(need)
+			if nt.API != a.Name {
+				continue
+			}
+			needs = true
+			hit := intersect(a.NeedWindows(nt), idx)
+			if len(hit) == 0 {
+				continue
+			}
+			reason := need
+			if nt.Model == "" && allBuckets(a, hit) {
+				reason = nt.API + "/" + a.Windows[hit[0]].Name // quota:youtube/videos.insert: only the bucket is out
+			}
+			t.pauseFor(c, a, quotad.ParseTarget(reason), detail)
 		}
-		if t.addPause(c, reason, detail) {
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
-				fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", titleCase(a.Name), t.e.humanOr(a.AvailableAt(), "a person's reset")),
-				map[string]string{"api": a.Name, "reason": reason})
+		if needs && c.Name == channel && tg.API == a.Name && (tg.Model != "" || tg.Scope != "") {
+			// The windows of the call's own model or scope, which no need
+			// of the channel names.
+			for _, i := range intersect(a.Selected(tg), idx) {
+				if w := a.Windows[i]; w.Model != "" || w.Scope != "" {
+					t.pauseFor(c, a, tg, detail)
+					break
+				}
+			}
+		}
+		if !needs {
+			t.pauseForCapabilities(c, a, idx, detail)
 		}
 	}
+}
+
+// pauseFor gives c the pause quota:<tg>, with its event.
+func (t *txn) pauseFor(c *quotad.Channel, a *quotad.API, tg quotad.Target, detail string) {
+	reason := quotad.QuotaReason(tg.String())
+	if t.addPause(c, reason, detail) {
+		name := titleCase(a.Name)
+		if part := strings.TrimPrefix(tg.String(), a.Name); part != "" {
+			name += " " + strings.TrimLeft(part, "/")
+		}
+		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
+			fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", name, t.e.humanOr(a.NeedAvailableAt(tg), "a person's reset")),
+			map[string]string{"api": a.Name, "reason": reason})
+	}
+}
+
+// intersect returns the elements of a that are in b.
+func intersect(a, b []int) []int {
+	var out []int
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// allBuckets reports whether every window idx of a is a bucket.
+func allBuckets(a *quotad.API, idx []int) bool {
+	for _, i := range idx {
+		if !a.Windows[i].Bucket {
+			return false
+		}
+	}
+	return len(idx) > 0
 }
 
 // addPause gives c the pause reason (since now, without an end) unless it
@@ -250,8 +469,10 @@ func heldByPerson(c *quotad.Channel) bool {
 	return false
 }
 
-// Reserve grants units of an API to a channel until committed, released or
-// expired (ttl 0 means DefaultReservationTTL). It refuses, with an
+// Reserve grants units of a target (API[/MODEL][@SCOPE], as Spend) to a
+// channel until committed, released or expired (ttl 0 means
+// DefaultReservationTTL). Each window the target is charged to holds its
+// meter's amount (a requests window 1). It refuses, with an
 // *quotad.ExhaustedError, what Spend would refuse: units that do not fit a
 // window, the channel's budget or what its priority may use.
 func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (Reservation, error) {
@@ -264,26 +485,36 @@ func (e *Engine) Reserve(ctx context.Context, api string, units int64, channel s
 	if ttl < time.Second || ttl > MaxReservationTTL {
 		return Reservation{}, quotad.Invalidf("ttl must be between 1s and %s, got %s", MaxReservationTTL, ttl)
 	}
+	tg, err := checkTarget(api)
+	if err != nil {
+		return Reservation{}, err
+	}
 	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("reserve %s: %w", api, err) }, func(t *txn) (any, error) {
-		a, _, err := t.admit(api, channel, units)
+		a, _, err := t.admit(tg, channel, units)
 		if err != nil {
 			return nil, err
 		}
-		r := quotad.Reservation{ID: newID(), API: a.Name, Channel: channel, Units: units, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
+		t.addScope(a, tg.Scope)
+		sel := a.Selected(tg)
+		if err := needModel(a, tg, sel); err != nil {
+			return nil, err
+		}
+		r := quotad.Reservation{ID: newID(), API: tg.String(), Channel: channel, Units: units, CreatedAt: t.now, ExpiresAt: t.now.Add(ttl)}
 		if err := t.tx.SaveReservation(r); err != nil {
 			return nil, t.storeErr(err)
 		}
-		for i := range a.Windows {
-			a.Windows[i].Reserved = addSat(a.Windows[i].Reserved, units)
-			t.touchWindow(a.Name, a.Windows[i].Name)
+		for _, i := range sel {
+			w := &a.Windows[i]
+			w.Reserved = addSat(w.Reserved, w.Amount(units))
+			t.touchWindow(a.Name, w.Key())
 		}
-		return Reservation{ID: r.ID, API: r.API, Channel: r.Channel, Units: r.Units, ExpiresAt: r.ExpiresAt.UTC()}, nil
+		return Reservation{ID: r.ID, API: tg.API, Model: tg.Model, Scope: tg.Scope, Channel: r.Channel, Units: r.Units, ExpiresAt: r.ExpiresAt.UTC()}, nil
 	})
 	if err != nil {
-		e.countRefused(api, err)
+		e.countRefused(tg.API, err)
 		return Reservation{}, err
 	}
-	e.counts.add(func(c *Counters) { c.Reservations[api]++ })
+	e.counts.add(func(c *Counters) { c.Reservations[tg.API]++ })
 	return v.(Reservation), nil
 }
 
@@ -298,15 +529,16 @@ func (e *Engine) Commit(ctx context.Context, id string, units int64) (SpendResul
 		if err != nil {
 			return nil, err
 		}
+		tg := quotad.ParseTarget(r.API)
 		if units == 0 {
-			return t.spendResult(a, r.Channel, 0), nil
+			return t.spendResult(a, tg, r.Channel, 0), nil
 		}
 		if r.Channel != "" {
 			if _, err := t.channel(r.Channel); err != nil {
 				r.Channel = "" // the channel was removed meanwhile; the units still count
 			}
 		}
-		return t.spend(a.Name, units, r.Channel, false)
+		return t.spend(tg, units, r.Channel, false)
 	})
 	if err != nil {
 		return SpendResult{}, err
@@ -334,14 +566,15 @@ func (t *txn) takeReservation(id string) (quotad.Reservation, *quotad.API, error
 	if err := t.tx.DeleteReservation(id); err != nil {
 		return r, nil, t.storeErr(err)
 	}
-	a, err := t.api(r.API)
+	tg := quotad.ParseTarget(r.API) // API[/MODEL][@SCOPE]
+	a, err := t.api(tg.API)
 	if err != nil {
 		return r, nil, err
 	}
-	for i := range a.Windows {
+	for _, i := range a.Selected(tg) {
 		w := &a.Windows[i]
-		w.Reserved = max(0, w.Reserved-r.Units)
-		t.touchWindow(a.Name, w.Name)
+		w.Reserved = max(0, w.Reserved-w.Amount(r.Units))
+		t.touchWindow(a.Name, w.Key())
 	}
 	return r, a, nil
 }
@@ -388,9 +621,40 @@ func (t *txn) crossed(a *quotad.API, w *quotad.Window, before int64) {
 		if before < mark && w.Used >= mark {
 			pct := strconv.FormatFloat(f*100, 'f', -1, 64)
 			t.emit(quotad.LevelWarning, "", quotad.CategoryThreshold,
-				fmt.Sprintf("%s %s window passed %s%% of its limit (%d/%d %s)", strings.ToUpper(a.Name), w.Name, pct, w.Used, w.Limit, a.Unit),
-				map[string]string{"api": a.Name, "window": w.Name, "threshold": pct, "used": strconv.FormatInt(w.Used, 10),
+				fmt.Sprintf("%s %s window passed %s%% of its limit (%d/%d %s)", strings.ToUpper(a.Name), w.Key(), pct, w.Used, w.Limit, a.UnitOf(*w)),
+				map[string]string{"api": a.Name, "window": w.Key(), "threshold": pct, "used": strconv.FormatInt(w.Used, 10),
 					"limit": strconv.FormatInt(w.Limit, 10), "next_reset": fmtRFC(w.NextReset)})
 		}
 	}
+}
+
+// CallRefused records that a channel's call to target (API/MODEL[@SCOPE])
+// was refused because a window it is charged to is out: a channel that
+// needs the API as a whole uses that model, so it waits for it
+// (quota:API/MODEL) like the channel whose call ran it out. Nothing
+// changes when the target is available, the channel does not need the API,
+// a person holds it, or it waits already.
+func (e *Engine) CallRefused(ctx context.Context, channel, target string) error {
+	tg, err := checkTarget(target)
+	if err != nil {
+		return err
+	}
+	if tg.Model == "" && tg.Scope == "" {
+		return nil // the API's own windows pause every channel that needs it already
+	}
+	_, err = e.do(ctx, func(t *txn) (any, error) {
+		a, c, err := t.apiAndChannel(tg.API, channel)
+		if err != nil || c == nil {
+			return nil, err
+		}
+		if exhaustedErr(a, a.Selected(tg)) == nil || !c.Needs(a.Name) || heldByPerson(c) {
+			return nil, nil
+		}
+		t.pauseFor(c, a, tg, "its call to "+tg.String()+" was refused: that quota is exhausted")
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("call refused %s: %w", target, err)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
+	"github.com/quotad/quotad/provider"
 )
 
 // billingHold is the blocked_until of an API whose quota no time restores
@@ -18,7 +19,33 @@ var billingHold = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 // ErrorReport is what a channel's failed call reported.
 type ErrorReport struct {
 	Channel string `json:"channel,omitempty"`
+	// Model is the model (or bucket) the failed call used, Scope its
+	// credential scope: a quota error then exhausts only the windows a call
+	// to it is charged to. Evidence.API may also be written
+	// API/MODEL[@SCOPE]. A Groq or OpenAI 429 text naming its model
+	// ("for model `llama-3.3-70b-versatile`") names it when Model is "".
+	Model string `json:"model,omitempty"`
+	Scope string `json:"scope,omitempty"`
 	classify.Evidence
+}
+
+// normalize splits a target written in Evidence.API into API, Model and
+// Scope, and reads the model a provider's text names.
+func (r ErrorReport) normalize() ErrorReport {
+	if strings.ContainsAny(r.API, "/@") {
+		tg := quotad.ParseTarget(r.API)
+		r.API = tg.API
+		if r.Model == "" {
+			r.Model = tg.Model
+		}
+		if r.Scope == "" {
+			r.Scope = tg.Scope
+		}
+	}
+	if r.Model == "" {
+		r.Model = provider.ModelInText(r.Message)
+	}
+	return r
 }
 
 // ReportResult says how a reported error was classified and what it changed.
@@ -32,6 +59,7 @@ type ReportResult struct {
 // Classify classifies evidence against the configured APIs without changing
 // anything.
 func (e *Engine) Classify(ctx context.Context, r ErrorReport) (classify.Verdict, error) {
+	r = r.normalize()
 	var v classify.Verdict
 	err := e.store.View(ctx, func(tx quotad.Tx) error {
 		apis, err := tx.APIs()
@@ -89,6 +117,10 @@ func hasAPI(apis []quotad.API, name string) bool {
 // changes nothing, since quotad holds what it refused already; a channel limit pauses only that channel; any other error
 // counts toward the channel's consecutive-error threshold.
 func (e *Engine) ReportError(ctx context.Context, r ErrorReport) (ReportResult, error) {
+	r = r.normalize()
+	if _, err := checkTarget(quotad.Target{API: "x", Model: r.Model, Scope: r.Scope}.String()); err != nil {
+		return ReportResult{}, fmt.Errorf("report error: %w", err)
+	}
 	v, err := e.doAs(ctx, func(err error) error { return fmt.Errorf("report error: %w", err) },
 		func(t *txn) (any, error) { return t.reportError(r) })
 	if err != nil {
@@ -133,14 +165,21 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 		// refused, so nothing is exhausted, paused or counted.
 	case v.Kind == classify.KindChannel && ch != nil:
 		t.pauseChannel(ch, quotad.ReasonChannelLimit, v.Until, "provider limit of this channel: "+detail)
-	case v.Quota && v.API != "":
+	case v.Quota && v.API != "" && (len(t.selectedFor(v.API, r)) > 0 || v.Kind == classify.KindBilling && t.hasAPI(v.API)):
 		a, _ := t.api(v.API)
+		tg := quotad.Target{API: a.Name, Model: r.Model, Scope: r.Scope}
 		until := v.Until
 		if v.Kind == classify.KindBilling {
 			until = billingHold
 		}
-		t.exhaust(a, pickWindows(a, until), until, detail, r.Channel)
-		res.APIExhausted = !a.Available()
+		sel := a.Selected(tg)
+		pick := pickWindows(a, sel, until, r.Message)
+		if v.Kind == classify.KindBilling {
+			// Billing is the account's: every model of the scope is out.
+			pick = scopeWindows(a, tg.Scope)
+		}
+		t.exhaust(a, pick, until, detail, r.Channel, tg)
+		res.APIExhausted = exhaustedErr(a, sel) != nil
 	case v.Quota && ch != nil: // a quota error nobody can attribute: hold this channel only
 		until := v.Until
 		if until.IsZero() {
@@ -200,7 +239,7 @@ func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, de
 func (t *txn) earliestReset(c *quotad.Channel) time.Time {
 	var at time.Time
 	for _, name := range c.APIs {
-		a, err := t.api(name)
+		a, err := t.api(quotad.ParseTarget(name).API)
 		if err != nil {
 			continue
 		}
@@ -216,21 +255,57 @@ func (t *txn) earliestReset(c *quotad.Channel) time.Time {
 	return at
 }
 
-// pickWindows chooses which window a quota error exhausts. With a stated
-// retry time: the window with the earliest next reset at or after it (the
-// quota that can explain such a wait), else the one resetting last. Without:
-// the window closest to its limit, ties to the earliest reset (a wrong guess
-// then costs one short pause, not a long one).
-func pickWindows(a *quotad.API, until time.Time) []int {
+// scopeWindows returns the indices of every window of a scope.
+func scopeWindows(a *quotad.API, scope string) []int {
+	var out []int
+	for i, w := range a.Windows {
+		if w.Scope == scope {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (t *txn) hasAPI(name string) bool {
+	_, err := t.api(name)
+	return err == nil
+}
+
+// selectedFor returns the windows of API api a call of report r is charged
+// to (none when the API does not exist).
+func (t *txn) selectedFor(api string, r ErrorReport) []int {
+	a, err := t.api(api)
+	if err != nil {
+		return nil
+	}
+	return a.Selected(quotad.Target{API: api, Model: r.Model, Scope: r.Scope})
+}
+
+// pickWindows chooses which of the windows sel a quota error exhausts. A
+// window the text names ("tokens per day (TPD)") when sel has it. With a
+// stated retry time: the window with the earliest next reset at or after
+// it (the quota that can explain such a wait), else the one resetting
+// last. Without: the window closest to its limit, ties to the earliest
+// reset (a wrong guess then costs one short pause, not a long one).
+func pickWindows(a *quotad.API, sel []int, until time.Time, text string) []int {
+	if name := provider.WindowInText(text); name != "" {
+		for _, i := range sel {
+			if a.Windows[i].Name == name {
+				return []int{i}
+			}
+		}
+	}
 	best := -1
 	if !until.IsZero() {
-		for i, w := range a.Windows {
+		for _, i := range sel {
+			w := a.Windows[i]
 			if !w.NextReset.Before(until) && (best < 0 || w.NextReset.Before(a.Windows[best].NextReset)) {
 				best = i
 			}
 		}
 		if best < 0 {
-			for i, w := range a.Windows {
+			for _, i := range sel {
+				w := a.Windows[i]
 				if best < 0 || w.NextReset.After(a.Windows[best].NextReset) {
 					best = i
 				}
@@ -239,7 +314,8 @@ func pickWindows(a *quotad.API, until time.Time) []int {
 		return []int{best}
 	}
 	bestRatio := -1.0
-	for i, w := range a.Windows {
+	for _, i := range sel {
+		w := a.Windows[i]
 		ratio := float64(w.Used) / float64(max(w.Limit, 1))
 		if ratio > bestRatio || (ratio == bestRatio && w.NextReset.Before(a.Windows[best].NextReset)) {
 			best, bestRatio = i, ratio

@@ -45,13 +45,13 @@ func (t *txn) tick() (TickResult, error) {
 			w := &a.Windows[i]
 			r, err := t.e.rule(w.Rule)
 			if err != nil {
-				t.e.log.Error("stored reset rule does not parse", "api", a.Name, "window", w.Name, "rule", w.Rule, "err", err)
+				t.e.log.Error("stored reset rule does not parse", "api", a.Name, "window", w.Key(), "rule", w.Rule, "err", err)
 				continue
 			}
 			switch {
 			case w.NextReset.IsZero():
 				w.NextReset = r.Next(t.now)
-				t.touchWindow(a.Name, w.Name)
+				t.touchWindow(a.Name, w.Key())
 			case !w.NextReset.After(t.now):
 				due := r.Prev(t.now)
 				if due.Before(w.NextReset) { // the clock stepped back past the rule: honour the stored instant
@@ -65,8 +65,8 @@ func (t *txn) tick() (TickResult, error) {
 				if w.Exhausted && !w.BlockedUntil.After(t.now) {
 					w.Exhausted, w.ExhaustedAt, w.BlockedUntil = false, time.Time{}, time.Time{}
 				}
-				t.touchWindow(a.Name, w.Name)
-				res.Resets = append(res.Resets, a.Name+"/"+w.Name)
+				t.touchWindow(a.Name, w.Key())
+				res.Resets = append(res.Resets, a.Name+"/"+w.Key())
 				if !wasExhausted {
 					// A timer reset of a window that was serving is not news
 					// (a per-minute window would write 1,440 rows a day):
@@ -74,25 +74,25 @@ func (t *txn) tick() (TickResult, error) {
 					t.quiet = append(t.quiet, a.Name)
 					continue
 				}
-				msg := fmt.Sprintf("%s quota reset at %s", apiWindow(a, w.Name), t.e.human(due))
+				msg := fmt.Sprintf("%s quota reset at %s", apiWindow(a, w.Key()), t.e.human(due))
 				if t.now.Sub(missed) > time.Minute {
 					msg += fmt.Sprintf(" (caught up: was due %s)", t.e.human(missed))
 				}
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset, msg,
-					map[string]string{"api": a.Name, "window": w.Name, "trigger": "timer", "next_reset": fmtRFC(w.NextReset),
+					map[string]string{"api": a.Name, "window": w.Key(), "trigger": "timer", "next_reset": fmtRFC(w.NextReset),
 						"was_exhausted": strconv.FormatBool(wasExhausted)})
 			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now) && w.Used >= w.Limit:
 				// The provider's wait is over but our own count says the
 				// window is spent: it stays exhausted until its reset.
 				w.BlockedUntil = time.Time{}
-				t.touchWindow(a.Name, w.Name)
+				t.touchWindow(a.Name, w.Key())
 			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now):
 				w.Exhausted, w.ExhaustedAt, w.BlockedUntil = false, time.Time{}, time.Time{}
-				t.touchWindow(a.Name, w.Name)
-				res.Unblocked = append(res.Unblocked, a.Name+"/"+w.Name)
+				t.touchWindow(a.Name, w.Key())
+				res.Unblocked = append(res.Unblocked, a.Name+"/"+w.Key())
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
-					fmt.Sprintf("%s quota available again at %s (provider's retry time reached)", apiWindow(a, w.Name), t.e.human(t.now)),
-					map[string]string{"api": a.Name, "window": w.Name, "trigger": "retry_time"})
+					fmt.Sprintf("%s quota available again at %s (provider's retry time reached)", apiWindow(a, w.Key()), t.e.human(t.now)),
+					map[string]string{"api": a.Name, "window": w.Key(), "trigger": "retry_time"})
 			}
 		}
 	}
@@ -266,7 +266,7 @@ func (e *Engine) reset(ctx context.Context, names []string, all bool) (ResetResu
 			for i := range a.Windows {
 				w := &a.Windows[i]
 				w.Used, w.Exhausted, w.ExhaustedAt, w.BlockedUntil, w.LastReset = 0, false, time.Time{}, time.Time{}, t.now
-				t.touchWindow(a.Name, w.Name)
+				t.touchWindow(a.Name, w.Key())
 			}
 			res.APIs = append(res.APIs, a.Name)
 			t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,

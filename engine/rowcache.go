@@ -74,6 +74,7 @@ func cloneAPI(a *quotad.API) *quotad.API {
 	c := *a
 	c.Keywords = slices.Clone(a.Keywords)
 	c.Windows = slices.Clone(a.Windows)
+	c.Prices = slices.Clone(a.Prices)
 	for i := range c.Windows {
 		w := &c.Windows[i]
 		w.LastReset, w.NextReset = storedTime(w.LastReset), storedTime(w.NextReset)

@@ -15,12 +15,12 @@ import (
 // functions are looked at again.
 func TestCloneCoversEveryField(t *testing.T) {
 	want := map[reflect.Type][]string{
-		reflect.TypeFor[quotad.API]():        {"Name", "Unit", "Keywords", "AutoResume", "Windows", "Reserve"},
-		reflect.TypeFor[quotad.Window]():     {"Name", "Limit", "Rule", "Used", "Reserved", "LastReset", "NextReset", "Exhausted", "ExhaustedAt", "BlockedUntil"},
+		reflect.TypeFor[quotad.API]():        {"Name", "Unit", "Keywords", "AutoResume", "Windows", "Reserve", "Prices"},
+		reflect.TypeFor[quotad.Window]():     {"Name", "Model", "Scope", "Meter", "Bucket", "Limit", "Rule", "Used", "Reserved", "LastReset", "NextReset", "Exhausted", "ExhaustedAt", "BlockedUntil"},
 		reflect.TypeFor[quotad.Channel]():    {"Name", "Priority", "APIs", "Fallbacks", "Budgets", "Pauses", "ConsecutiveErrors", "StoredActive"},
 		reflect.TypeFor[quotad.Pause]():      {"Reason", "Since", "Detail", "Until"},
 		reflect.TypeFor[quotad.Capability](): {"Name", "Providers"},
-		reflect.TypeFor[quotad.Budget]():     {"API", "Window", "Units", "Share"},
+		reflect.TypeFor[quotad.Budget]():     {"API", "Window", "Units", "Share", "Micros", "Per"},
 		reflect.TypeFor[quotad.Reserve]():    {"Priority", "Units"},
 	}
 	for typ, fields := range want {

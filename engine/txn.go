@@ -216,7 +216,7 @@ func (t *txn) flush() error {
 		}
 		a := t.apis[api]
 		for _, w := range a.Windows {
-			if t.dirtyWin[api][w.Name] {
+			if t.dirtyWin[api][w.Key()] {
 				if err := t.tx.SaveWindow(api, w); err != nil {
 					return err
 				}
@@ -246,6 +246,9 @@ func (t *txn) flush() error {
 			if a.Channel != b.Channel {
 				return a.Channel < b.Channel
 			}
+			if a.Model != b.Model {
+				return a.Model < b.Model
+			}
 			return a.Start.Before(b.Start)
 		})
 		if err := t.tx.AddUsage(buckets...); err != nil {
@@ -268,16 +271,17 @@ func (t *txn) flush() error {
 }
 
 type usageKey struct {
-	api, channel string
-	start        int64
+	api, model, channel string
+	start               int64
 }
 
-// recordUsage adds units spent in a number of calls to this transaction's
+// recordUsage adds units spent in a number of calls on a model ("" none),
+// and what they cost (millionths of a dollar), to this transaction's
 // per-minute usage bucket. A window of the API that reset within the
 // current minute splits it: the bucket starts at that reset (to the second),
 // so what a channel spent since a reset is exact even for windows shorter
 // than a minute (budgets count it so).
-func (t *txn) recordUsage(api, channel string, units, calls int64) {
+func (t *txn) recordUsage(api, model, channel string, units, calls, cost int64) {
 	start := t.now.UTC().Truncate(time.Minute)
 	if a, err := t.api(api); err == nil {
 		for _, w := range a.Windows {
@@ -286,15 +290,16 @@ func (t *txn) recordUsage(api, channel string, units, calls int64) {
 			}
 		}
 	}
-	k := usageKey{api, channel, start.Unix()}
+	k := usageKey{api, model, channel, start.Unix()}
 	if t.usage == nil {
 		t.usage = map[usageKey]*quotad.UsageBucket{}
 	}
 	b := t.usage[k]
 	if b == nil {
-		b = &quotad.UsageBucket{API: api, Channel: channel, Start: start, Resolution: quotad.Minute}
+		b = &quotad.UsageBucket{API: api, Model: model, Channel: channel, Start: start, Resolution: quotad.Minute}
 		t.usage[k] = b
 	}
 	b.Units += units
 	b.Count += calls
+	b.Cost += cost
 }

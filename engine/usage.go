@@ -35,9 +35,11 @@ type UsageQuery struct {
 type UsagePoint struct {
 	Start   time.Time `json:"start"`
 	API     string    `json:"api"`
+	Model   string    `json:"model,omitempty"` // the model (or bucket) of the calls; absent for none
 	Channel string    `json:"channel"`
 	Units   int64     `json:"units"`
-	Count   int64     `json:"count"` // how many spends
+	Count   int64     `json:"count"`          // how many spends
+	Cost    float64   `json:"cost,omitempty"` // what they cost in US dollars, at the model's price
 }
 
 // Usage returns usage history aggregated into points of q.By, ordered by
@@ -96,23 +98,26 @@ func (e *Engine) Usage(ctx context.Context, q UsageQuery) ([]UsagePoint, error) 
 // aggregate sums buckets into points of the given granularity.
 func (e *Engine) aggregate(buckets []quotad.UsageBucket, by string) []UsagePoint {
 	type key struct {
-		start        int64
-		api, channel string
+		start               int64
+		api, model, channel string
 	}
 	sums := map[key]*UsagePoint{}
+	micros := map[key]int64{}
 	for _, b := range buckets {
 		start := e.pointStart(b.Start, by)
-		k := key{start.UnixNano(), b.API, b.Channel}
+		k := key{start.UnixNano(), b.API, b.Model, b.Channel}
 		p := sums[k]
 		if p == nil {
-			p = &UsagePoint{Start: start, API: b.API, Channel: b.Channel}
+			p = &UsagePoint{Start: start, API: b.API, Model: b.Model, Channel: b.Channel}
 			sums[k] = p
 		}
 		p.Units += b.Units
 		p.Count += b.Count
+		micros[k] += b.Cost
 	}
 	out := make([]UsagePoint, 0, len(sums))
-	for _, p := range sums {
+	for k, p := range sums {
+		p.Cost = float64(micros[k]) / 1e6
 		out = append(out, *p)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -122,6 +127,9 @@ func (e *Engine) aggregate(buckets []quotad.UsageBucket, by string) []UsagePoint
 		}
 		if a.API != b.API {
 			return a.API < b.API
+		}
+		if a.Model != b.Model {
+			return a.Model < b.Model
 		}
 		return a.Channel < b.Channel
 	})

@@ -12,10 +12,10 @@ var builtins = map[string]*Profile{
 		Windows: []Window{
 			{Name: "daily", Limit: 10000, Reset: "daily 00:00 America/Los_Angeles", Meter: MeterCost,
 				Note: "units of every endpoint but search.list and videos.insert"},
-			{Name: "search.list", Limit: 100, Reset: "daily 00:00 America/Los_Angeles", Meter: MeterCost,
-				Note: "search.list calls (GET /search), 1 per call"},
-			{Name: "videos.insert", Limit: 100, Reset: "daily 00:00 America/Los_Angeles", Meter: MeterCost,
-				Note: "videos.insert calls (POST /videos, uploads), 1 per call"},
+			{Name: "search.list", Limit: 100, Reset: "daily 00:00 America/Los_Angeles", Meter: MeterCost, Bucket: true,
+				Note: "search.list calls (GET /search), 1 per call; a bucket: when it is out, only search.list calls are refused"},
+			{Name: "videos.insert", Limit: 100, Reset: "daily 00:00 America/Los_Angeles", Meter: MeterCost, Bucket: true,
+				Note: "videos.insert calls (POST /videos, uploads), 1 per call; a bucket: when it is out, only uploads are refused"},
 		},
 		Costs: []CostRule{
 			{Method: "GET", Path: "/search", Window: "search.list", Cost: 1},
@@ -50,18 +50,53 @@ var builtins = map[string]*Profile{
 		Upstream: "https://api.groq.com/openai/v1",
 		Unit:     "tokens",
 		Keywords: []string{"groq", "llama"},
+		// Every model has its own windows (per organization): Groq's
+		// published free-plan table, console.groq.com/docs/rate-limits
+		// (December 2026). The limits below are llama-3.3-70b-versatile's,
+		// the shape of every model's windows.
 		Windows: []Window{
-			{Name: "rpm", Limit: 30, Reset: "every 1m", Meter: MeterRequests, Note: "requests per minute (llama-3.3-70b-versatile)"},
+			{Name: "rpm", Limit: 30, Reset: "every 1m", Meter: MeterRequests, Note: "requests per minute, per model"},
 			{Name: "rpd", Limit: 1000, Reset: "daily 00:00 UTC", Meter: MeterRequests,
-				Note: "requests per day; Groq's day is rolling: quotad resets it at 00:00 UTC and adopts x-ratelimit-reset-requests whenever Groq states it"},
-			{Name: "tpm", Limit: 12000, Reset: "every 1m", Meter: MeterTokens, Note: "tokens per minute"},
-			{Name: "tpd", Limit: 100000, Reset: "daily 00:00 UTC", Meter: MeterTokens, Note: "tokens per day (rolling, as rpd)"},
+				Note: "requests per day, per model; Groq's day is rolling: quotad resets it at 00:00 UTC and adopts x-ratelimit-reset-requests whenever Groq states it"},
+			{Name: "tpm", Limit: 12000, Reset: "every 1m", Meter: MeterTokens, Note: "tokens per minute, per model"},
+			{Name: "tpd", Limit: 100000, Reset: "daily 00:00 UTC", Meter: MeterTokens, Note: "tokens per day, per model (rolling, as rpd)"},
+		},
+		PerModel: true,
+		Models: []ModelLimits{
+			groqModel("llama-3.3-70b-versatile", 30, 1000, 12000, 100000),
+			groqModel("llama-3.1-8b-instant", 30, 14400, 6000, 500000),
+			groqModel("allam-2-7b", 30, 7000, 6000, 500000),
+			groqModel("groq/compound", 30, 250, 70000, 0),
+			groqModel("groq/compound-mini", 30, 250, 70000, 0),
+			groqModel("meta-llama/llama-4-maverick-17b-128e-instruct", 30, 1000, 6000, 500000),
+			groqModel("meta-llama/llama-4-scout-17b-16e-instruct", 30, 1000, 30000, 500000),
+			groqModel("meta-llama/llama-guard-4-12b", 30, 14400, 15000, 500000),
+			groqModel("meta-llama/llama-prompt-guard-2-22m", 30, 14400, 15000, 500000),
+			groqModel("meta-llama/llama-prompt-guard-2-86m", 30, 14400, 15000, 500000),
+			groqModel("moonshotai/kimi-k2-instruct", 60, 1000, 10000, 300000),
+			groqModel("moonshotai/kimi-k2-instruct-0905", 60, 1000, 10000, 300000),
+			groqModel("openai/gpt-oss-120b", 30, 1000, 8000, 200000),
+			groqModel("openai/gpt-oss-20b", 30, 1000, 8000, 200000),
+			groqModel("openai/gpt-oss-safeguard-20b", 30, 1000, 8000, 200000),
+			groqModel("qwen/qwen3-32b", 60, 1000, 6000, 500000),
+		},
+		// US dollars per million input / output tokens (groq.com/pricing,
+		// 2025); override them in the config when they change.
+		Prices: []Price{
+			{Model: "llama-3.3-70b-versatile", Input: 0.59, Output: 0.79},
+			{Model: "llama-3.1-8b-instant", Input: 0.05, Output: 0.08},
+			{Model: "meta-llama/llama-4-scout-17b-16e-instruct", Input: 0.11, Output: 0.34},
+			{Model: "meta-llama/llama-4-maverick-17b-128e-instruct", Input: 0.20, Output: 0.60},
+			{Model: "openai/gpt-oss-120b", Input: 0.15, Output: 0.75},
+			{Model: "openai/gpt-oss-20b", Input: 0.10, Output: 0.50},
+			{Model: "qwen/qwen3-32b", Input: 0.29, Output: 0.59},
+			{Model: "moonshotai/kimi-k2-instruct-0905", Input: 1.00, Output: 3.00},
 		},
 		DefaultMeter: MeterTokens,
 		UsageWindow:  "tpd",
 		Headers: []string{
-			"x-ratelimit-limit-requests, x-ratelimit-remaining-requests: the per-DAY request window (rpd)",
-			"x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens: the per-MINUTE token window (tpm)",
+			"x-ratelimit-limit-requests, x-ratelimit-remaining-requests: the per-DAY request window (rpd) of the model called",
+			"x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens: the per-MINUTE token window (tpm) of the model called",
 			"x-ratelimit-reset-requests, x-ratelimit-reset-tokens: durations such as 2m59.56s, 7.66s, 12ms: the window's next reset",
 			"retry-after (seconds): on 429 only",
 		},
@@ -72,6 +107,7 @@ var builtins = map[string]*Profile{
 		},
 		Notes: []string{
 			"tokens come from the response's usage.total_tokens, or, streamed, from the final chunk's usage (stream_options.include_usage) or x_groq.usage",
+			"limits are per model: a call is charged to the windows of the model its body names; a model not in the table gets rpd and tpm windows from its first response's x-ratelimit-* headers",
 		},
 		rules: []headerRule{
 			{limit: "X-Ratelimit-Limit-Requests", remaining: "X-Ratelimit-Remaining-Requests", reset: "X-Ratelimit-Reset-Requests", window: "rpd"},
@@ -86,10 +122,25 @@ var builtins = map[string]*Profile{
 		Upstream: "https://api.openai.com/v1",
 		Unit:     "tokens",
 		Keywords: []string{"openai", "gpt"},
+		// Limits are per model (and per organization or project): tier 1,
+		// platform.openai.com/docs/guides/rate-limits; the shape of every
+		// model's windows is gpt-4o-mini's.
 		Windows: []Window{
-			{Name: "rpm", Limit: 500, Reset: "every 1m", Meter: MeterRequests, Note: "requests per minute (tier 1, gpt-4o-mini)"},
-			{Name: "rpd", Limit: 10000, Reset: "daily 00:00 UTC", Meter: MeterRequests, Note: "requests per day (rolling; reset at 00:00 UTC)"},
-			{Name: "tpm", Limit: 200000, Reset: "every 1m", Meter: MeterTokens, Note: "tokens per minute"},
+			{Name: "rpm", Limit: 500, Reset: "every 1m", Meter: MeterRequests, Note: "requests per minute, per model"},
+			{Name: "rpd", Limit: 10000, Reset: "daily 00:00 UTC", Meter: MeterRequests, Note: "requests per day, per model (rolling; reset at 00:00 UTC)"},
+			{Name: "tpm", Limit: 200000, Reset: "every 1m", Meter: MeterTokens, Note: "tokens per minute, per model"},
+		},
+		PerModel: true,
+		Models: []ModelLimits{
+			{Model: "gpt-4o-mini", Limits: map[string]int64{"rpm": 500, "rpd": 10000, "tpm": 200000}},
+		},
+		// US dollars per million input / output tokens
+		// (openai.com/api/pricing, 2025).
+		Prices: []Price{
+			{Model: "gpt-4o-mini", Input: 0.15, Output: 0.60},
+			{Model: "gpt-4o", Input: 2.50, Output: 10.00},
+			{Model: "gpt-4.1-mini", Input: 0.40, Output: 1.60},
+			{Model: "gpt-4.1", Input: 2.00, Output: 8.00},
 		},
 		DefaultMeter: MeterTokens,
 		UsageWindow:  "tpm",
@@ -183,4 +234,15 @@ var builtins = map[string]*Profile{
 		ietf: true,
 		errs: styleGeneric,
 	},
+}
+
+// groqModel is a row of Groq's table; a 0 limit is one Groq does not state.
+func groqModel(model string, rpm, rpd, tpm, tpd int64) ModelLimits {
+	m := ModelLimits{Model: model, Limits: map[string]int64{}}
+	for name, n := range map[string]int64{"rpm": rpm, "rpd": rpd, "tpm": tpm, "tpd": tpd} {
+		if n > 0 {
+			m.Limits[name] = n
+		}
+	}
+	return m
 }

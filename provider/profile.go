@@ -14,6 +14,7 @@ package provider
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -40,7 +41,18 @@ type Window struct {
 	Limit int64  `json:"limit"`
 	Reset string `json:"reset"` // reset rule text, naming its zone
 	Meter Meter  `json:"meter"`
-	Note  string `json:"note,omitempty"`
+	// Bucket marks a window only the calls the cost table charges to it
+	// count (YouTube's search.list): it refuses only those.
+	Bucket bool   `json:"bucket,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// ModelLimits are one model's limits in a profile whose limits are per
+// model: window name → limit. Its windows are the profile's Windows (their
+// reset and meter) with these limits; a window it does not name it lacks.
+type ModelLimits struct {
+	Model  string           `json:"model"`
+	Limits map[string]int64 `json:"limits"`
 }
 
 // Observation is what a provider's response says about one window. The
@@ -57,12 +69,20 @@ type Observation struct {
 // Profile is one provider's profile. Profiles returned by Lookup, All and
 // Build are copies the caller may change.
 type Profile struct {
-	Name     string     `json:"name"`
-	Upstream string     `json:"upstream"` // base URL calls are forwarded to
-	Unit     string     `json:"unit"`
-	Keywords []string   `json:"keywords"`
-	Windows  []Window   `json:"windows"`
-	Costs    []CostRule `json:"costs,omitempty"`
+	Name     string   `json:"name"`
+	Upstream string   `json:"upstream"` // base URL calls are forwarded to
+	Unit     string   `json:"unit"`
+	Keywords []string `json:"keywords"`
+	Windows  []Window `json:"windows"`
+	// PerModel says the provider limits each model apart (Groq, OpenAI):
+	// Windows are then the shape of every model's windows, Models the
+	// published limits, and a call is charged to its model's windows. A
+	// model not in Models gets the windows its rate-limit headers state.
+	PerModel bool          `json:"per_model,omitempty"`
+	Models   []ModelLimits `json:"models,omitempty"`
+	// Prices are what a model's tokens cost, for usage and money budgets.
+	Prices []Price    `json:"prices,omitempty"`
+	Costs  []CostRule `json:"costs,omitempty"`
 	// DefaultMeter meters windows the profile does not name (windows a
 	// config defines for itself).
 	DefaultMeter Meter `json:"default_meter"`
@@ -85,13 +105,14 @@ type Profile struct {
 	Errors  []string `json:"errors"`
 	Notes   []string `json:"notes,omitempty"`
 
-	rules   []headerRule // rate-limit header sets read into observations
-	ietf    bool         // read RateLimit-* / X-RateLimit-* generically
-	errs    errorStyle   // how error responses are read and refusals shaped
-	tokens  bool         // read usage figures from bodies and streams
-	okOnly  bool         // rate-limit headers come on 2xx responses only
-	builtIn int          // position among the built-ins, for listings
-	base    upstreamBase // Upstream's base path, parsed once (Clone, WithUpstream)
+	rules   []headerRule      // rate-limit header sets read into observations
+	ietf    bool              // read RateLimit-* / X-RateLimit-* generically
+	errs    errorStyle        // how error responses are read and refusals shaped
+	tokens  bool              // read usage figures from bodies and streams
+	okOnly  bool              // rate-limit headers come on 2xx responses only
+	builtIn int               // position among the built-ins, for listings
+	base    upstreamBase      // Upstream's base path, parsed once (Clone, WithUpstream)
+	hasher  *credentialHasher // the credential scopes it recognises; nil none
 }
 
 // upstreamBase is the base path of an upstream URL, without its trailing
@@ -162,6 +183,11 @@ func (p *Profile) Clone() *Profile {
 	c := *p
 	c.Keywords = append([]string{}, p.Keywords...) // [] rather than null in JSON
 	c.Windows = append([]Window{}, p.Windows...)
+	c.Models = slices.Clone(p.Models)
+	for i := range c.Models {
+		c.Models[i].Limits = maps.Clone(p.Models[i].Limits)
+	}
+	c.Prices = slices.Clone(p.Prices)
 	c.Costs = slices.Clone(p.Costs)
 	c.OriginPaths = slices.Clone(p.OriginPaths)
 	c.Headers = slices.Clone(p.Headers)
@@ -284,7 +310,8 @@ func (p *Profile) defaultCostWindow() string {
 
 // API returns the domain API the profile describes under the given name:
 // its unit, keywords (plus the name) and default windows, with canonical
-// rule texts. Auto-resume is on.
+// rule texts, meters and buckets; for a profile whose limits are per model,
+// the windows of every model of its table. Auto-resume is on.
 func (p *Profile) API(name string) (quotad.API, error) {
 	a := quotad.API{Name: name, Unit: p.Unit, AutoResume: true, Keywords: slices.Clone(p.Keywords)}
 	if !slices.Contains(a.Keywords, name) {
@@ -293,14 +320,125 @@ func (p *Profile) API(name string) (quotad.API, error) {
 	if len(p.Windows) == 0 {
 		return quotad.API{}, quotad.Invalidf("the %s profile has no default windows; configure them for API %s", p.Name, name)
 	}
+	for _, pr := range p.Prices {
+		a.Prices = append(a.Prices, quotad.Price{Model: pr.Model, Input: pr.Input, Output: pr.Output})
+	}
+	if p.PerModel {
+		ws, err := p.ModelWindows(nil)
+		if err != nil {
+			return quotad.API{}, err
+		}
+		a.Windows = ws
+		return a, nil
+	}
 	for _, w := range p.Windows {
 		r, err := rule.Parse(w.Reset, time.UTC)
 		if err != nil {
 			return quotad.API{}, fmt.Errorf("profile %s window %s: %w", p.Name, w.Name, err)
 		}
-		a.Windows = append(a.Windows, quotad.Window{Name: w.Name, Limit: w.Limit, Rule: r.String()})
+		a.Windows = append(a.Windows, quotad.Window{Name: w.Name, Limit: w.Limit, Rule: r.String(), Meter: p.DomainMeter(w.Name), Bucket: w.Bucket})
 	}
 	return a, nil
+}
+
+// DomainMeter returns the domain meter of the window with the given name:
+// quotad.MeterRequests, quotad.MeterTokens, or "" (units of the API's unit:
+// the cost table's, or a window the profile does not name).
+func (p *Profile) DomainMeter(window string) string {
+	switch p.MeterOf(window) {
+	case MeterRequests:
+		return quotad.MeterRequests
+	case MeterTokens:
+		return quotad.MeterTokens
+	}
+	return ""
+}
+
+// IsBucket reports whether the profile's window of that name is a bucket.
+func (p *Profile) IsBucket(window string) bool {
+	w, ok := p.window(window)
+	return ok && w.Bucket
+}
+
+// ModelWindows returns the windows of every model of a per-model profile's
+// table, with the limits of overrides (model → window → limit) in place of
+// the table's; a model only in overrides gets the windows it names. Models
+// are in table order, then the others' in name order.
+func (p *Profile) ModelWindows(overrides map[string]map[string]int64) ([]quotad.Window, error) {
+	return p.modelWindows(p.Models, overrides)
+}
+
+// OverrideWindows returns the windows of the models of overrides only, as
+// ModelWindows makes them, without the profile's table (for an API whose
+// config lists its own windows).
+func (p *Profile) OverrideWindows(overrides map[string]map[string]int64) ([]quotad.Window, error) {
+	var table []ModelLimits
+	for _, m := range p.Models {
+		if _, ok := overrides[m.Model]; ok {
+			table = append(table, m)
+		}
+	}
+	return p.modelWindows(table, overrides)
+}
+
+func (p *Profile) modelWindows(table []ModelLimits, overrides map[string]map[string]int64) ([]quotad.Window, error) {
+	models := make([]ModelLimits, 0, len(table)+len(overrides))
+	for _, m := range table {
+		models = append(models, ModelLimits{Model: m.Model, Limits: maps.Clone(m.Limits)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		i := slices.IndexFunc(models, func(m ModelLimits) bool { return m.Model == name })
+		if i < 0 {
+			models = append(models, ModelLimits{Model: name, Limits: map[string]int64{}})
+			i = len(models) - 1
+		}
+		for w, n := range overrides[name] {
+			models[i].Limits[w] = n
+		}
+	}
+	var out []quotad.Window
+	for _, m := range models {
+		for w := range m.Limits {
+			if _, ok := p.window(w); !ok {
+				return nil, quotad.Invalidf("model %s: %s has no window %q; expected one of: %s", m.Model, p.Name, w, strings.Join(p.windowNames(), ", "))
+			}
+		}
+		for _, w := range p.Windows {
+			limit, ok := m.Limits[w.Name]
+			if !ok || limit <= 0 {
+				continue
+			}
+			r, err := rule.Parse(w.Reset, time.UTC)
+			if err != nil {
+				return nil, fmt.Errorf("profile %s window %s: %w", p.Name, w.Name, err)
+			}
+			out = append(out, quotad.Window{Name: w.Name, Model: m.Model, Limit: limit, Rule: r.String(), Meter: p.DomainMeter(w.Name)})
+		}
+	}
+	return out, nil
+}
+
+// LearnedWindow returns the window of an unknown model whose limit a
+// provider's headers state: the profile's window of that name, with that
+// limit.
+func (p *Profile) LearnedWindow(model, window string, limit int64) (quotad.Window, bool) {
+	w, ok := p.window(window)
+	if !ok || limit <= 0 || model == "" {
+		return quotad.Window{}, false
+	}
+	r, err := rule.Parse(w.Reset, time.UTC)
+	if err != nil {
+		return quotad.Window{}, false
+	}
+	return quotad.Window{Name: w.Name, Model: model, Limit: limit, Rule: r.String(), Meter: p.DomainMeter(w.Name)}, true
+}
+
+func (p *Profile) windowNames() []string {
+	out := make([]string, 0, len(p.Windows))
+	for _, w := range p.Windows {
+		out = append(out, w.Name)
+	}
+	return out
 }
 
 // Spec says how one configured API uses a profile.
@@ -309,6 +447,10 @@ type Spec struct {
 	Provider string            // a built-in profile name
 	Upstream string            // base URL; "" keeps the profile's
 	Costs    map[string]string // cost table overrides, "METHOD /path" → "N" or "WINDOW:N"
+	Prices   []Price           // price overrides per model
+	// Scopes are the credential scopes the config names: scope →
+	// credential. Build keeps only salted hashes of them.
+	Scopes map[string]string
 }
 
 // Build returns the profile of every spec, keyed by API name, with
@@ -338,6 +480,11 @@ func Build(specs []Spec) (map[string]*Profile, error) {
 				return nil, fmt.Errorf("API %s: %w", s.API, err)
 			}
 		}
+		for _, pr := range s.Prices {
+			p.Prices = slices.DeleteFunc(p.Prices, func(x Price) bool { return x.Model == pr.Model })
+			p.Prices = append(p.Prices, pr)
+		}
+		p = p.withScopes(s.Scopes)
 		if _, dup := out[s.API]; dup {
 			return nil, quotad.Invalidf("API %s has two provider specs", s.API)
 		}

@@ -165,8 +165,17 @@ func roundWait(d time.Duration) string {
 	return d.String()
 }
 
+// windowBase returns the name of a window key: "llama-3.3-70b-versatile/tpd@org" → "tpd".
+func windowBase(key string) string {
+	if i := strings.LastIndexByte(key, '@'); i >= 0 {
+		key = key[:i]
+	}
+	return key[strings.LastIndexByte(key, '/')+1:]
+}
+
 // dimension is the OpenAI error type of a window: requests or tokens.
 func dimension(window string) string {
+	window = windowBase(window)
 	switch {
 	case strings.HasPrefix(window, "r"):
 		return "requests"
@@ -178,7 +187,7 @@ func dimension(window string) string {
 
 // windowPhrase names a window the way OpenAI's and Groq's 429 texts do.
 func windowPhrase(window string) string {
-	switch window {
+	switch windowBase(window) {
 	case "rpm":
 		return "requests per minute (RPM)"
 	case "rpd":

@@ -55,22 +55,52 @@ type usageHolder struct {
 // maxTokens bounds a believable token count of one call.
 const maxTokens = 1 << 40
 
+// split returns the call's input and output tokens (prompt and
+// completion), 0 for what the figures leave out.
+func (u *usageFields) split() (in, out int64) {
+	pos := func(p *int64) int64 {
+		if p == nil || *p < 0 || *p > maxTokens {
+			return 0
+		}
+		return *p
+	}
+	in, out = pos(u.PromptTokens), pos(u.CompletionTokens)
+	if in == 0 && out == 0 {
+		in, out = pos(u.InputTokens), pos(u.OutputTokens)
+	}
+	return in, out
+}
+
+// Tokens are a call's usage figures: its total, and its input and output
+// tokens when the figures split them (the price of each differs).
+type Tokens struct {
+	Total, Input, Output int64
+}
+
 // TokensFromJSON returns the tokens a JSON response body reports in its
 // usage figures, and whether it reports any.
 func TokensFromJSON(body []byte) (int64, bool) {
+	t, ok := UsageFromJSON(body)
+	return t.Total, ok
+}
+
+// UsageFromJSON returns the usage figures of a JSON response body, and
+// whether it reports any.
+func UsageFromJSON(body []byte) (Tokens, bool) {
 	if !bytes.Contains(body, []byte(`_tokens"`)) {
-		return 0, false
+		return Tokens{}, false
 	}
 	var d usageDoc
 	if err := json.Unmarshal(body, &d); err != nil {
-		return 0, false
+		return Tokens{}, false
 	}
 	for _, u := range []*usageFields{d.Usage, holderUsage(d.XGroq), holderUsage(d.Response)} {
 		if n, ok := u.total(); ok && n <= maxTokens {
-			return n, true
+			in, out := u.split()
+			return Tokens{Total: n, Input: in, Output: out}, true
 		}
 	}
-	return 0, false
+	return Tokens{}, false
 }
 
 func holderUsage(h *usageHolder) *usageFields {
@@ -91,7 +121,7 @@ const maxSSELine = 1 << 20
 type SSEUsage struct {
 	line   []byte
 	skip   bool // the current line is too long: drop it
-	tokens int64
+	tokens Tokens
 	ok     bool
 	done   bool
 }
@@ -149,14 +179,17 @@ func (s *SSEUsage) handle(line []byte) {
 		s.done = true
 		return
 	}
-	if n, ok := TokensFromJSON(data); ok {
-		s.tokens, s.ok = n, true
+	if t, ok := UsageFromJSON(data); ok {
+		s.tokens, s.ok = t, true
 	}
 }
 
 // Tokens returns the tokens of the last chunk that reported usage, and
 // whether one did.
-func (s *SSEUsage) Tokens() (int64, bool) { return s.tokens, s.ok }
+func (s *SSEUsage) Tokens() (int64, bool) { return s.tokens.Total, s.ok }
+
+// Usage returns the usage figures of the last chunk that reported them.
+func (s *SSEUsage) Usage() (Tokens, bool) { return s.tokens, s.ok }
 
 // Done reports whether the stream's "data: [DONE]" line was seen.
 func (s *SSEUsage) Done() bool { return s.done }

@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/provider"
 )
@@ -24,7 +26,7 @@ type batcher struct {
 	timer   *time.Timer
 }
 
-type batchKey struct{ api, channel string }
+type batchKey struct{ api, channel, model, scope string }
 
 func newBatcher(p *Proxy, delay time.Duration) *batcher {
 	return &batcher{p: p, delay: delay, pending: map[batchKey]*engine.Metered{}}
@@ -35,10 +37,10 @@ func newBatcher(p *Proxy, delay time.Duration) *batcher {
 func (b *batcher) add(m engine.Metered) {
 	b.p.pending.add()
 	b.mu.Lock()
-	k := batchKey{m.API, m.Channel}
+	k := batchKey{m.API, m.Channel, m.Model, m.Scope}
 	agg, ok := b.pending[k]
 	if !ok {
-		agg = &engine.Metered{API: m.API, Channel: m.Channel, Charges: map[string]int64{}}
+		agg = &engine.Metered{API: m.API, Model: m.Model, Scope: m.Scope, Channel: m.Channel, Charges: map[string]int64{}}
 		b.pending[k] = agg
 		b.order = append(b.order, k)
 	}
@@ -46,9 +48,15 @@ func (b *batcher) add(m engine.Metered) {
 		agg.Charges[w] += u
 	}
 	agg.Usage += m.Usage
+	agg.Cost += m.Cost
 	agg.Calls += max(m.Calls, 1)
 	for _, o := range m.Observations {
 		agg.Observations = replaceObservation(agg.Observations, o)
+	}
+	for _, w := range m.Learn {
+		if !slices.ContainsFunc(agg.Learn, func(l quotad.Window) bool { return l.Key() == w.Key() }) {
+			agg.Learn = append(agg.Learn, w)
+		}
 	}
 	if b.timer == nil {
 		b.timer = time.AfterFunc(b.delay, func() { b.flush(nil) })

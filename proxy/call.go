@@ -35,7 +35,11 @@ type call struct {
 	in      *http.Request // the caller's request: its credentials are read only when a text needs redacting
 	secOnce sync.Once
 	secrets []string
-	state   quotad.API
+	model   string     // the model the request body names ("" none)
+	scope   string     // the credential scope ("" the default)
+	full    quotad.API // the API's state
+	state   quotad.API // the windows the call is charged to (view.api)
+	view    view
 
 	mu          sync.Mutex // the body is read on the handler's goroutine; guard anyway
 	accounted   sync.Once
@@ -106,7 +110,7 @@ func (c *call) modifyResponse(resp *http.Response) error {
 	case resp.StatusCode >= 400:
 		c.errBody = &capBuffer{max: c.p.opts.MaxErrorBody}
 		sink = c.errBody
-	case resp.StatusCode >= 200 && resp.StatusCode < 300 && c.prof.ReadsTokens(c.state):
+	case resp.StatusCode >= 200 && resp.StatusCode < 300 && (c.prof.ReadsTokens(c.state) || c.prof.PerModel && c.prof.ReadsTokens(c.full)):
 		if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
 			c.sse = &provider.SSEUsage{}
 			sink = c.sse
@@ -199,12 +203,23 @@ func (c *call) account() {
 	if c.errBody != nil {
 		body = []byte(c.redact(string(c.errBody.b)))
 	}
+	tg := c.callTarget()
+	if c.model == "" && c.prof.PerModel {
+		// No model in the request: the response's names it.
+		if m := c.responseModel(); m != "" {
+			tg.Model = m
+			c.view = viewOf(c.full, tg)
+			c.state = c.view.api
+		}
+	}
+	c.view.learnFrom(c.prof, tg, c.header, status, now)
+	c.state = c.view.api
 	as := c.prof.Assess(c.api, c.state, provider.Response{Method: c.method, Path: c.path, Status: status, Header: c.header, Body: body}, now)
-	m := engine.Metered{API: c.api, Channel: c.channel, Observations: as.Observations}
+	m := engine.Metered{API: c.api, Model: tg.Model, Scope: tg.Scope, Channel: c.channel, Observations: as.Observations}
 	v := as.Verdict
 	pinned := as.Refused() && as.Window != "" && (v.Kind == classify.KindQuota || v.Kind == classify.KindRateLimit)
 	report := as.Refused() && !pinned
-	var tokens int64
+	var tokens provider.Tokens
 	switch {
 	case pinned:
 		// The profile names the refused window: exhaust exactly that one,
@@ -232,11 +247,19 @@ func (c *call) account() {
 		// An upload session's next chunk: its opening call was charged.
 	default:
 		tokens = c.tokens()
-		m.Charges, m.Usage = c.prof.Charges(c.state, c.method, c.path, status, tokens)
+		m.Charges, m.Usage = c.prof.Charges(c.state, c.method, c.path, status, tokens.Total)
+		if p, ok := c.full.PriceOf(tg.Model); ok && status < 400 {
+			in, out := tokens.Input, tokens.Output
+			if in == 0 && out == 0 {
+				in = tokens.Total // not split: priced as input
+			}
+			m.Cost = p.Micros(in, out)
+		}
 	}
+	c.view.keyed(&m)
 	if log.Enabled(c.reqCtx, slog.LevelDebug) {
 		log.Debug("proxy: call", "api", c.api, "channel", c.channel, "method", c.method, "url", c.redact(c.target.String()),
-			"status", status, "kind", string(v.Kind), "window", as.Window, "tokens", tokens, "charges", m.Charges,
+			"status", status, "kind", string(v.Kind), "window", as.Window, "tokens", tokens.Total, "charges", m.Charges,
 			"upstream_error", upErr != nil, "took", time.Since(c.start))
 	}
 	if len(m.Charges) == 0 && len(m.Observations) == 0 && m.Kind == "" && !report && v.Kind != classify.KindRequest {
@@ -275,27 +298,38 @@ func (c *call) account() {
 // report applies a quota error through engine.ReportError, with the API
 // named explicitly and only redacted text and rate-limit headers.
 func (c *call) report(ctx context.Context, channel string, status int, body []byte) {
-	r := engine.ErrorReport{Channel: channel, Evidence: classify.Evidence{API: c.api, Status: status, Headers: c.header, Message: string(body)}}
+	tg := c.callTarget()
+	r := engine.ErrorReport{Channel: channel, Model: tg.Model, Scope: tg.Scope, Evidence: classify.Evidence{API: c.api, Status: status, Headers: c.header, Message: string(body)}}
 	if _, err := c.p.e.ReportError(ctx, r); err != nil {
 		c.p.stats.accountingErrors.Add(1)
 		c.p.log.Error("proxy: reporting a quota error failed", "api", c.api, "channel", channel, "err", c.redact(err.Error()))
 	}
 }
 
+// responseModel returns the model a JSON success body names, or "".
+func (c *call) responseModel() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.usageBody != nil {
+		return provider.ModelOfBody(c.usageBody.b)
+	}
+	return ""
+}
+
 // tokens returns the tokens the response's usage figures reported.
-func (c *call) tokens() int64 {
+func (c *call) tokens() provider.Tokens {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case c.sse != nil:
 		_ = c.sse.Close()
-		n, _ := c.sse.Tokens()
-		return n
+		t, _ := c.sse.Usage()
+		return t
 	case c.usageBody != nil && !c.usageBody.overflow:
-		n, _ := provider.TokensFromJSON(c.usageBody.b)
-		return n
+		t, _ := provider.UsageFromJSON(c.usageBody.b)
+		return t
 	}
-	return 0
+	return provider.Tokens{}
 }
 
 // teeBody copies what the caller reads into w (when set) and calls end

@@ -145,13 +145,28 @@ var genAPI = quotad.API{Name: "gen", Unit: "requests", Keywords: []string{"gen"}
 // envSettings are what a test may change of an env.
 type envSettings struct {
 	proxy    proxy.Options
-	logLevel slog.Level // default debug: every log line is checked for credentials
-	huge     bool       // limits so large that nothing is ever exhausted (benchmarks)
+	logLevel slog.Level                   // default debug: every log line is checked for credentials
+	huge     bool                         // limits so large that nothing is ever exhausted (benchmarks)
+	scopes   map[string]map[string]string // API → credential scope → credential
 }
 
 type envOption func(*envSettings)
 
 func withProxy(f func(o *proxy.Options)) envOption { return func(s *envSettings) { f(&s.proxy) } }
+
+// withScope names a credential scope of an API, as the config's
+// credentials do.
+func withScope(api, scope, credential string) envOption {
+	return func(s *envSettings) {
+		if s.scopes == nil {
+			s.scopes = map[string]map[string]string{}
+		}
+		if s.scopes[api] == nil {
+			s.scopes[api] = map[string]string{}
+		}
+		s.scopes[api][scope] = credential
+	}
+}
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -186,7 +201,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			}
 			apis = append(apis, a)
 		}
-		specs = append(specs, provider.Spec{API: api, Provider: name, Upstream: f.URL + basePaths[name]})
+		specs = append(specs, provider.Spec{API: api, Provider: name, Upstream: f.URL + basePaths[name], Scopes: set.scopes[api]})
 	}
 	if set.huge {
 		for i := range apis {
@@ -264,13 +279,37 @@ func (ev *env) api(name string) quotad.API {
 	return a
 }
 
+// callModel is the model of the calls the tests make to each per-model
+// API (chatBody's).
+var callModel = map[string]string{"groq": "llama-3.3-70b-versatile", "openai": "gpt-4o-mini"}
+
+// window returns the window of an API that a call of the tests sees under
+// that name: callModel's, else the API's own (default scope).
 func (ev *env) window(api, name string) quotad.Window {
 	ev.t.Helper()
-	w, ok := ev.api(api).Window(name)
-	if !ok {
-		ev.t.Fatalf("no window %s/%s", api, name)
+	a := ev.api(api)
+	if i := a.WindowByKey(quotad.WindowKey(callModel[api], name, "")); i >= 0 {
+		return a.Windows[i]
 	}
-	return w
+	if i := a.WindowByKey(name); i >= 0 {
+		return a.Windows[i]
+	}
+	ev.t.Fatalf("no window %s/%s", api, name)
+	return quotad.Window{}
+}
+
+// apisNow returns every API as stored (to configure again).
+func (ev *env) apisNow() []quotad.API {
+	ev.t.Helper()
+	var list []quotad.API
+	if err := ev.st.View(context.Background(), func(tx quotad.Tx) error {
+		var err error
+		list, err = tx.APIs()
+		return err
+	}); err != nil {
+		ev.t.Fatal(err)
+	}
+	return list
 }
 
 func (ev *env) channel(name string) quotad.Channel {
@@ -286,11 +325,14 @@ func (ev *env) channel(name string) quotad.Channel {
 	return c
 }
 
-// used returns the Used of every window of an API.
+// used returns the Used of every window of an API a call of the tests
+// sees (callModel's and the API's own, default scope), by name.
 func (ev *env) used(api string) map[string]int64 {
 	out := map[string]int64{}
 	for _, w := range ev.api(api).Windows {
-		out[w.Name] = w.Used
+		if w.Scope == "" && (w.Model == "" || w.Model == callModel[api]) {
+			out[w.Name] = w.Used
+		}
 	}
 	return out
 }

@@ -27,8 +27,13 @@ func newEngine(t *testing.T) (*engine.Engine, *sqlite.Store, *clock.Fake) {
 	clk := clock.NewFake(t0)
 	e := engine.New(st, engine.Options{Clock: clk})
 	t.Cleanup(func() { e.Close(); st.Close() })
+	// Groq's windows without models: the engine's metering is the same
+	// for a model's windows (their keys).
 	g, _ := provider.Lookup("groq")
-	groq, _ := g.API("groq")
+	groq := quotad.API{Name: "groq", Unit: "tokens", AutoResume: true, Keywords: g.Keywords}
+	for _, w := range g.Windows {
+		groq.Windows = append(groq.Windows, quotad.Window{Name: w.Name, Limit: w.Limit, Rule: w.Reset, Meter: g.DomainMeter(w.Name)})
+	}
 	apis := []quotad.API{groq, {Name: "pexels", Unit: "requests", AutoResume: true, Windows: []quotad.Window{
 		{Name: "hourly", Limit: 200, Rule: "every 1h"}, {Name: "monthly", Limit: 20000, Rule: "monthly 1 00:00 UTC"}}}}
 	chans := []quotad.Channel{{Name: "RankRiot", APIs: []string{"groq", "pexels"}}, {Name: "Other", APIs: []string{"pexels"}}}

@@ -252,10 +252,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.in = r
+	c.scope = c.prof.ScopeOf(r)
+	if c.prof.PerModel {
+		c.model = readModel(r)
+	}
 	ctx := r.Context()
 	now := p.e.Clock().Now()
 	a, ch, err := p.cache.load(ctx, p.e.Store(), c.api, c.channel)
-	c.state = a
+	c.full = a
 	hold, held := channelHold(ch, c.api, now)
 	switch {
 	case errors.Is(err, quotad.ErrUnknownAPI):
@@ -267,9 +271,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		// Fail open: the pipeline keeps running; metering may fail too.
 		p.log.Error("proxy: reading quota state failed; forwarding unchecked", "api", c.api, "err", c.redact(err.Error()))
-		c.state = quotad.API{Name: c.api}
+		c.full = quotad.API{Name: c.api}
 	}
+	// Only the windows this call is charged to (its model's, its bucket's,
+	// its scope's) refuse it.
+	c.view = viewOf(c.full, c.callTarget())
+	c.state = c.view.api
 	if h, ok := provider.Blocking(c.state, now); ok {
+		h.Window = c.view.key(h.Window)
+		p.refusedModel(ctx, c, ch)
 		p.refuse(w, c, h, now)
 		return
 	}
@@ -375,6 +385,26 @@ func (p *Proxy) route(r *http.Request) (c *call, status int, code, msg string) {
 	target.RawQuery = r.URL.RawQuery
 	return &call{p: p, prof: prof, api: api, channel: channel, method: r.Method, path: path, target: &target,
 		mount: esc[:len(esc)-len(escRest)], free: prof.Continues(r.URL.RawQuery)}, 0, "", ""
+}
+
+// refusedModel pauses the calling channel for the model (or scope) whose
+// exhausted window refused its call, unless it waits for it already: a
+// channel that needs the API as a whole waits for the models its calls use.
+func (p *Proxy) refusedModel(ctx context.Context, c *call, ch *quotad.Channel) {
+	tg := c.callTarget()
+	if ch == nil || (tg.Model == "" && tg.Scope == "") || c.prof.IsBucket(tg.Model) {
+		return
+	}
+	if _, ok := ch.Paused(quotad.QuotaReason(tg.String())); ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountingTimeout)
+	defer cancel()
+	if err := p.e.CallRefused(ctx, c.channel, tg.String()); err != nil {
+		p.stats.accountingErrors.Add(1)
+		p.log.Error("proxy: pausing a refused channel failed", "api", c.api, "channel", c.channel, "err", c.redact(err.Error()))
+	}
+	p.cache.invalidate()
 }
 
 // channelHold returns the hold a channel's pauses put on calls to api,

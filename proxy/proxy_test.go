@@ -75,7 +75,7 @@ func TestGroqCallMeteredFromTheResponse(t *testing.T) {
 	for _, d := range ev.e.Drifts() {
 		drifts[d.API+"/"+d.Window] = d.Drift
 	}
-	if drifts["groq/rpd"] != 12 || drifts["groq/tpm"] != 958 {
+	if drifts["groq/llama-3.3-70b-versatile/rpd"] != 12 || drifts["groq/llama-3.3-70b-versatile/tpm"] != 958 {
 		t.Errorf("drifts %v", drifts)
 	}
 	// A second call: the adopted figures are the base again.
@@ -181,8 +181,10 @@ func TestGroqRateLimitBlocksUntilStatedTime(t *testing.T) {
 	if ev.window("groq", "rpm").Exhausted || ev.window("groq", "tpd").Exhausted {
 		t.Error("a window other than the one Groq named was exhausted")
 	}
-	if _, ok := ev.channel("RankRiot").Paused(quotad.QuotaReason("groq")); !ok {
-		t.Error("RankRiot was not paused")
+	// RankRiot needs groq; its call used llama-3.3-70b-versatile, whose
+	// window is out: it waits for that model.
+	if _, ok := ev.channel("RankRiot").Paused(quotad.QuotaReason("groq/llama-3.3-70b-versatile")); !ok {
+		t.Errorf("RankRiot was not paused for the model: %+v", ev.channel("RankRiot").Pauses)
 	}
 	if used := ev.used("groq"); used["rpm"] != 0 || used["tpd"] != 0 {
 		t.Errorf("a refused call was charged: %v", used)
@@ -190,7 +192,7 @@ func TestGroqRateLimitBlocksUntilStatedTime(t *testing.T) {
 	n := len(up.calls())
 	ev.clk.Advance(2 * time.Second)
 	resp, body = ev.do("POST", "/proxy/groq/chat/completions", chatBody, "Authorization", "Bearer "+groqKey)
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "6" || resp.Header.Get("X-Quotad-Refused") != "groq/tpm" {
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "6" || resp.Header.Get("X-Quotad-Refused") != "groq/llama-3.3-70b-versatile/tpm" {
 		t.Fatalf("refusal %d %v", resp.StatusCode, resp.Header)
 	}
 	var e struct {
@@ -225,7 +227,7 @@ func TestGroqDailyTokensExhausted(t *testing.T) {
 	}
 	var found bool
 	for _, e := range ev.events() {
-		if e.Category == quotad.CategoryQuota && e.Fields["window"] == "tpd" {
+		if e.Category == quotad.CategoryQuota && e.Fields["window"] == "llama-3.3-70b-versatile/tpd" && e.Fields["model"] == "llama-3.3-70b-versatile" {
 			found = true
 		}
 	}
@@ -335,13 +337,21 @@ func TestYouTubeBucketsAndQuotaExceeded(t *testing.T) {
 	if !w.Exhausted || w.Until() != midnightPT || ev.window("youtube", "daily").Exhausted {
 		t.Fatalf("search.list %+v", w)
 	}
+	// The channels need youtube as a whole: they wait for the bucket.
 	for _, ch := range []string{"Shorts", "RankRiot"} {
-		if _, ok := ev.channel(ch).Paused("quota:youtube"); !ok {
-			t.Errorf("%s not paused", ch)
+		if _, ok := ev.channel(ch).Paused("quota:youtube/search.list"); !ok {
+			t.Errorf("%s not paused for the bucket: %+v", ch, ev.channel(ch).Pauses)
 		}
 	}
+	// Buckets are independent: a videos.list call is served, a search.list
+	// call is refused.
+	up.set(jsonOK(youtubeList))
 	n := len(up.calls())
-	resp, body = ev.do("GET", "/proxy/youtube/videos"+q, "")
+	if resp, _ := ev.do("GET", "/proxy/youtube/videos"+q, ""); resp.StatusCode != 200 || len(up.calls()) != n+1 {
+		t.Fatalf("videos.list while search.list is out: %d", resp.StatusCode)
+	}
+	n++
+	resp, body = ev.do("GET", "/proxy/youtube/search"+q, "")
 	if resp.StatusCode != 403 || resp.Header.Get("Retry-After") != "46800" || resp.Header.Get("X-Should-Retry") != "false" {
 		t.Fatalf("refusal %d %v", resp.StatusCode, resp.Header)
 	}
@@ -688,7 +698,7 @@ func TestStreamOutlivesServerWriteTimeout(t *testing.T) {
 	ts.Config = hs
 	ts.Start()
 	defer ts.Close()
-	resp, err := http.Post(ts.URL+"/proxy/groq/chat/completions", "application/json", strings.NewReader(`{"stream":true}`))
+	resp, err := http.Post(ts.URL+"/proxy/groq/chat/completions", "application/json", strings.NewReader(`{"model":"llama-3.3-70b-versatile","stream":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}

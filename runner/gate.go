@@ -95,33 +95,40 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 
 // canServe decides whether one API can serve the job: it exists, it is
 // available, and every window has need units free for the channel.
+// name is an API or a model or bucket of one (quotad.Target): only the
+// windows of that need count (quotad.API.NeedWindows).
 func canServe(ch quotad.Channel, apis map[string]quotad.API, name string, need int64, now time.Time) Hold {
-	a, ok := apis[name]
+	tg := quotad.ParseTarget(name)
+	a, ok := apis[tg.API]
 	if !ok {
-		return Hold{Reason: fmt.Sprintf("API %s is not configured", name), Kind: HoldConfig}
+		return Hold{Reason: fmt.Sprintf("API %s is not configured", tg.API), Kind: HoldConfig}
 	}
-	if !a.Available() {
-		return Hold{Reason: name + " is exhausted", Until: notBefore(a.AvailableAt(), now), Kind: HoldExhausted}
+	if !a.NeedAvailable(tg) {
+		return Hold{Reason: name + " is exhausted", Until: notBefore(a.NeedAvailableAt(tg), now), Kind: HoldExhausted}
 	}
 	kept := int64(0)
 	if a.Reserve.Units > 0 && ch.Priority.Rank() < a.Reserve.Priority.Rank() {
 		kept = a.Reserve.Units
 	}
-	for _, w := range a.Windows {
+	for _, i := range a.NeedWindows(tg) {
+		w := a.Windows[i]
+		if a.UnitOf(w) != a.Unit {
+			continue // an estimate is in the API's unit
+		}
 		free := max(w.Free()-kept, 0)
 		switch {
 		case need > w.Limit-kept:
 			return Hold{Reason: fmt.Sprintf("the job's estimate of %d %s exceeds what %s/%s can give this channel (%d): it can never start; lower the estimate",
-				need, unit(a), name, w.Name, w.Limit-kept), Kind: HoldConfig}
+				need, unit(a), name, w.Key(), w.Limit-kept), Kind: HoldConfig}
 		case kept > 0 && w.Used >= w.Limit-kept:
-			return Hold{Reason: fmt.Sprintf("%s/%s is down to the %d %s kept for %s priority", name, w.Name, kept, unit(a), a.Reserve.Priority),
+			return Hold{Reason: fmt.Sprintf("%s/%s is down to the %d %s kept for %s priority", name, w.Key(), kept, unit(a), a.Reserve.Priority),
 				Until: notBefore(w.NextReset, now), Kind: HoldReserve}
 		case need > 0 && free < need:
 			kind := HoldInsufficient
 			if kept > 0 && w.Free() >= need {
 				kind = HoldReserve // it would fit but for the reserve
 			}
-			return Hold{Reason: fmt.Sprintf("%s/%s has %d %s free, the job needs %d", name, w.Name, free, unit(a), need),
+			return Hold{Reason: fmt.Sprintf("%s/%s has %d %s free, the job needs %d", name, w.Key(), free, unit(a), need),
 				Until: notBefore(w.NextReset, now), Kind: kind}
 		}
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/quotad/quotad"
+
 	"net/http"
 	"time"
 )
@@ -9,6 +11,11 @@ import (
 type SpendRequest struct {
 	Units   *int64 `json:"units"`
 	Channel string `json:"channel,omitempty"`
+	// Model is the model (or bucket, youtube's videos.insert) spent on:
+	// only the windows a call to it is charged to count the units.
+	Model string `json:"model,omitempty"`
+	// Scope is the credential scope ("" the default).
+	Scope string `json:"scope,omitempty"`
 }
 
 // ReserveRequest is the body of POST /api/v1/apis/{api}/reserve. TTL is a
@@ -17,6 +24,21 @@ type ReserveRequest struct {
 	Units   *int64 `json:"units"`
 	Channel string `json:"channel,omitempty"`
 	TTL     string `json:"ttl,omitempty"`
+	Model   string `json:"model,omitempty"` // as SpendRequest's
+	Scope   string `json:"scope,omitempty"`
+}
+
+// target returns the engine's target text of an API and a request's model
+// and scope (quotad.Target).
+func target(api, model, scope string) string {
+	t := quotad.ParseTarget(api)
+	if model != "" {
+		t.Model = model
+	}
+	if scope != "" {
+		t.Scope = scope
+	}
+	return t.String()
 }
 
 // CommitRequest is the body of POST /api/v1/reservations/{id}/commit.
@@ -65,7 +87,7 @@ func (s *Server) spend(w http.ResponseWriter, r *http.Request) error {
 	if req.Units == nil {
 		return invalidf("request body: \"units\" is required")
 	}
-	res, err := s.svc.Spend(r.Context(), r.PathValue("api"), *req.Units, req.Channel)
+	res, err := s.svc.Spend(r.Context(), target(r.PathValue("api"), req.Model, req.Scope), *req.Units, req.Channel)
 	if err != nil {
 		return err
 	}
@@ -89,7 +111,7 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request) error {
 		}
 		ttl = d
 	}
-	res, err := s.svc.Reserve(r.Context(), r.PathValue("api"), *req.Units, req.Channel, ttl)
+	res, err := s.svc.Reserve(r.Context(), target(r.PathValue("api"), req.Model, req.Scope), *req.Units, req.Channel, ttl)
 	if err != nil {
 		return err
 	}

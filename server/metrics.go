@@ -195,12 +195,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		apis = append(apis, a.Name)
 		gauge(c.available, b2f(a.Available), a.Name)
 		for _, w := range a.Windows {
-			gauge(c.limit, float64(w.Limit), a.Name, w.Name)
-			gauge(c.used, float64(w.Used), a.Name, w.Name)
-			gauge(c.remaining, float64(w.Remaining), a.Name, w.Name)
-			gauge(c.reserved, float64(w.Reserved), a.Name, w.Name)
-			gauge(c.exhausted, b2f(w.Exhausted), a.Name, w.Name)
-			gauge(c.toReset, secondsUntil(w.NextReset, now), a.Name, w.Name)
+			gauge(c.limit, float64(w.Limit), a.Name, w.Key)
+			gauge(c.used, float64(w.Used), a.Name, w.Key)
+			gauge(c.remaining, float64(w.Remaining), a.Name, w.Key)
+			gauge(c.reserved, float64(w.Reserved), a.Name, w.Key)
+			gauge(c.exhausted, b2f(w.Exhausted), a.Name, w.Key)
+			gauge(c.toReset, secondsUntil(w.NextReset, now), a.Name, w.Key)
 		}
 	}
 	for _, ct := range st.Channels {

@@ -17,6 +17,8 @@ import (
 type ErrorRequest struct {
 	Channel string                  `json:"channel,omitempty"`
 	API     string                  `json:"api,omitempty"`
+	Model   string                  `json:"model,omitempty"` // the model (or bucket) the failed call used
+	Scope   string                  `json:"scope,omitempty"` // its credential scope
 	Status  int                     `json:"status,omitempty"`
 	Headers map[string]HeaderValues `json:"headers,omitempty"`
 	Message string                  `json:"message,omitempty"`
@@ -45,7 +47,7 @@ func (h *HeaderValues) UnmarshalJSON(b []byte) error {
 
 // report validates the request and returns the engine's form of it.
 func (req ErrorRequest) report() (engine.ErrorReport, error) {
-	rep := engine.ErrorReport{Channel: req.Channel, Evidence: classify.Evidence{API: req.API, Status: req.Status, Message: req.Message}}
+	rep := engine.ErrorReport{Channel: req.Channel, Model: req.Model, Scope: req.Scope, Evidence: classify.Evidence{API: req.API, Status: req.Status, Message: req.Message}}
 	if req.Status != 0 && (req.Status < 100 || req.Status > 599) {
 		return rep, invalidf("\"status\" must be an HTTP status 100..599, got %d", req.Status)
 	}

@@ -65,6 +65,13 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		Jobs:         d.jobs,
 	})
 	specs := d.cfg.ProviderSpecs()
+	scopes, missing := d.cfg.Scopes() // credentials named in the config, read from their variables
+	for _, m := range missing {
+		d.log.Warn(m)
+	}
+	for i := range specs {
+		specs[i].Scopes = scopes[specs[i].API]
+	}
 	px, stopProxy, err := mountProxy(srv, d, specs, addr, !loopback)
 	if err != nil {
 		ln.Close()

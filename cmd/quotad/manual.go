@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 )
@@ -149,6 +150,7 @@ func parseUnitsFrom(s string, min int64) (int64, error) {
 
 func newSpendCmd(g *globals) *cobra.Command {
 	var channel string
+	var tf targetFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "spend API UNITS",
@@ -161,6 +163,12 @@ marker quotad recognises when a job prints it ("[quotad-hold kind=budget
 api=youtube channel=Norm ...]"): a job that echoes it is never taken for the
 provider's quota error. See docs/budgets-and-scheduling.md.
 
+Each window the spend is charged to counts it by its meter: a requests window
+counts 1, a tokens or units window the UNITS (quotad spend groq 1200 --model
+llama-3.3-70b-versatile is one request and 1,200 tokens). With --model only
+that model's windows (and the API's own) count it; on YouTube --model may name
+a bucket (videos.insert, search.list).
+
 Exit status: 0 recorded, 1 failure, 2 usage error, 3 refused by a hold of
 quotad (window, budget or reserve).`,
 		Args: exactArgs(2),
@@ -170,7 +178,7 @@ quotad (window, budget or reserve).`,
 				return err
 			}
 			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				res, err := svc.Spend(ctx, args[0], units, channel)
+				res, err := svc.Spend(ctx, tf.target(args[0]), units, channel)
 				if err != nil {
 					return err
 				}
@@ -179,7 +187,7 @@ quotad (window, budget or reserve).`,
 				}
 				out := cmd.OutOrStdout()
 				for _, w := range res.Windows {
-					fmt.Fprintf(out, "%s/%s: %d/%d used, %d remaining\n", res.API, w.Name, w.Used, w.Limit, w.Remaining)
+					fmt.Fprintf(out, "%s/%s: %d/%d %s used, %d remaining\n", res.API, w.Key, w.Used, w.Limit, w.Unit, w.Remaining)
 				}
 				if res.Exhausted {
 					fmt.Fprintf(out, "[WARNING] %s quota exhausted\n", strings.ToUpper(res.API))
@@ -189,6 +197,28 @@ quotad (window, budget or reserve).`,
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "the channel that spent them")
+	tf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// targetFlags are --model and --scope of spend and reserve.
+type targetFlags struct{ model, scope string }
+
+func (f *targetFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.model, "model", "", "the model (or YouTube bucket) spent on: only its windows and the API's own count it")
+	cmd.Flags().StringVar(&f.scope, "scope", "", "the credential scope spent in (default: the default scope)")
+}
+
+// target returns the engine's target text for API and the flags
+// (API[/MODEL][@SCOPE]; API may already be written so).
+func (f *targetFlags) target(api string) string {
+	t := quotad.ParseTarget(api)
+	if f.model != "" {
+		t.Model = f.model
+	}
+	if f.scope != "" {
+		t.Scope = f.scope
+	}
+	return t.String()
 }

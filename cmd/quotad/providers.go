@@ -82,12 +82,37 @@ func printProfile(out io.Writer, p *provider.Profile) {
 	if len(p.Windows) == 0 {
 		fmt.Fprintf(tw, "  windows: none built in; every configured window meters %s\n", p.DefaultMeter)
 	} else {
+		if p.PerModel {
+			fmt.Fprintln(tw, "  limits are per model; every model's windows are these, with its own limits:")
+		}
 		fmt.Fprintln(tw, "  WINDOW\tLIMIT\tRESET\tMETER\tNOTE")
 		for _, w := range p.Windows {
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", w.Name, w.Limit, w.Reset, w.Meter, w.Note)
+			note := w.Note
+			if w.Bucket {
+				note = "bucket: " + note
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", w.Name, w.Limit, w.Reset, w.Meter, note)
 		}
 	}
 	tw.Flush()
+	if len(p.Models) > 0 {
+		fmt.Fprintln(out, "  models (limits; price in USD per million input / output tokens):")
+		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		for _, m := range p.Models {
+			var lim []string
+			for _, w := range p.Windows {
+				if n, ok := m.Limits[w.Name]; ok {
+					lim = append(lim, fmt.Sprintf("%s %d", w.Name, n))
+				}
+			}
+			price := "-"
+			if pr, ok := p.PriceOf(m.Model); ok {
+				price = fmt.Sprintf("$%g / $%g", pr.Input, pr.Output)
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\n", m.Model, strings.Join(lim, ", "), price)
+		}
+		tw.Flush()
+	}
 	if len(p.Costs) > 0 {
 		fmt.Fprintln(out, "  costs (the most specific rule wins; READ = GET/HEAD, WRITE = POST/PUT/PATCH/DELETE):")
 		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)

@@ -19,6 +19,7 @@ import (
 // evidenceFlags are the flags report-error and classify share.
 type evidenceFlags struct {
 	channel, api string
+	model, scope string
 	status       int
 	headers      []string
 }
@@ -26,6 +27,8 @@ type evidenceFlags struct {
 func (f *evidenceFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.channel, "channel", "", "the channel whose call failed")
 	cmd.Flags().StringVar(&f.api, "api", "", "the API that failed (else attributed from the evidence)")
+	cmd.Flags().StringVar(&f.model, "model", "", "the model (or bucket) the failed call used: only its windows are exhausted")
+	cmd.Flags().StringVar(&f.scope, "scope", "", "the credential scope of the failed call (default: the default scope)")
 	cmd.Flags().IntVar(&f.status, "status", 0, "the HTTP status of the failed call")
 	cmd.Flags().StringArrayVar(&f.headers, "header", nil, "a response header, 'Name: value' (repeatable)")
 }
@@ -35,7 +38,7 @@ const maxMessage = 1 << 20
 
 // report builds the error report from flags and MESSAGE or - (stdin).
 func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (engine.ErrorReport, error) {
-	r := engine.ErrorReport{Channel: f.channel, Evidence: classify.Evidence{API: f.api, Status: f.status}}
+	r := engine.ErrorReport{Channel: f.channel, Model: f.model, Scope: f.scope, Evidence: classify.Evidence{API: f.api, Status: f.status}}
 	if f.status != 0 && (f.status < 100 || f.status > 599) {
 		return r, usagef("--status must be an HTTP status 100..599, got %d", f.status)
 	}

@@ -14,12 +14,14 @@ import (
 func newReserveCmd(g *globals) *cobra.Command {
 	var channel string
 	var ttl time.Duration
+	var tf targetFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "reserve API UNITS",
 		Short: "Hold units of an API before spending them (refused if they are not free)",
 		Long: `Hold units of an API before a call that must not overspend. The grant is
-atomic: it is refused when any window lacks the free units. Commit it with the
+atomic: it is refused when any window it is charged to lacks the free units (a
+requests window holds 1, the others UNITS; --model and --scope as for spend). Commit it with the
 units really used (quotad commit ID UNITS), or release it (quotad release ID);
 an uncommitted grant expires after --ttl and gives its units back. It is refused
 as quotad spend refuses a spend (window, budget, reserve for higher priorities).
@@ -33,7 +35,7 @@ quotad (window, budget or reserve).`,
 				return err
 			}
 			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				r, err := svc.Reserve(ctx, args[0], units, channel, ttl)
+				r, err := svc.Reserve(ctx, tf.target(args[0]), units, channel, ttl)
 				if err != nil {
 					return err
 				}
@@ -47,6 +49,7 @@ quotad (window, budget or reserve).`,
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "the channel that will spend them")
 	cmd.Flags().DurationVar(&ttl, "ttl", engine.DefaultReservationTTL, "how long the grant holds the units")
+	tf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

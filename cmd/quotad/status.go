@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,7 +16,7 @@ import (
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every API's quota windows and every channel",
@@ -29,7 +30,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				if asJSON {
 					return printJSON(cmd.OutOrStdout(), st)
 				}
-				printAPIs(cmd, st.APIs, cfg.Location())
+				printAPIs(cmd, st.APIs, cfg.Location(), all)
 				fmt.Fprintln(cmd.OutOrStdout())
 				printChannels(cmd, st.Channels, cfg.Location())
 				return nil
@@ -37,20 +38,52 @@ func newStatusCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&all, "all", false, "show the windows of idle models too")
 	return cmd
 }
 
-func printAPIs(cmd *cobra.Command, apis []quotad.APIStatus, loc *time.Location) {
+// printAPIs prints one line per window: the API (with its credential scope
+// when not the default), the model or bucket, the window, what it counts.
+// Models none of whose windows has been used are summed up in one line
+// unless all is set (Groq's table has a dozen).
+func printAPIs(cmd *cobra.Command, apis []quotad.APIStatus, loc *time.Location, all bool) {
 	now := time.Now()
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "API\tWINDOW\tUSED/LIMIT\tREMAINING\tSTATE\tNEXT RESET")
+	fmt.Fprintln(tw, "API\tMODEL\tWINDOW\tUSED/LIMIT\tREMAINING\tSTATE\tNEXT RESET")
 	for _, a := range apis {
+		busy := map[string]bool{} // model@scope with a window in use
 		for _, w := range a.Windows {
+			if w.Used > 0 || w.Reserved > 0 || w.Exhausted {
+				busy[w.Model+"@"+w.Scope] = true
+			}
+		}
+		var idle []string
+		for _, w := range a.Windows {
+			if w.Model != "" && !all && !busy[w.Model+"@"+w.Scope] {
+				if !slices.Contains(idle, w.Model) {
+					idle = append(idle, w.Model)
+				}
+				continue
+			}
 			state := "available"
 			if w.Exhausted {
 				state = "EXHAUSTED until " + humanIn(untilOf(w), loc, now)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d/%d %s\t%d\t%s\t%s\n", a.Name, w.Name, w.Used, w.Limit, a.Unit, w.Remaining, state, humanIn(w.NextReset, loc, now))
+			name, model := a.Name, w.Model
+			if w.Scope != "" {
+				name += "@" + w.Scope
+			}
+			if model == "" {
+				model = "-"
+			}
+			unit := w.Unit
+			if unit == "" {
+				unit = a.Unit
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d %s\t%d\t%s\t%s\n", name, model, w.Name, w.Used, w.Limit, unit, w.Remaining, state, humanIn(w.NextReset, loc, now))
+		}
+		if len(idle) > 0 {
+			fmt.Fprintf(tw, "%s\t(%d idle models: %s; quotad status --all shows them)\t\t\t\t\t\n", a.Name, len(idle), strings.Join(idle, ", "))
 		}
 	}
 	tw.Flush()

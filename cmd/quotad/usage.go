@@ -29,12 +29,14 @@ func newUsageCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "usage",
-		Short: "Show usage history: units spent per API and channel, by minute, hour or day",
-		Long: `Show the units spent per API and channel, by minute, hour or day (calendar days
-in the config's timezone), newest last.
+		Short: "Show usage history: units and money spent per API, model and channel, by minute, hour or day",
+		Long: `Show the units spent per API, model and channel, and what they cost (at the
+models' prices, per million input and output tokens), by minute, hour or day
+(calendar days in the config's timezone), newest last; then totals per API,
+per model and, when there is money to show, per channel.
 
-Every spend is recorded per minute, per API and channel (every window of an
-API counts the same units, so a window's history is its API's). Minutes are
+Every spend is recorded per minute, per API, model and channel (its units in
+the API's unit). Minutes are
 kept for usage.minutes (default 48h), then rolled up into hours, kept for
 usage.hours (default 400d); asked by minute, older history comes by the hour.
 
@@ -78,7 +80,7 @@ usage.hours (default 400d); asked by minute, older history comes by the hour.
 	f.StringVar(&since, "since", "24h", "start: a duration back from now (30m, 6h, 7d), a date (2026-01-11) or an RFC 3339 time")
 	f.StringVar(&until, "until", "", "end, exclusive, in the same forms (default now)")
 	f.StringVar(&q.By, "by", engine.ByHour, "points of a minute, hour or day")
-	f.BoolVar(&asJSON, "json", false, `print JSON: [{"start","api","channel","units","count"}]`)
+	f.BoolVar(&asJSON, "json", false, `print JSON: [{"start","api","model","channel","units","count","cost"}]`)
 	return cmd
 }
 
@@ -112,35 +114,74 @@ func printUsage(cmd *cobra.Command, pts []engine.UsagePoint, by string, loc *tim
 	}
 	layout := map[string]string{engine.ByMinute: "2006-01-02 15:04 MST", engine.ByHour: "2006-01-02 15:04 MST", engine.ByDay: "2006-01-02 Mon"}[by]
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "START\tAPI\tCHANNEL\tUNITS\tSPENDS\t")
-	type total struct{ units, count int64 }
-	totals := map[string]*total{}
-	for _, p := range pts {
-		ch := p.Channel
-		if ch == "" {
-			ch = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t\n", p.Start.In(loc).Format(layout), p.API, ch, p.Units, p.Count)
-		t := totals[p.API]
+	fmt.Fprintln(tw, "START\tAPI\tMODEL\tCHANNEL\tUNITS\tSPENDS\tCOST\t")
+	type total struct {
+		units, count int64
+		cost         float64
+	}
+	totals := map[[3]string]*total{} // API, model, channel; "" in a place = all of them
+	add := func(k [3]string, p engine.UsagePoint) {
+		t := totals[k]
 		if t == nil {
 			t = &total{}
-			totals[p.API] = t
+			totals[k] = t
 		}
 		t.units += p.Units
 		t.count += p.Count
+		t.cost += p.Cost
 	}
-	apis := make([]string, 0, len(totals))
-	for a := range totals {
-		apis = append(apis, a)
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
 	}
-	sort.Strings(apis)
-	for _, a := range apis {
-		fmt.Fprintf(tw, "total\t%s\t\t%d\t%d\t\n", a, totals[a].units, totals[a].count)
+	priced := false
+	for _, p := range pts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", p.Start.In(loc).Format(layout), p.API, dash(p.Model), dash(p.Channel), p.Units, p.Count, money(p.Cost))
+		add([3]string{p.API, "", ""}, p)
+		if p.Model != "" {
+			add([3]string{p.API, p.Model, ""}, p)
+		}
+		add([3]string{"", "", dash(p.Channel)}, p)
+		priced = priced || p.Cost > 0
+	}
+	keys := make([][3]string, 0, len(totals))
+	for k := range totals {
+		if k[0] != "" || priced { // totals per channel only when there is money to show
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if (a[0] == "") != (b[0] == "") {
+			return a[0] != "" // per API first, then per channel
+		}
+		for n := range a {
+			if a[n] != b[n] {
+				return a[n] < b[n]
+			}
+		}
+		return false
+	})
+	for _, k := range keys {
+		t := totals[k]
+		fmt.Fprintf(tw, "total\t%s\t%s\t%s\t%d\t%d\t%s\t\n", k[0], k[1], k[2], t.units, t.count, money(t.cost))
 	}
 	tw.Flush()
 }
 
-// Housekeeping intervals of the daemon.
+// money formats US dollars, "-" for none (no price known).
+func money(d float64) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < 0.01:
+		return fmt.Sprintf("$%.6f", d)
+	}
+	return fmt.Sprintf("$%.2f", d)
+}
+
 const (
 	compactEvery  = 10 * time.Minute // roll-up and pruning of usage history
 	forecastEvery = time.Minute      // exhaustion forecasts

@@ -377,7 +377,21 @@
     for (const a of st.apis) {
       if (!a.available) exhausted++;
       const api = { ...a, windows: undefined };
-      a.windows.forEach((w, i) => items.push({ key: `${a.name}/${w.name}`, sig: JSON.stringify([api, w, i]), build: () => card(a, w, i) }));
+      // A model's windows show once one is used or out (Groq has dozens);
+      // the others are counted in one line.
+      const busy = new Set(a.windows.filter((w) => w.used || w.reserved || w.exhausted).map((w) => `${w.model || ''}@${w.scope || ''}`));
+      const idle = new Set();
+      let first = true;
+      a.windows.forEach((w) => {
+        if (w.model && !busy.has(`${w.model}@${w.scope || ''}`)) { idle.add(w.model); return; }
+        const i = first ? 0 : 1;
+        first = false;
+        items.push({ key: `${a.name}/${w.key || w.name}`, sig: JSON.stringify([api, w, i]), build: () => card(a, w, i) });
+      });
+      if (idle.size) {
+        const names = [...idle];
+        items.push({ key: `${a.name}/-idle`, sig: JSON.stringify(names), build: () => el('p', { class: 'muted idle-models', dataset: { api: a.name }, text: `${a.name}: ${names.length} idle model${names.length > 1 ? 's' : ''} (${names.join(', ')})` }) });
+      }
     }
     if (!st.apis.length) items.push({ key: '-', sig: '-', build: () => el('p', { class: 'muted', text: 'No API is configured.' }) });
     reconcile(cards, items);
@@ -390,15 +404,16 @@
   }
 
   function card(a, w, i) {
-    const unit = a.unit || 'units';
+    const unit = w.unit || a.unit || 'units';
+    const key = w.key || w.name;
     const pct = w.limit > 0 ? Math.min(100, (w.used / w.limit) * 100) : 0;
     const rpct = w.limit > 0 ? Math.min(100 - pct, (w.reserved / w.limit) * 100) : 0;
     const apiBlocked = !a.available && !w.exhausted;
     const level = w.exhausted ? 'lvl-critical' : pct >= 95 ? 'lvl-critical' : pct >= 80 ? 'lvl-warn' : 'lvl-ok';
-    const id = `card-${slug(a.name)}-${slug(w.name)}`;
+    const id = `card-${slug(a.name)}-${slug(key)}`;
     const bar = el('div', {
       class: 'bar', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': w.limit, 'aria-valuenow': w.used,
-      'aria-label': `${a.name} ${w.name}: ${fmtNum(w.used)} of ${fmtNum(w.limit)} ${unit} used`,
+      'aria-label': `${a.name} ${key}: ${fmtNum(w.used)} of ${fmtNum(w.limit)} ${unit} used`,
     }, el('span', { class: 'used' }), el('span', { class: 'reserved' }));
     bar.children[0].style.width = pct + '%';
     bar.children[1].style.width = rpct + '%';
@@ -418,10 +433,11 @@
         : el('span', { class: 'badge ok', text: 'Available' });
     return el('article', {
       class: `card ${level}${w.exhausted ? ' exhausted' : ''}${apiBlocked ? ' api-blocked' : ''}`,
-      id, 'aria-labelledby': id + '-h', dataset: { api: a.name, window: w.name, exhausted: String(w.exhausted) },
+      id, 'aria-labelledby': id + '-h', dataset: { api: a.name, window: key, model: w.model || '', exhausted: String(w.exhausted) },
     },
     el('header', {},
-      el('h3', { id: id + '-h' }, a.name, ' ', el('span', { class: 'win', text: w.name })),
+      el('h3', { id: id + '-h' }, a.name + (w.scope ? `@${w.scope}` : ''), ' ', w.model ? el('span', { class: 'model', text: w.model + ' ' }) : null,
+        el('span', { class: 'win', text: w.name + (w.bucket ? ' (bucket)' : '') })),
       badge),
     bar,
     el('p', { class: 'nums' },
@@ -772,6 +788,7 @@
       if (seq !== usageSeq) return;
       state.usage = { by, range, api, channel: ch, points: Array.isArray(usage) ? usage : usage.points, resets: resets.events };
       drawCharts();
+      drawCost();
       $('#usage-note').textContent = '';
     } catch (e) {
       if (seq !== usageSeq) return;
@@ -781,6 +798,30 @@
     }
     clearTimeout(usageTimer);
     if (currentTab() === 'usage') usageTimer = setTimeout(loadUsage, 60000);
+  }
+
+  // drawCost shows what the range's usage cost, per API, model and channel
+  // (at the models' prices); nothing when no call had a price.
+  function drawCost() {
+    const box = $('#usage-cost');
+    const rows = new Map();
+    for (const p of state.usage.points) {
+      if (!p.cost) continue;
+      const k = `${p.api}\u0000${p.model || ''}\u0000${p.channel || ''}`;
+      const r = rows.get(k) || { api: p.api, model: p.model || '-', channel: p.channel || '-', units: 0, cost: 0 };
+      r.units += p.units;
+      r.cost += p.cost;
+      rows.set(k, r);
+    }
+    if (!rows.size) { box.replaceChildren(); return; }
+    const list = [...rows.values()].sort((a, b) => b.cost - a.cost);
+    const total = list.reduce((s, r) => s + r.cost, 0);
+    const usd = (d) => d < 0.01 ? `$${d.toFixed(6)}` : `$${d.toFixed(2)}`;
+    const td = (t, cls) => el('td', { class: cls || '', text: t });
+    box.replaceChildren(el('table', { class: 'cost', id: 'cost-table' },
+      el('caption', { text: `Cost in range: ${usd(total)}` }),
+      el('thead', {}, el('tr', {}, ...['API', 'Model', 'Channel', 'Units', 'Cost'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, ...list.map((r) => el('tr', {}, td(r.api), td(r.model), td(r.channel), td(fmtNum(r.units), 'num'), td(usd(r.cost), 'num'))))));
   }
 
   function cssVar(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
@@ -821,11 +862,14 @@
     const apis = st.apis.filter((a) => (!u.api || a.name === u.api) && needs(a));
     for (const a of apis) {
       const pts = u.points.filter((p) => p.api === a.name);
-      const windows = a.windows.filter((w) => { const p = windowPeriod(w); return !p || p >= 2 * step; });
+      // Usage is the API's, of every call, in its unit: it is drawn
+      // against the windows that count exactly that.
+      const own = a.windows.filter((w) => !w.model && !w.scope && !w.bucket && (!w.unit || w.unit === a.unit));
+      const windows = own.filter((w) => { const p = windowPeriod(w); return !p || p >= 2 * step; });
       if ($('#usage-mode').value === 'bucket' || !windows.length) {
         // A window as long as a period (a daily window by day) has its
         // limit per bar.
-        const per = a.windows.find((w) => { const p = windowPeriod(w); return p && Math.abs(p - step) <= step * 0.1; });
+        const per = own.find((w) => { const p = windowPeriod(w); return p && Math.abs(p - step) <= step * 0.1; });
         addChart(box, a, null, bucketChart(a, pts, step, since, now, per));
       } else {
         for (const w of windows) addChart(box, a, w, windowChart(a, w, pts, step, since, now, u));

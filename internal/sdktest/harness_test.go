@@ -237,7 +237,7 @@ func (w *world) status() map[string]map[string]quotad.WindowStatus {
 	for _, a := range st.APIs {
 		out[a.Name] = map[string]quotad.WindowStatus{}
 		for _, win := range a.Windows {
-			out[a.Name][win.Name] = win
+			out[a.Name][win.Key] = win // a model's window is model/name
 		}
 	}
 	return out
@@ -269,6 +269,18 @@ func (w *world) waitUsed(api string, want map[string]int64) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// fakeModelTokens sums the tokens a fake provider reported on its 2xx
+// answers, per model.
+func (w *world) fakeModelTokens(provider string) map[string]int64 {
+	out := map[string]int64{}
+	for _, c := range w.fake.CallsTo(provider) {
+		if c.Status == 200 {
+			out[c.Model] += c.Tokens
+		}
+	}
+	return out
 }
 
 // fakeTokens sums the tokens a fake provider reported on its 2xx answers.

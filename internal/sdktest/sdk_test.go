@@ -91,8 +91,15 @@ func TestSDKs(t *testing.T) {
 		if got := w.paths("groq", 0); len(got) != 1 || got["POST /openai/v1/chat/completions"] != 8 {
 			t.Fatalf("the fake Groq received %v", got)
 		}
-		tokens, _ := w.fakeTokens("groq")
-		w.waitUsed("groq", map[string]int64{"tpd": tokens})
+		// Each model's tokens count in its own windows.
+		want := map[string]int64{}
+		for model, tokens := range w.fakeModelTokens("groq") {
+			want[model+"/tpd"] = tokens
+		}
+		if len(want) != 2 {
+			t.Fatalf("the fake Groq served %v", want)
+		}
+		w.waitUsed("groq", want)
 	})
 
 	t.Run("@googleapis/youtube rootUrl, global and per call, lists and an upload", func(t *testing.T) {
@@ -245,11 +252,9 @@ func TestSDKs(t *testing.T) {
 		}
 	})
 
-	// What needs per-model windows and independent buckets (issue 13 items
-	// 2 and 3, another branch): quotad refuses these today.
+	// Per-model windows and independent buckets (issue 13 items 2 and 3).
 
 	t.Run("per model: the 8b model is served while the 70b model's day is out", func(t *testing.T) {
-		t.Skip("needs per-model windows (issue 13 item 2)")
 		w.t = t
 		w.fake.Exhaust("groq", "llama-3.3-70b-versatile", "tpd")
 		r := w.llm("groq", w.url+"/proxy/groq", "chat", "llama-3.3-70b-versatile", "MAX_RETRIES=0")
@@ -263,7 +268,6 @@ func TestSDKs(t *testing.T) {
 	})
 
 	t.Run("buckets: list calls are served while search.list is out", func(t *testing.T) {
-		t.Skip("needs independent buckets (issue 13 item 3)")
 		w.t = t
 		r := w.youtube(w.url+"/", "lists")
 		if !r.OK || r.Videos != 2 || r.Channels != 2 {

@@ -22,16 +22,16 @@ const (
 		last_end = excluded.last_end, last_result = excluded.last_result, last_detail = excluded.last_detail,
 		runs = excluded.runs, holder = excluded.holder, lease_until = excluded.lease_until`
 
-	sqlAddUsage = `INSERT INTO usage (api, channel, start, resolution, units, count)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (resolution, start, api, channel)
-		DO UPDATE SET units = usage.units + excluded.units, count = usage.count + excluded.count`
+	sqlAddUsage = `INSERT INTO usage (api, channel, start, resolution, units, count, model, cost)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (resolution, start, api, channel, model)
+		DO UPDATE SET units = usage.units + excluded.units, count = usage.count + excluded.count, cost = usage.cost + excluded.cost`
 	// The hour of a minute bucket is taken in UTC, whatever the session's
 	// TimeZone, as the SQLite store takes it from UTC text.
-	sqlRollupUsage = `INSERT INTO usage (api, channel, start, resolution, units, count)
-		SELECT api, channel, date_trunc('hour', start, 'UTC'), 3600, sum(units), sum(count)
-		FROM usage WHERE resolution = 60 AND start < $1 GROUP BY api, channel, date_trunc('hour', start, 'UTC')
-		ON CONFLICT (resolution, start, api, channel)
-		DO UPDATE SET units = usage.units + excluded.units, count = usage.count + excluded.count`
+	sqlRollupUsage = `INSERT INTO usage (api, model, channel, start, resolution, units, count, cost)
+		SELECT api, model, channel, date_trunc('hour', start, 'UTC'), 3600, sum(units), sum(count), sum(cost)
+		FROM usage WHERE resolution = 60 AND start < $1 GROUP BY api, model, channel, date_trunc('hour', start, 'UTC')
+		ON CONFLICT (resolution, start, api, channel, model)
+		DO UPDATE SET units = usage.units + excluded.units, count = usage.count + excluded.count, cost = usage.cost + excluded.cost`
 	sqlDeleteMinutes = `DELETE FROM usage WHERE resolution = 60 AND start < $1`
 	sqlPruneHours    = `DELETE FROM usage WHERE resolution = 3600 AND start < $1`
 )
@@ -107,7 +107,7 @@ func (t *tx) AddUsage(buckets ...quotad.UsageBucket) error {
 		if e.err != nil || start == nil {
 			return fmt.Errorf("postgres: add usage: %w", errors.Join(e.err, quotad.Invalidf("bucket without a start")))
 		}
-		rows[i] = []any{u.API, u.Channel, start, int32(u.Resolution / time.Second), u.Units, u.Count}
+		rows[i] = []any{u.API, u.Channel, start, int32(u.Resolution / time.Second), u.Units, u.Count, u.Model, u.Cost}
 	}
 	for _, args := range rows {
 		t.queue("postgres: add usage", nil, sqlAddUsage, args...)
@@ -144,11 +144,11 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 	if e.err != nil {
 		return nil, fmt.Errorf("postgres: read usage: %w", e.err)
 	}
-	q := `SELECT api, channel, start, resolution, units, count FROM usage`
+	q := `SELECT api, channel, start, resolution, units, count, model, cost FROM usage`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY start, api COLLATE "C", channel COLLATE "C", resolution`
+	q += ` ORDER BY start, api COLLATE "C", channel COLLATE "C", resolution, model COLLATE "C"`
 	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read usage: %w", err)
@@ -161,7 +161,7 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 			start pgtype.Timestamptz
 			res   int32
 		)
-		if err := rows.Scan(&u.API, &u.Channel, &start, &res, &u.Units, &u.Count); err != nil {
+		if err := rows.Scan(&u.API, &u.Channel, &start, &res, &u.Units, &u.Count, &u.Model, &u.Cost); err != nil {
 			return nil, fmt.Errorf("postgres: read usage: %w", err)
 		}
 		u.Start, u.Resolution = tm(start), time.Duration(res)*time.Second

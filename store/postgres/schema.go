@@ -151,6 +151,20 @@ var migrations = []migration{
 		`ALTER TABLE channels ADD COLUMN fallbacks jsonb`, // [{"name","providers"}]
 		`ALTER TABLE channels ADD COLUMN budgets jsonb`,   // [{"api","window","units","share"}]
 	}},
+	{4, "windows of models, buckets and credential scopes", []string{
+		// window_name holds the window's key (tpd, llama-3.3-70b-versatile/tpd,
+		// daily@shorts); existing rows are model-less, default-scope windows.
+		`ALTER TABLE api_quotas ADD COLUMN model text NOT NULL DEFAULT ''`,
+		`ALTER TABLE api_quotas ADD COLUMN scope text NOT NULL DEFAULT ''`,
+		`ALTER TABLE api_quotas ADD COLUMN meter text NOT NULL DEFAULT ''`, // requests, tokens, '' (the API's unit)
+		`ALTER TABLE api_quotas ADD COLUMN bucket boolean NOT NULL DEFAULT false`,
+		`ALTER TABLE apis ADD COLUMN prices jsonb`, // [{"model","input","output"}]
+		// Usage per model, with its cost in millionths of a US dollar.
+		`ALTER TABLE usage ADD COLUMN model text NOT NULL DEFAULT ''`,
+		`ALTER TABLE usage ADD COLUMN cost bigint NOT NULL DEFAULT 0`,
+		`ALTER TABLE usage DROP CONSTRAINT usage_pkey`,
+		`ALTER TABLE usage ADD PRIMARY KEY (resolution, start, api, channel, model)`,
+	}},
 }
 
 // SchemaVersion returns the newest schema version this package knows.

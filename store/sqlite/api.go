@@ -47,10 +47,13 @@ func (t *tx) queryAPIs(id stmtID, args ...any) ([]quotad.API, error) {
 			last, next, exhAt, blocked    sql.NullString
 			apiAuto, limit, used, reserve sql.NullInt64
 			exhausted, rowAuto            sql.NullInt64
-			keep                          sql.NullString
+			keep, model, scope, meter     sql.NullString
+			prices                        sql.NullString
+			bucket                        sql.NullInt64
 		)
 		if err := rows.Scan(&name, &unit, &keywords, &apiAuto, &window, &limit, &used, &reserve,
-			&last, &next, &exhausted, &exhAt, &blocked, &rowAuto, &rule, &keep); err != nil {
+			&last, &next, &exhausted, &exhAt, &blocked, &rowAuto, &rule, &keep,
+			&model, &scope, &meter, &bucket, &prices); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != name {
@@ -59,6 +62,7 @@ func (t *tx) queryAPIs(id stmtID, args ...any) ([]quotad.API, error) {
 				AutoResume: !apiAuto.Valid || apiAuto.Int64 != 0,
 			})
 			d.jsonInto("apis.reserve", keep, &out[len(out)-1].Reserve)
+			d.jsonInto("apis.prices", prices, &out[len(out)-1].Prices)
 		}
 		a := &out[len(out)-1]
 		if !window.Valid {
@@ -71,7 +75,9 @@ func (t *tx) queryAPIs(id stmtID, args ...any) ([]quotad.API, error) {
 			a.AutoResume = false
 		}
 		a.Windows = append(a.Windows, quotad.Window{
-			Name: window.String, Limit: limit.Int64, Rule: rule.String,
+			Name: quotad.WindowName(window.String, model.String, scope.String), Model: model.String, Scope: scope.String,
+			Meter: meter.String, Bucket: bucket.Valid && bucket.Int64 != 0,
+			Limit: limit.Int64, Rule: rule.String,
 			Used: used.Int64, Reserved: reserve.Int64,
 			LastReset:    d.time("api_quotas.last_reset", last),
 			NextReset:    d.time("api_quotas.next_reset", next),
@@ -105,11 +111,11 @@ func (t *tx) SaveAPI(a quotad.API) error {
 	names := make([]string, 0, len(a.Windows))
 	seen := make(map[string]bool, len(a.Windows))
 	for _, w := range a.Windows {
-		if w.Name == "" || seen[w.Name] {
-			return fmt.Errorf("sqlite: save API %q: %w", a.Name, quotad.Invalidf("empty or duplicate window name %q", w.Name))
+		if w.Name == "" || seen[w.Key()] {
+			return fmt.Errorf("sqlite: save API %q: %w", a.Name, quotad.Invalidf("empty or duplicate window name %q", w.Key()))
 		}
-		seen[w.Name] = true
-		names = append(names, w.Name)
+		seen[w.Key()] = true
+		names = append(names, w.Key())
 	}
 	var e enc
 	keywords := e.json(a.Keywords, len(a.Keywords))
@@ -118,19 +124,23 @@ func (t *tx) SaveAPI(a quotad.API) error {
 	if a.Reserve != (quotad.Reserve{}) {
 		reserveArg = e.json(a.Reserve, 1)
 	}
+	var pricesArg any
+	if len(a.Prices) > 0 {
+		pricesArg = e.json(a.Prices, 1)
+	}
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save API %q: %w", a.Name, e.err)
 	}
-	if _, err := t.exec(stUpsertAPI, a.Name, a.Unit, keywords, boolInt(a.AutoResume), reserveArg); err != nil {
+	if _, err := t.exec(stUpsertAPI, a.Name, a.Unit, keywords, boolInt(a.AutoResume), reserveArg, pricesArg); err != nil {
 		return fmt.Errorf("sqlite: save API %q: %w", a.Name, err)
 	}
 	if _, err := t.exec(stDeleteOtherWindows, a.Name, windowNames); err != nil {
 		return fmt.Errorf("sqlite: save API %q: delete windows: %w", a.Name, err)
 	}
 	for i, w := range a.Windows {
-		args := []any{a.Name, w.Name, i, w.Limit, w.Used, w.Remaining(), w.Reserved,
+		args := []any{a.Name, w.Key(), i, w.Limit, w.Used, w.Remaining(), w.Reserved,
 			e.time(w.LastReset), e.time(w.NextReset), boolInt(w.Exhausted), e.time(w.ExhaustedAt),
-			e.time(w.BlockedUntil), boolInt(a.AutoResume), w.Rule}
+			e.time(w.BlockedUntil), boolInt(a.AutoResume), w.Rule, w.Model, w.Scope, w.Meter, boolInt(w.Bucket)}
 		if e.err != nil {
 			return fmt.Errorf("sqlite: save API %q window %q: %w", a.Name, w.Name, e.err)
 		}
@@ -152,7 +162,7 @@ func (t *tx) SaveWindow(api string, w quotad.Window) error {
 	if e.err != nil {
 		return fmt.Errorf("sqlite: save window %s/%s: %w", api, w.Name, e.err)
 	}
-	res, err := t.exec(stUpdateWindow, api, w.Name, w.Limit, w.Used, w.Remaining(), w.Reserved,
+	res, err := t.exec(stUpdateWindow, api, w.Key(), w.Limit, w.Used, w.Remaining(), w.Reserved,
 		last, next, boolInt(w.Exhausted), exhAt, blocked, w.Rule)
 	if err != nil {
 		return fmt.Errorf("sqlite: save window %s/%s: %w", api, w.Name, err)
@@ -162,7 +172,7 @@ func (t *tx) SaveWindow(api string, w quotad.Window) error {
 		return fmt.Errorf("sqlite: save window %s/%s: %w", api, w.Name, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: %q has no window %q", quotad.ErrUnknownAPI, api, w.Name)
+		return fmt.Errorf("%w: %q has no window %q", quotad.ErrUnknownAPI, api, w.Key())
 	}
 	return nil
 }

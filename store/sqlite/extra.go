@@ -10,7 +10,8 @@ import (
 )
 
 // Migration 2 adds the tables of the job runner, usage history, the
-// notification outbox and one-shot markers.
+// notification outbox and one-shot markers; 3 reserves, fallbacks and
+// budgets; 4 the model, scope, meter and bucket of windows.
 func init() {
 	migrations = append(migrations, migration{2, "jobs, usage, notifications, once", []string{
 		`CREATE TABLE jobs (
@@ -52,6 +53,30 @@ func init() {
 		`ALTER TABLE apis ADD COLUMN reserve TEXT`,       // JSON {"priority","units"}
 		`ALTER TABLE channels ADD COLUMN fallbacks TEXT`, // JSON [{"name","providers"}]
 		`ALTER TABLE channels ADD COLUMN budgets TEXT`,   // JSON [{"api","window","units","share"}]
+	}}, migration{4, "windows of models, buckets and credential scopes", []string{
+		// window_name holds the window's key (tpd, llama-3.3-70b-versatile/tpd,
+		// daily@shorts); existing rows are model-less, default-scope windows.
+		`ALTER TABLE api_quotas ADD COLUMN model TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE api_quotas ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE api_quotas ADD COLUMN meter TEXT NOT NULL DEFAULT ''`,    // requests, tokens, '' (the API's unit)
+		`ALTER TABLE api_quotas ADD COLUMN bucket BOOLEAN NOT NULL DEFAULT 0`, // counts only calls charged to it by name
+		`ALTER TABLE apis ADD COLUMN prices TEXT`,                             // JSON [{"model","input","output"}]
+		// Usage per model, with its cost in millionths of a US dollar.
+		`CREATE TABLE usage_v4 (
+			api        TEXT NOT NULL,
+			model      TEXT NOT NULL DEFAULT '',
+			channel    TEXT NOT NULL DEFAULT '',
+			start      TEXT NOT NULL,
+			resolution INTEGER NOT NULL,
+			units      INTEGER NOT NULL,
+			count      INTEGER NOT NULL,
+			cost       INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (resolution, start, api, channel, model)
+		)`,
+		`INSERT INTO usage_v4 (api, channel, start, resolution, units, count)
+			SELECT api, channel, start, resolution, units, count FROM usage`,
+		`DROP TABLE usage`,
+		`ALTER TABLE usage_v4 RENAME TO usage`,
 	}})
 }
 
@@ -139,7 +164,7 @@ func (t *tx) AddUsage(buckets ...quotad.UsageBucket) error {
 		if e.err != nil || start == nil {
 			return fmt.Errorf("sqlite: add usage: %w", errors.Join(e.err, quotad.Invalidf("bucket without a start")))
 		}
-		if _, err := t.exec(stAddUsage, b.API, b.Channel, start, int64(b.Resolution/time.Second), b.Units, b.Count); err != nil {
+		if _, err := t.exec(stAddUsage, b.API, b.Channel, start, int64(b.Resolution/time.Second), b.Units, b.Count, b.Model, b.Cost); err != nil {
 			return fmt.Errorf("sqlite: add usage: %w", err)
 		}
 	}
@@ -168,8 +193,8 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 	if e.err != nil {
 		return nil, fmt.Errorf("sqlite: read usage: %w", e.err)
 	}
-	rows, err := t.sqlTx.QueryContext(t.ctx, `SELECT api, channel, start, resolution, units, count FROM usage `+
-		where+` ORDER BY start, api, channel, resolution`, args...)
+	rows, err := t.sqlTx.QueryContext(t.ctx, `SELECT api, channel, start, resolution, units, count, model, cost FROM usage `+
+		where+` ORDER BY start, api, channel, resolution, model`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read usage: %w", err)
 	}
@@ -179,7 +204,7 @@ func (t *tx) Usage(f quotad.UsageFilter) ([]quotad.UsageBucket, error) {
 		var b quotad.UsageBucket
 		var start sql.NullString
 		var res int64
-		if err := rows.Scan(&b.API, &b.Channel, &start, &res, &b.Units, &b.Count); err != nil {
+		if err := rows.Scan(&b.API, &b.Channel, &start, &res, &b.Units, &b.Count, &b.Model, &b.Cost); err != nil {
 			return nil, fmt.Errorf("sqlite: read usage: %w", err)
 		}
 		if b.Start, err = parseTime("usage.start", start); err != nil {
@@ -202,11 +227,11 @@ func (t *tx) RollupUsage(before time.Time) (int, error) {
 		return 0, fmt.Errorf("sqlite: roll up usage: %w", e.err)
 	}
 	// The hour of a fixed-width UTC time is its first 13 characters.
-	if _, err := t.sqlTx.ExecContext(t.ctx, `INSERT INTO usage (api, channel, start, resolution, units, count)
-		SELECT api, channel, substr(start, 1, 13) || ':00:00.000000Z', 3600, sum(units), sum(count)
-		FROM usage WHERE resolution = 60 AND start < ? GROUP BY api, channel, substr(start, 1, 13)
-		ON CONFLICT (resolution, start, api, channel)
-		DO UPDATE SET units = units + excluded.units, count = count + excluded.count`, at); err != nil {
+	if _, err := t.sqlTx.ExecContext(t.ctx, `INSERT INTO usage (api, model, channel, start, resolution, units, count, cost)
+		SELECT api, model, channel, substr(start, 1, 13) || ':00:00.000000Z', 3600, sum(units), sum(count), sum(cost)
+		FROM usage WHERE resolution = 60 AND start < ? GROUP BY api, model, channel, substr(start, 1, 13)
+		ON CONFLICT (resolution, start, api, channel, model)
+		DO UPDATE SET units = units + excluded.units, count = count + excluded.count, cost = cost + excluded.cost`, at); err != nil {
 		return 0, fmt.Errorf("sqlite: roll up usage: %w", err)
 	}
 	res, err := t.sqlTx.ExecContext(t.ctx, `DELETE FROM usage WHERE resolution = 60 AND start < ?`, at)

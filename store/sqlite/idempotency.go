@@ -11,7 +11,7 @@ import (
 
 // Migration 4 adds the idempotency keys of HTTP mutations.
 func init() {
-	migrations = append(migrations, migration{4, "idempotency keys", []string{
+	migrations = append(migrations, migration{5, "idempotency keys", []string{
 		`CREATE TABLE idempotency_keys (
 			key         TEXT PRIMARY KEY,
 			fingerprint TEXT NOT NULL,

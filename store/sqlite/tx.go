@@ -48,7 +48,8 @@ type stmtSet [numStmts]*sql.Stmt
 const (
 	selectAPI = `SELECT a.name, a.unit, a.keywords, a.auto_resume,
 		q.window_name, q.quota_limit, q.quota_used, q.quota_reserved, q.last_reset, q.next_reset,
-		q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule, a.reserve
+		q.is_exhausted, q.exhausted_at, q.blocked_until, q.auto_resume, q.reset_rule, a.reserve,
+		q.model, q.scope, q.meter, q.bucket, a.prices
 		FROM apis a LEFT JOIN api_quotas q ON q.api_name = a.name`
 	selectChannel = `SELECT c.name, c.is_active, c.priority, c.apis, c.consecutive_errors,
 		p.reason, p.since, p.detail, p.until, c.fallbacks, c.budgets
@@ -59,23 +60,24 @@ const (
 var stmtSQL = [numStmts]string{
 	stAPI:  selectAPI + ` WHERE a.name = ? ORDER BY q.position, q.id`,
 	stAPIs: selectAPI + ` ORDER BY a.name, q.position, q.id`,
-	stUpsertAPI: `INSERT INTO apis (name, unit, keywords, auto_resume, position, reserve)
-		VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM apis), ?5)
+	stUpsertAPI: `INSERT INTO apis (name, unit, keywords, auto_resume, position, reserve, prices)
+		VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM apis), ?5, ?6)
 		ON CONFLICT (name) DO UPDATE SET unit = excluded.unit, keywords = excluded.keywords,
-		auto_resume = excluded.auto_resume, reserve = excluded.reserve`,
+		auto_resume = excluded.auto_resume, reserve = excluded.reserve, prices = excluded.prices`,
 	stDeleteOtherWindows: `DELETE FROM api_quotas WHERE api_name = ?1
 		AND window_name NOT IN (SELECT value FROM json_each(?2))`,
 	stUpsertWindow: `INSERT INTO api_quotas (api_name, window_name, position, quota_limit, quota_used,
 		quota_remaining, quota_reserved, last_reset, next_reset, is_exhausted, exhausted_at, blocked_until,
-		auto_resume, reset_rule)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+		auto_resume, reset_rule, model, scope, meter, bucket)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
 		ON CONFLICT (api_name, window_name) DO UPDATE SET position = excluded.position,
 		quota_limit = excluded.quota_limit, quota_used = excluded.quota_used,
 		quota_remaining = excluded.quota_remaining, quota_reserved = excluded.quota_reserved,
 		last_reset = excluded.last_reset, next_reset = excluded.next_reset,
 		is_exhausted = excluded.is_exhausted, exhausted_at = excluded.exhausted_at,
 		blocked_until = excluded.blocked_until, auto_resume = excluded.auto_resume,
-		reset_rule = excluded.reset_rule`,
+		reset_rule = excluded.reset_rule, model = excluded.model, scope = excluded.scope,
+		meter = excluded.meter, bucket = excluded.bucket`,
 	stUpdateWindow: `UPDATE api_quotas SET quota_limit = ?3, quota_used = ?4, quota_remaining = ?5,
 		quota_reserved = ?6, last_reset = ?7, next_reset = ?8, is_exhausted = ?9, exhausted_at = ?10,
 		blocked_until = ?11, reset_rule = ?12
@@ -113,9 +115,9 @@ var stmtSQL = [numStmts]string{
 		units = excluded.units, created_at = excluded.created_at, expires_at = excluded.expires_at`,
 	stDeleteReservation: `DELETE FROM reservations WHERE id = ?`,
 	stExpired:           selectReservation + ` WHERE expires_at <= ? ORDER BY expires_at, id`,
-	stAddUsage: `INSERT INTO usage (api, channel, start, resolution, units, count) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (resolution, start, api, channel)
-		DO UPDATE SET units = units + excluded.units, count = count + excluded.count`,
+	stAddUsage: `INSERT INTO usage (api, channel, start, resolution, units, count, model, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (resolution, start, api, channel, model)
+		DO UPDATE SET units = units + excluded.units, count = count + excluded.count, cost = cost + excluded.cost`,
 	stDueAt: `SELECT min(t) FROM (
 		SELECT min(next_reset) AS t FROM api_quotas
 		UNION ALL SELECT min(blocked_until) FROM api_quotas WHERE is_exhausted <> 0

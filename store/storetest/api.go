@@ -16,6 +16,7 @@ var apiTests = []subtest{
 	{"Delete", testDeleteAPI},
 	{"Missing", testAPIMissing},
 	{"Invalid", testAPIInvalid},
+	{"ModelsBucketsScopes", testAPIModelsBucketsScopes},
 }
 
 // groqAPI has every field set: two windows in non-alphabetical order, one
@@ -261,4 +262,40 @@ func testAPIInvalid(t *testing.T, e *env) {
 		return nil
 	})
 	equalList(t, "APIs after invalid saves (nothing changed)", readAPIs(t, e.s), []quotad.API{youtubeAPI()}, normAPI)
+}
+
+// testAPIModelsBucketsScopes: windows of one name but different models or
+// scopes are different rows; their model, scope, meter and bucket come back;
+// SaveWindow and SaveAPI address a window by its key.
+func testAPIModelsBucketsScopes(t *testing.T, e *env) {
+	a := quotad.API{Name: "groq", Unit: "tokens", AutoResume: true, Windows: []quotad.Window{
+		{Name: "tpd", Limit: 100000, Rule: "daily 00:00 UTC", Meter: quotad.MeterTokens, NextReset: at(time.Hour)},
+		{Name: "tpd", Model: "llama-3.3-70b-versatile", Limit: 100000, Rule: "daily 00:00 UTC", Meter: quotad.MeterTokens, Used: 7, NextReset: at(time.Hour)},
+		{Name: "rpm", Model: "llama-3.3-70b-versatile", Limit: 30, Rule: "every 1m", Meter: quotad.MeterRequests, NextReset: at(time.Minute)},
+		{Name: "tpd", Model: "meta-llama/llama-4-scout-17b-16e-instruct", Limit: 500000, Rule: "daily 00:00 UTC", Meter: quotad.MeterTokens},
+		{Name: "tpd", Model: "llama-3.3-70b-versatile", Scope: "shorts", Limit: 100000, Rule: "daily 00:00 UTC", Meter: quotad.MeterTokens, Used: 9},
+		{Name: "search.list", Bucket: true, Limit: 100, Rule: "daily 00:00"},
+	}}
+	saveAPIs(t, e.s, a)
+	equal(t, "API with model, scope and bucket windows", readAPI(t, e.s, "groq"), a, normAPI)
+
+	w := a.Windows[4]
+	w.Used, w.Exhausted, w.ExhaustedAt = 100000, true, at(0)
+	update(t, e.s, func(tx quotad.Tx) error { return tx.SaveWindow("groq", w) })
+	got := readAPI(t, e.s, "groq")
+	for i, g := range got.Windows {
+		want := a.Windows[i]
+		if i == 4 {
+			want = w
+		}
+		if g.Used != want.Used || g.Exhausted != want.Exhausted || g.Key() != want.Key() {
+			t.Errorf("window %d after SaveWindow of %s: %s used %d exhausted %v; want %s used %d exhausted %v",
+				i, w.Key(), g.Key(), g.Used, g.Exhausted, want.Key(), want.Used, want.Exhausted)
+		}
+	}
+
+	// Dropping the scope's window leaves the others of that name.
+	a.Windows = append(a.Windows[:4:4], a.Windows[5])
+	saveAPIs(t, e.s, a)
+	equal(t, "API after dropping a scope's window", readAPI(t, e.s, "groq"), a, normAPI)
 }

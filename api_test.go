@@ -1,0 +1,140 @@
+package quotad_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/quotad/quotad"
+)
+
+// groqYouTube is an API with a model-less window, two models' windows (one
+// replacing the model-less tpd), a second scope, and YouTube-like buckets.
+func selectionAPI() quotad.API {
+	return quotad.API{Name: "x", Unit: "tokens", Windows: []quotad.Window{
+		{Name: "daily"}, // 0: every call
+		{Name: "tpd"},   // 1: every call without a tpd of its model
+		{Name: "rpm", Model: "llama-3.3-70b-versatile"},               // 2
+		{Name: "tpd", Model: "llama-3.3-70b-versatile"},               // 3: replaces 1 for 70b
+		{Name: "rpm", Model: "llama-3.1-8b-instant"},                  // 4
+		{Name: "search.list", Bucket: true},                           // 5
+		{Name: "videos.insert", Bucket: true},                         // 6
+		{Name: "daily", Scope: "shorts"},                              // 7
+		{Name: "videos.insert", Scope: "shorts", Bucket: true},        // 8
+		{Name: "rpm", Model: "llama-3.1-8b-instant", Scope: "shorts"}, // 9
+	}}
+}
+
+func TestSelected(t *testing.T) {
+	a := selectionAPI()
+	for _, tc := range []struct {
+		target string
+		want   []int
+	}{
+		{"x", []int{0, 1}},
+		{"x/llama-3.3-70b-versatile", []int{0, 2, 3}},
+		{"x/llama-3.1-8b-instant", []int{0, 1, 4}},
+		{"x/unknown-model", []int{0, 1}},
+		{"x/search.list", []int{0, 1, 5}},
+		{"x/videos.insert", []int{0, 1, 6}},
+		{"x@shorts", []int{7}},
+		{"x/videos.insert@shorts", []int{7, 8}},
+		{"x/llama-3.1-8b-instant@shorts", []int{7, 9}},
+		{"x@nobody", nil},
+	} {
+		got := a.Selected(quotad.ParseTarget(tc.target))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Selected(%s) = %v, want %v", tc.target, got, tc.want)
+		}
+	}
+}
+
+func TestNeedWindows(t *testing.T) {
+	a := selectionAPI()
+	for _, tc := range []struct {
+		need string
+		want []int
+	}{
+		{"x", []int{0, 1, 5, 6}}, // the API as a whole: buckets too (a job that uploads needs videos.insert)
+		{"x/videos.insert", []int{0, 1, 6}},
+		{"x/llama-3.3-70b-versatile", []int{0, 2, 3}},
+	} {
+		got := a.NeedWindows(quotad.ParseTarget(tc.need))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("NeedWindows(%s) = %v, want %v", tc.need, got, tc.want)
+		}
+	}
+}
+
+// TestNeedAvailable: an exhausted window refuses only the targets it is
+// selected for.
+func TestNeedAvailable(t *testing.T) {
+	for _, tc := range []struct {
+		exhausted int
+		served    []string
+		refused   []string
+	}{
+		{3, []string{"x", "x/llama-3.1-8b-instant", "x/search.list", "x@shorts"}, []string{"x/llama-3.3-70b-versatile"}},
+		{1, []string{"x/llama-3.3-70b-versatile", "x@shorts"}, []string{"x", "x/llama-3.1-8b-instant"}},
+		{6, []string{"x/search.list", "x/llama-3.3-70b-versatile", "x/videos.insert@shorts"}, []string{"x/videos.insert", "x"}},
+		{0, []string{"x@shorts"}, []string{"x", "x/search.list", "x/videos.insert", "x/llama-3.1-8b-instant"}},
+		{8, []string{"x/videos.insert", "x/search.list@shorts"}, []string{"x/videos.insert@shorts", "x@shorts"}},
+	} {
+		a := selectionAPI()
+		a.Windows[tc.exhausted].Exhausted = true
+		for _, s := range tc.served {
+			if !a.NeedAvailable(quotad.ParseTarget(s)) {
+				t.Errorf("window %s exhausted: %s refused, want served", a.Windows[tc.exhausted].Key(), s)
+			}
+		}
+		for _, s := range tc.refused {
+			if a.NeedAvailable(quotad.ParseTarget(s)) {
+				t.Errorf("window %s exhausted: %s served, want refused", a.Windows[tc.exhausted].Key(), s)
+			}
+		}
+	}
+}
+
+func TestTargetText(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want quotad.Target
+	}{
+		{"groq", quotad.Target{API: "groq"}},
+		{"groq/llama-3.3-70b-versatile", quotad.Target{API: "groq", Model: "llama-3.3-70b-versatile"}},
+		{"groq/meta-llama/llama-4-scout-17b-16e-instruct", quotad.Target{API: "groq", Model: "meta-llama/llama-4-scout-17b-16e-instruct"}},
+		{"youtube@shorts", quotad.Target{API: "youtube", Scope: "shorts"}},
+		{"youtube/videos.insert@shorts", quotad.Target{API: "youtube", Model: "videos.insert", Scope: "shorts"}},
+	} {
+		got := quotad.ParseTarget(tc.text)
+		if got != tc.want || got.String() != tc.text {
+			t.Errorf("ParseTarget(%q) = %+v (%q), want %+v", tc.text, got, got.String(), tc.want)
+		}
+	}
+	for _, tc := range []struct{ w quotad.Window }{
+		{quotad.Window{Name: "tpd", Model: "meta-llama/llama-4-scout-17b-16e-instruct", Scope: "shorts"}},
+		{quotad.Window{Name: "daily", Scope: "s"}},
+		{quotad.Window{Name: "daily"}},
+	} {
+		if n := quotad.WindowName(tc.w.Key(), tc.w.Model, tc.w.Scope); n != tc.w.Name {
+			t.Errorf("WindowName(%q) = %q, want %q", tc.w.Key(), n, tc.w.Name)
+		}
+	}
+}
+
+// FuzzParseTarget: a target's text reads back as itself when it is in
+// canonical form, and never panics.
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"groq", "groq/llama-3.3-70b-versatile", "youtube/videos.insert@shorts", "a/b/c@d@e", "@", "/", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg := quotad.ParseTarget(s)
+		if strings.Contains(tg.Scope, "@") || strings.Contains(tg.API, "/") {
+			t.Fatalf("ParseTarget(%q) = %+v", s, tg)
+		}
+		if back := quotad.ParseTarget(tg.String()); back != tg && tg.API != "" && !strings.Contains(tg.API, "@") {
+			t.Fatalf("ParseTarget(%q) = %+v, its text %q reads %+v", s, tg, tg.String(), back)
+		}
+	})
+}
