@@ -180,6 +180,9 @@ type JobConfig struct {
 	Timeout  Duration // 1h when absent
 	// Estimate is the expected units per run per API.
 	Estimate map[string]int64
+	// Simulate describes the job by what it calls, for `quotad simulate`
+	// (nil: the job cannot be simulated).
+	Simulate *SimulateConfig
 }
 
 // DefaultConfig returns the built-in configuration: the seed's table of

@@ -199,6 +199,7 @@ type (
 		Schedule string            `yaml:"schedule"`
 		Timeout  *Duration         `yaml:"timeout"`
 		Estimate map[string]int64  `yaml:"estimate"`
+		Simulate *SimulateConfig   `yaml:"simulate"` // simulate.go
 	}
 )
 
@@ -293,7 +294,7 @@ func decode(data []byte, root *yaml.Node) (c Config, d decoded) {
 		if j := ch.Job; j != nil {
 			cc.Job = &JobConfig{
 				Command: j.Command.argv, Shell: j.Command.shell, Dir: j.Dir, Env: j.Env,
-				Schedule: j.Schedule, Timeout: DefaultJobTimeout, Estimate: j.Estimate,
+				Schedule: j.Schedule, Timeout: DefaultJobTimeout, Estimate: j.Estimate, Simulate: j.Simulate,
 			}
 			if j.Timeout != nil {
 				cc.Job.Timeout = *j.Timeout

@@ -177,10 +177,16 @@ func (j *JobConfig) problems(p fieldPath, loc *time.Location, needed []string) [
 	add := func(p fieldPath, format string, args ...any) {
 		ps = append(ps, problem{p, fmt.Sprintf(format, args...)})
 	}
-	if len(j.Command) == 0 || strings.TrimSpace(j.Command[0]) == "" ||
-		(j.Shell && strings.TrimSpace(j.Command[len(j.Command)-1]) == "") {
+	if j.Simulate != nil {
+		ps = append(ps, j.Simulate.problems(p.to("simulate"), needed)...)
+	}
+	switch {
+	case j.Simulate != nil && len(j.Command) == 0:
+		// A job described only by what it calls is for quotad simulate.
+	case len(j.Command) == 0 || strings.TrimSpace(j.Command[0]) == "" ||
+		(j.Shell && strings.TrimSpace(j.Command[len(j.Command)-1]) == ""):
 		add(p.to("command"), `empty command; expected a list like ["python3", "make_video.py"] or a string run with sh -c`)
-	} else if slices.ContainsFunc(j.Command, func(a string) bool { return strings.ContainsRune(a, 0) }) {
+	case slices.ContainsFunc(j.Command, func(a string) bool { return strings.ContainsRune(a, 0) }):
 		add(p.to("command"), "command contains a NUL byte; expected text")
 	}
 	if strings.ContainsRune(j.Dir, 0) {
