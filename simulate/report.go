@@ -101,6 +101,7 @@ type recorder struct {
 	wins   []provWindow
 	wstate []winState
 	pause  map[string]*pauseEp
+	prev   map[string]chanState // the last sample's paused or held channels
 }
 
 type winState struct {
@@ -117,7 +118,7 @@ type pauseEp struct {
 }
 
 func newRecorder(cfg config.Config, opts Options, rules string, w *world) *recorder {
-	r := &recorder{cfg: cfg, opts: opts, loc: cfg.Location(), world: w, pause: map[string]*pauseEp{},
+	r := &recorder{cfg: cfg, opts: opts, loc: cfg.Location(), world: w, pause: map[string]*pauseEp{}, prev: map[string]chanState{},
 		rep: &Report{Rules: rules, Start: opts.Start, Days: opts.Days, Seed: opts.Seed, Channels: map[string]*ChannelReport{}}}
 	for _, ch := range cfg.Channels {
 		cr := &ChannelReport{}
@@ -189,53 +190,41 @@ func (r *recorder) sample(now time.Time, paused, held map[string]string, overspe
 			})
 		}
 	}
-	// The time since the last sample counts as the state seen now.
+	// The span since the last sample is in the state seen then: pauses
+	// change only at passes, which are samples.
 	span := now.Sub(r.last)
-	if r.last.IsZero() {
-		span = 0
+	for name, st := range r.prev {
+		r.both(name, r.last, func(c *Counts) {
+			switch {
+			case st.paused && st.avail:
+				c.PausedAvailableMinutes += span.Minutes()
+			case st.paused:
+				c.PausedOutMinutes += span.Minutes()
+			case st.held && st.avail:
+				c.HeldAvailableMinutes += span.Minutes()
+			}
+		})
+		if ep := r.pause[name]; st.paused && st.avail && ep != nil {
+			ep.available += span
+		}
 	}
 	r.last = now
+	r.checkInterventions()
+	clear(r.prev)
 	for _, ch := range r.cfg.Channels {
 		name := ch.Name
 		reason, isPaused := paused[name]
-		if _, h := held[name]; h && !isPaused && r.world.serves(r.cfg, ch.Job.Simulate.Calls) {
-			r.both(name, now, func(c *Counts) { c.HeldAvailableMinutes += span.Minutes() })
-		}
-		ep := r.pause[name]
+		_, isHeld := held[name]
 		if !isPaused {
 			delete(r.pause, name)
-			continue
+		} else if ep := r.pause[name]; ep == nil || ep.reason != reason {
+			r.pause[name] = &pauseEp{since: now, reason: reason}
 		}
-		if ep == nil || ep.reason != reason {
-			ep = &pauseEp{since: now, reason: reason}
-			r.pause[name] = ep
-		}
-		avail := r.world.serves(r.cfg, ch.Job.Simulate.Calls)
-		r.both(name, now, func(c *Counts) {
-			if avail {
-				c.PausedAvailableMinutes += span.Minutes()
-			} else {
-				c.PausedOutMinutes += span.Minutes()
-			}
-		})
-		if avail {
-			ep.available += span
-		}
-		if ep.counted {
-			continue
-		}
-		why := ""
-		switch {
-		case r.rep.Rules == "quotad" && !autoClears(reason):
-			why = "only a person lifts a pause for " + reason
-		case ep.available > InterventionAfter:
-			why = fmt.Sprintf("paused more than %s while the providers would serve it", InterventionAfter)
-		}
-		if why != "" {
-			ep.counted = true
-			r.rep.Interventions = append(r.rep.Interventions, Intervention{Channel: name, Since: ep.since, Reason: reason, Why: why})
+		if isPaused || isHeld {
+			r.prev[name] = chanState{paused: isPaused, held: isHeld, avail: r.world.serves(r.cfg, ch.Job.Simulate.Calls)}
 		}
 	}
+	r.checkInterventions()
 	for i, pw := range r.wins {
 		used := r.world.fake.Used(pw.provider, pw.scope, pw.name)
 		st := &r.wstate[i]
@@ -256,6 +245,30 @@ func (r *recorder) sample(now time.Time, paused, held map[string]string, overspe
 		}
 	}
 }
+
+// checkInterventions counts each pause episode that needs a person, once.
+func (r *recorder) checkInterventions() {
+	for _, name := range sortedKeys(r.pause) {
+		ep := r.pause[name]
+		if ep.counted {
+			continue
+		}
+		why := ""
+		switch {
+		case r.rep.Rules == "quotad" && !autoClears(ep.reason):
+			why = "only a person lifts a pause for " + ep.reason
+		case ep.available > InterventionAfter:
+			why = fmt.Sprintf("paused more than %s while the providers would serve it", InterventionAfter)
+		}
+		if why != "" {
+			ep.counted = true
+			r.rep.Interventions = append(r.rep.Interventions, Intervention{Channel: name, Since: ep.since, Reason: ep.reason, Why: why})
+		}
+	}
+}
+
+// chanState is what a sample saw of a channel that was not simply active.
+type chanState struct{ paused, held, avail bool }
 
 // autoClears reports whether quotad lifts every pause reason in reasons
 // by itself (quota and budget reasons; not errors or manual).

@@ -65,6 +65,9 @@ type Options struct {
 	ErrorRate, OutageRate float64
 	// Baseline also lives through the same month under the seed's rules.
 	Baseline bool
+	// Copies runs this many copies of each simulated channel (named
+	// NAME-2, NAME-3, …): how many channels the quotas carry. Default 1.
+	Copies int
 	// Dir holds the temporary store; default the system's temp dir.
 	Dir string
 }
@@ -86,7 +89,7 @@ func (o *Options) defaults(cfg config.Config) {
 // returns the report.
 func Run(ctx context.Context, cfg config.Config, opts Options) (*Report, error) {
 	opts.defaults(cfg)
-	cfg = simConfig(cfg)
+	cfg = simConfig(cfg, max(opts.Copies, 1))
 	if len(cfg.Channels) == 0 {
 		return nil, ErrNoJobs
 	}
@@ -103,7 +106,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (*Report, error) 
 // simConfig keeps the channels with a simulated job, gives them a command
 // (the runner needs one; the simulation never runs it) and names each
 // API's provider when the API is called like one (groq, youtube, …).
-func simConfig(cfg config.Config) config.Config {
+func simConfig(cfg config.Config, copies int) config.Config {
 	var chans []config.ChannelConfig
 	for _, ch := range cfg.Channels {
 		if ch.Job == nil || ch.Job.Simulate == nil {
@@ -114,7 +117,13 @@ func simConfig(cfg config.Config) config.Config {
 			j.Command = []string{"simulate"}
 		}
 		ch.Job = &j
-		chans = append(chans, ch)
+		for i := range copies {
+			c := ch
+			if i > 0 {
+				c.Name = fmt.Sprintf("%s-%d", ch.Name, i+1)
+			}
+			chans = append(chans, c)
+		}
 	}
 	cfg.Channels = chans
 	apis := slices.Clone(cfg.APIs)
@@ -131,15 +140,15 @@ func simConfig(cfg config.Config) config.Config {
 
 // sim is one quotad run: the daemon's parts on a virtual clock.
 type sim struct {
-	cfg   config.Config
-	opts  Options
-	clk   *clock.Fake
-	e     *engine.Engine
-	px    *proxy.Proxy
-	r     *runner.Runner
-	world *world
-	rec   *recorder
-	specs map[string]*config.SimulateConfig
+	cfg      config.Config
+	opts     Options
+	clk      *clock.Fake
+	e        *engine.Engine
+	px       *proxy.Proxy
+	r        *runner.Runner
+	world    *world
+	rec      *recorder
+	specs    map[string]*config.SimulateConfig
 	failures []string
 }
 
