@@ -47,9 +47,10 @@ func newStateCache() *stateCache {
 func (s *stateCache) invalidate() { s.gen.Add(1) }
 
 // load returns the API's state and the channel (when named), from the
-// cache when fresh, else from the store.
-func (s *stateCache) load(ctx context.Context, st quotad.Store, api, channel string) (quotad.API, *quotad.Channel, error) {
-	gen, now := s.gen.Load(), time.Now()
+// cache when fresh, else from the store. now is the engine's clock, so a
+// simulation on a virtual clock sees the copy age in virtual time.
+func (s *stateCache) load(ctx context.Context, st quotad.Store, api, channel string, now time.Time) (quotad.API, *quotad.Channel, error) {
+	gen := s.gen.Load()
 	s.mu.Lock()
 	ca, okA := s.apis[api]
 	cc, okC := s.chans[channel]
