@@ -140,16 +140,19 @@ func simConfig(cfg config.Config, copies int) config.Config {
 
 // sim is one quotad run: the daemon's parts on a virtual clock.
 type sim struct {
-	cfg      config.Config
-	opts     Options
-	clk      *clock.Fake
-	e        *engine.Engine
-	px       *proxy.Proxy
-	r        *runner.Runner
-	world    *world
-	rec      *recorder
-	specs    map[string]*config.SimulateConfig
-	failures []string
+	cfg   config.Config
+	opts  Options
+	clk   *clock.Fake
+	e     *engine.Engine
+	px    *proxy.Proxy
+	r     *runner.Runner
+	world *world
+	rec   *recorder
+	specs map[string]*config.SimulateConfig
+	// passDone is closed when the runner's pass has decided everything: a
+	// run waits for it, so a run never ends (freeing the one slot) while
+	// the pass still looks at other due jobs, whatever the goroutines' pace.
+	passDone chan struct{}
 }
 
 func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, error) {
@@ -186,7 +189,7 @@ func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, e
 	// One run at a time: runs take no virtual time, and their calls reach
 	// the providers in the same order for the same seed.
 	s.r, err = runner.New(s.e, cfg.Channels, runner.Options{Clock: s.clk, MaxConcurrent: 1, Location: cfg.Location(),
-		Logger: quiet, Paced: cfg.PacedAPIs(), Exec: s.exec, ID: "simulate"})
+		Logger: quiet, Paced: cfg.PacedAPIs(), Exec: s.exec, ID: "simulate", OnPass: func(runner.Pass) { close(s.passDone) }})
 	if err != nil {
 		return nil, fmt.Errorf("simulate: runner: %w", err)
 	}
@@ -212,11 +215,6 @@ func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, e
 		}
 		now = next
 	}
-	if os.Getenv("SIMDEBUG") != "" {
-		for _, f := range s.failures {
-			fmt.Println(f)
-		}
-	}
 	return s.rec.report(end), nil
 }
 
@@ -229,6 +227,7 @@ func (s *sim) pass(ctx context.Context, now time.Time) error {
 	}
 	var holds map[string]runner.Hold
 	for {
+		s.passDone = make(chan struct{})
 		p := s.r.RunDue(ctx)
 		holds = p.Holds
 		if len(p.Started) == 0 {
@@ -274,6 +273,7 @@ func quotadOverspent(st quotad.Status) []string {
 // stopping at the first refusal, whose text it prints as a job would;
 // then, with the job's fail rate, a failure that is not quota.
 func (s *sim) exec(ctx context.Context, run runner.Exec) (int, error) {
+	<-s.passDone
 	spec := s.specs[run.Channel]
 	now := s.clk.Now()
 	s.rec.started(run.Channel, now)
@@ -288,7 +288,6 @@ func (s *sim) exec(ctx context.Context, run runner.Exec) (int, error) {
 		}
 		status, text := s.call(ctx, run.Channel, c)
 		if status >= 300 {
-			s.failures = append(s.failures, run.Channel+": "+text)
 			fmt.Fprintln(run.Out, text)
 			s.rec.ended(run.Channel, now, false)
 			return 1, nil
