@@ -24,8 +24,8 @@ type Report struct {
 	Windows []WindowReport `json:"windows"`
 	// Interventions are pauses a person would have had to lift: a pause
 	// quotad never lifts by itself (errors, manual), or one that kept a
-	// channel off for more than InterventionAfter while its providers
-	// would have served it.
+	// channel off for more than InterventionAfter in one stretch while its
+	// providers would have served a whole run of it.
 	Interventions []Intervention `json:"interventions"`
 	// Overspent lists quotad's own windows seen above their limits (quotad
 	// rules only; it must stay empty).
@@ -204,8 +204,12 @@ func (r *recorder) sample(now time.Time, paused, held map[string]string, overspe
 				c.HeldAvailableMinutes += span.Minutes()
 			}
 		})
-		if ep := r.pause[name]; st.paused && st.avail && ep != nil {
-			ep.available += span
+		if ep := r.pause[name]; st.paused && ep != nil {
+			if st.avail {
+				ep.available += span
+			} else {
+				ep.available = 0 // the stretch counted is one without a break
+			}
 		}
 	}
 	r.last = now

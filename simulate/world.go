@@ -201,10 +201,13 @@ func (p provWindow) key() string {
 	return p.provider + "/" + p.name
 }
 
-// serves reports whether the providers would serve every kind of call in
-// calls now: the availability of a paused channel's quota.
+// serves reports whether the providers would serve a whole run of calls
+// now: what its calls need of each day, hour and month window is left, and
+// each call fits its minute windows. It is the availability of a paused
+// channel's quota.
 func (w *world) serves(cfg config.Config, calls []config.SimCall) bool {
-	for _, c := range calls {
+	need := map[string]int64{} // provider/scope/name → units the run needs
+	for _, c := range expand(calls) {
 		p := providerOf(cfg, c.API)
 		switch p {
 		case "groq", "openai":
@@ -216,35 +219,47 @@ func (w *world) serves(cfg config.Config, calls []config.SimCall) bool {
 			if p == "openai" {
 				lim = w.fopts.OpenAIModels[m]
 			}
-			for name, l := range map[string]int64{"rpm": lim.RPM, "rpd": lim.RPD, "tpm": lim.TPM, "tpd": lim.TPD} {
-				need := int64(1)
-				if name[0] == 't' {
-					need = max(c.Tokens, 1)
-				}
-				if l > 0 && l-w.fake.Used(p, m, name) < need {
-					return false
-				}
-			}
-		case "youtube":
-			if w.fopts.YouTube.Daily-w.fake.Used("youtube", "", "daily") < 1 {
+			tokens := max(c.Tokens, 1)
+			if (lim.RPM > 0 && lim.RPM-w.fake.Used(p, m, "rpm") < 1) || (lim.TPM > 0 && lim.TPM-w.fake.Used(p, m, "tpm") < tokens) {
 				return false
 			}
+			need[p+"/"+m+"/rpd"]++
+			need[p+"/"+m+"/tpd"] += tokens
+		case "youtube":
+			need["youtube//daily"]++
 			if b := c.Method; b == "search.list" || b == "videos.insert" {
-				lim := w.fopts.YouTube.Search
-				if b == "videos.insert" {
-					lim = w.fopts.YouTube.Insert
-				}
-				if lim-w.fake.Used("youtube", "", b) < 1 {
-					return false
-				}
+				need["youtube//"+b]++
 			}
 		case "pexels":
-			if w.fopts.Pexels.Hourly-w.fake.Used("pexels", "", "hourly") < 1 || w.fopts.Pexels.Monthly-w.fake.Used("pexels", "", "monthly") < 1 {
-				return false
-			}
+			need["pexels//hourly"]++
+			need["pexels//monthly"]++
+		}
+	}
+	for key, n := range need {
+		parts := strings.SplitN(key, "/", 3)
+		if l := w.limit(parts[0], parts[1], parts[2]); l > 0 && l-w.fake.Used(parts[0], parts[1], parts[2]) < n {
+			return false
 		}
 	}
 	return true
+}
+
+// limit returns a fake window's limit (0: no such limit).
+func (w *world) limit(provider, scope, name string) int64 {
+	switch provider {
+	case "groq", "openai":
+		lim := w.fopts.GroqModels[scope]
+		if provider == "openai" {
+			lim = w.fopts.OpenAIModels[scope]
+		}
+		return map[string]int64{"rpm": lim.RPM, "rpd": lim.RPD, "tpm": lim.TPM, "tpd": lim.TPD}[name]
+	case "youtube":
+		y := w.fopts.YouTube
+		return map[string]int64{"daily": y.Daily, "search.list": y.Search, "videos.insert": y.Insert}[name]
+	case "pexels":
+		return map[string]int64{"hourly": w.fopts.Pexels.Hourly, "monthly": w.fopts.Pexels.Monthly}[name]
+	}
+	return 0
 }
 
 // providerOf returns the provider of a configured API: its provider key,
