@@ -76,15 +76,22 @@ func TestWeekOfTheSeedsChannels(t *testing.T) {
 	if n := len(rep.Baseline.Interventions); n < 6 {
 		t.Errorf("the seed's rules needed %d interventions in 7 days, want one a day at least after the first", n)
 	}
-	var q, s int
+	var q, s, started, failed int
 	var wasted float64
 	for name, c := range rep.Channels {
+		started += c.Runs.Started
+		failed += c.Runs.Failed
 		q += c.Runs.Finished
 		s += rep.Baseline.Channels[name].Runs.Finished
 		wasted += rep.Baseline.Channels[name].Runs.PausedAvailableMinutes
 		if c.Runs.PausedAvailableMinutes > 0 {
 			t.Errorf("%s paused %.0f minutes while the providers would serve it", name, c.Runs.PausedAvailableMinutes)
 		}
+	}
+	// quotad starts a run only when its cost fits: runs fail only at the
+	// job's own fail rate (2%), never for want of quota.
+	if failed > started/20 {
+		t.Errorf("quotad started %d runs and %d failed: runs were started that the quota could not carry", started, failed)
 	}
 	if wasted < 6*60 {
 		t.Errorf("the seed's rules kept channels paused %.0f minutes while Groq would serve them, want hours", wasted)
