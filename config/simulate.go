@@ -38,7 +38,7 @@ const (
 )
 
 // problems checks a job's simulate key against the APIs the channel may
-// call.
+// call: an API it needs, or whose model or bucket (api/name) it needs.
 func (s *SimulateConfig) problems(p fieldPath, apis []string) []problem {
 	var ps []problem
 	add := func(p fieldPath, format string, args ...any) {
@@ -49,7 +49,7 @@ func (s *SimulateConfig) problems(p fieldPath, apis []string) []problem {
 	}
 	for i, c := range s.Calls {
 		cp := p.to("calls", i)
-		if !slices.Contains(apis, c.API) {
+		if !slices.ContainsFunc(apis, func(a string) bool { return a == c.API || strings.HasPrefix(a, c.API+"/") }) {
 			add(cp.to("api"), "%q is not an API this channel needs; expected one of: %s", c.API, strings.Join(apis, ", "))
 		}
 		if c.Count < 0 || c.Count > MaxSimCount {
