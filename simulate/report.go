@@ -119,7 +119,7 @@ type pauseEp struct {
 
 func newRecorder(cfg config.Config, opts Options, rules string, w *world) *recorder {
 	r := &recorder{cfg: cfg, opts: opts, loc: cfg.Location(), world: w, pause: map[string]*pauseEp{}, prev: map[string]chanState{},
-		rep: &Report{Rules: rules, Start: opts.Start, Days: opts.Days, Seed: opts.Seed, Channels: map[string]*ChannelReport{}}}
+		rep: &Report{Rules: rules, Start: opts.Start, Days: opts.Days, Seed: opts.Seed, Channels: map[string]*ChannelReport{}, Interventions: []Intervention{}}}
 	for _, ch := range cfg.Channels {
 		cr := &ChannelReport{}
 		day := opts.Start.In(r.loc)

@@ -38,7 +38,7 @@ func TestSimulateCLI(t *testing.T) {
 	if len(rep.Windows) == 0 || rep.Windows[0].Utilization == nil {
 		t.Errorf("windows: %+v", rep.Windows)
 	}
-	if rep.Baseline == nil || len(rep.Baseline.Channels) != 3 || len(rep.Baseline.Windows) != len(rep.Windows) {
+	if rep.Interventions == nil || rep.Baseline == nil || len(rep.Baseline.Channels) != 3 || len(rep.Baseline.Windows) != len(rep.Windows) || rep.Baseline.Interventions == nil {
 		t.Errorf("baseline: %+v", rep.Baseline)
 	}
 	out, errOut, code = runCLI("simulate", "--config", "../../examples/simulate/quotad.yaml", "--days", "1")
