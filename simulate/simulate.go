@@ -155,6 +155,8 @@ type sim struct {
 	passDone chan struct{}
 }
 
+// runQuotad lives through the month with quotad's engine, proxy, monitor
+// pass and runner on a temporary SQLite store.
 func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, error) {
 	dir, err := os.MkdirTemp(opts.Dir, "quotad-simulate")
 	if err != nil {
@@ -186,8 +188,9 @@ func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, e
 	for _, ch := range cfg.Channels {
 		s.specs[ch.Name] = ch.Job.Simulate
 	}
-	// One run at a time: runs take no virtual time, and their calls reach
-	// the providers in the same order for the same seed.
+	// One run at a time: each lives through its duration on the virtual
+	// clock, and the calls reach the providers in the same order for the
+	// same seed.
 	s.r, err = runner.New(s.e, cfg.Channels, runner.Options{Clock: s.clk, MaxConcurrent: 1, Location: cfg.Location(),
 		Logger: quiet, Paced: cfg.PacedAPIs(), Exec: s.exec, ID: "simulate", OnPass: func(runner.Pass) { close(s.passDone) }})
 	if err != nil {
