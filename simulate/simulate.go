@@ -191,7 +191,13 @@ func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, e
 	// One run at a time: each lives through its duration on the virtual
 	// clock, and the calls reach the providers in the same order for the
 	// same seed.
-	s.r, err = runner.New(s.e, cfg.Channels, runner.Options{Clock: s.clk, MaxConcurrent: 1, Location: cfg.Location(),
+	var jobs []runner.Job
+	for _, ch := range cfg.Channels { // as cmd/quotad's runnerJobs translates them
+		j := ch.Job
+		jobs = append(jobs, runner.Job{Channel: ch.Name, Priority: ch.Priority, Command: j.Command, Dir: j.Dir, Env: j.Env,
+			Schedule: j.Schedule, Timeout: time.Duration(j.Timeout), Estimate: j.Estimate})
+	}
+	s.r, err = runner.New(s.e, jobs, runner.Options{Clock: s.clk, MaxConcurrent: 1, Location: cfg.Location(),
 		Logger: quiet, Paced: cfg.PacedAPIs(), Exec: s.exec, ID: "simulate", OnPass: func(runner.Pass) { close(s.passDone) }})
 	if err != nil {
 		return nil, fmt.Errorf("simulate: runner: %w", err)

@@ -86,7 +86,7 @@ channels:
 // windowsOfModels is whether the engine keeps a window per model and
 // bucket (the provider-fidelity issue): until then a refusal of one model
 // or bucket holds the whole API.
-const windowsOfModels = false
+const windowsOfModels = true
 
 func needWindowsOfModels(t *testing.T) {
 	if !windowsOfModels {

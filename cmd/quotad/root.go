@@ -73,6 +73,8 @@ Start with:  quotad serve            (daemon on ./quotad.db, built-in quotas)
 		newNotifyCmd(g),
 		// The store: migrations, backups, benchmarks.
 		newMigrateCmd(g), newMigrateFromSQLiteCmd(g), newBackupCmd(g), newBenchCmd(g),
+		// A month of the channels on a virtual clock.
+		newSimulateCmd(g),
 	)
 	return root
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/quotad/quotad/simulate"
 )
 
-func init() { extraCommands = append(extraCommands, newSimulateCmd) }
-
 func newSimulateCmd(g *globals) *cobra.Command {
 	var days, copies int
 	var seed int64
