@@ -153,6 +153,7 @@ type sim struct {
 	// run waits for it, so a run never ends (freeing the one slot) while
 	// the pass still looks at other due jobs, whatever the goroutines' pace.
 	passDone chan struct{}
+	paused   map[string]string // channel → pause reasons, as last read
 }
 
 // runQuotad lives through the month with quotad's engine, proxy, monitor
@@ -231,10 +232,12 @@ func runQuotad(ctx context.Context, cfg config.Config, opts Options) (*Report, e
 // monitor runs it), the runner's scheduling passes until none starts a
 // run, and the recording of what the state is.
 func (s *sim) pass(ctx context.Context, now time.Time) error {
-	if _, err := s.e.Tick(ctx); err != nil {
+	tick, err := s.e.Tick(ctx)
+	if err != nil {
 		return fmt.Errorf("simulate: %s: due pass: %w", now, err)
 	}
 	var holds map[string]runner.Hold
+	changed := s.paused == nil || len(tick.Resumed)+len(tick.Unblocked)+len(tick.Reconciled)+tick.Expired > 0
 	for {
 		s.passDone = make(chan struct{})
 		p := s.r.RunDue(ctx)
@@ -242,36 +245,43 @@ func (s *sim) pass(ctx context.Context, now time.Time) error {
 		if len(p.Started) == 0 {
 			break
 		}
-	}
-	st, err := s.e.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("simulate: %s: status: %w", now, err)
-	}
-	paused := map[string]string{}
-	for _, ch := range st.Channels {
-		if !ch.Active {
-			var rs []string
-			for _, p := range ch.PauseReasons {
-				rs = append(rs, p.Reason)
-			}
-			paused[ch.Name] = strings.Join(rs, ",")
-		}
+		changed = true
 	}
 	held := map[string]string{}
 	for ch, h := range holds {
 		held[ch] = h.Kind
 	}
-	s.rec.sample(now, paused, held, quotadOverspent(st))
+	if !changed { // no run and no resume: the pauses are as last read
+		s.rec.sample(now, s.paused, held, nil)
+		return nil
+	}
+	// The state as the runner reads it (cheaper than a full status).
+	snap, err := runner.ReadSnapshot(ctx, s.e.Store())
+	if err != nil {
+		return fmt.Errorf("simulate: %s: reading the store: %w", now, err)
+	}
+	paused := map[string]string{}
+	for name, ch := range snap.Channels {
+		if !ch.Active() {
+			var rs []string
+			for _, p := range ch.Pauses {
+				rs = append(rs, p.Reason)
+			}
+			paused[name] = strings.Join(rs, ",")
+		}
+	}
+	s.paused = paused
+	s.rec.sample(now, paused, held, quotadOverspent(snap.APIs))
 	return nil
 }
 
 // quotadOverspent returns quotad's windows used beyond their limits.
-func quotadOverspent(st quotad.Status) []string {
+func quotadOverspent(apis map[string]quotad.API) []string {
 	var out []string
-	for _, a := range st.APIs {
-		for _, w := range a.Windows {
+	for _, name := range sortedKeys(apis) {
+		for _, w := range apis[name].Windows {
 			if w.Used > w.Limit {
-				out = append(out, fmt.Sprintf("%s/%s %d of %d", a.Name, w.Name, w.Used, w.Limit))
+				out = append(out, fmt.Sprintf("%s/%s %d of %d", name, w.Key(), w.Used, w.Limit))
 			}
 		}
 	}
