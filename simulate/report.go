@@ -131,9 +131,8 @@ func newRecorder(cfg config.Config, opts Options, rules string, w *world) *recor
 	}
 	r.wins = w.windows(cfg)
 	r.wstate = make([]winState, len(r.wins))
-	for i, pw := range r.wins {
+	for _, pw := range r.wins {
 		r.rep.Windows = append(r.rep.Windows, WindowReport{Window: pw.key(), Limit: pw.limit, Periods: 1})
-		_ = i
 	}
 	return r
 }
