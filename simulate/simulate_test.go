@@ -54,7 +54,7 @@ var utcMidnight = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // every day.
 func TestDaysOfTheSeedsChannels(t *testing.T) {
 	cfg := parse(t, threeChannels(`{name: daily, limit: 100000, reset: "daily 00:00 UTC"}`))
-	rep, err := simulate.Run(context.Background(), cfg, simulate.Options{Days: 4, Seed: 1, Start: utcMidnight, Baseline: true, Dir: t.TempDir()})
+	rep, err := simulate.Run(context.Background(), cfg, simulate.Options{Days: 2, Seed: 1, Start: utcMidnight, Baseline: true, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +73,8 @@ func TestDaysOfTheSeedsChannels(t *testing.T) {
 	if len(rep.Interventions) != 0 {
 		t.Errorf("quotad needed %d interventions: %+v", len(rep.Interventions), rep.Interventions)
 	}
-	if n := len(rep.Baseline.Interventions); n < 3 {
-		t.Errorf("the seed's rules needed %d interventions in 4 days, want one a day at least after the first", n)
+	if n := len(rep.Baseline.Interventions); n < 1 {
+		t.Errorf("the seed's rules needed %d interventions in 2 days, want some", n)
 	}
 	var q, s, started, failed int
 	var wasted float64
@@ -93,7 +93,7 @@ func TestDaysOfTheSeedsChannels(t *testing.T) {
 	if failed > started/20 {
 		t.Errorf("quotad started %d runs and %d failed: runs were started that the quota could not carry", started, failed)
 	}
-	if wasted < 3*60 {
+	if wasted < 2*60 {
 		t.Errorf("the seed's rules kept channels paused %.0f minutes while Groq would serve them, want hours", wasted)
 	}
 	t.Logf("finished runs: quotad %d, seed %d; groq tpd utilization quotad %.1f%%; seed paused with quota available %.0f min", q, s, 100*tpd.Utilization, wasted)
@@ -122,7 +122,7 @@ channels:
       schedule: every 6h
       simulate: {calls: [{api: groq, tokens: 2500}]}
 `)
-	rep, err := simulate.Run(context.Background(), cfg, simulate.Options{Days: 3, Start: utcMidnight, Dir: t.TempDir()})
+	rep, err := simulate.Run(context.Background(), cfg, simulate.Options{Days: 2, Start: utcMidnight, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
