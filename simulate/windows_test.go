@@ -11,7 +11,6 @@ import (
 // llama-3.3-70b-versatile's tokens per day is stopped for the day; one on
 // llama-3.1-8b-instant of the same API runs every time.
 func TestGroqModelLimitHoldsOnlyThatModel(t *testing.T) {
-	needWindowsOfModels(t)
 	cfg := parse(t, `timezone: America/Los_Angeles
 apis:
   groq: {provider: groq}
@@ -49,7 +48,6 @@ channels:
 // when videos.insert's bucket is used up; a channel that only searches
 // (it needs youtube/search.list) goes on.
 func TestYouTubeUploadBucketEndsUploadsNotSearches(t *testing.T) {
-	needWindowsOfModels(t)
 	cfg := parse(t, `timezone: America/Los_Angeles
 apis:
   youtube: {provider: youtube}
@@ -83,13 +81,3 @@ channels:
 	}
 }
 
-// windowsOfModels is whether the engine keeps a window per model and
-// bucket (the provider-fidelity issue): until then a refusal of one model
-// or bucket holds the whole API.
-const windowsOfModels = true
-
-func needWindowsOfModels(t *testing.T) {
-	if !windowsOfModels {
-		t.Skip("the engine has no per-model and per-bucket windows yet")
-	}
-}
