@@ -80,4 +80,3 @@ channels:
 		t.Errorf("videos.insert: %+v", w)
 	}
 }
-
