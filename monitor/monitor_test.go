@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +180,105 @@ func start2(t *testing.T, path string, at time.Time) *engine.Engine {
 	<-passed
 	t.Cleanup(func() { cancel(); <-done; e.Close(); st.Close() })
 	return e
+}
+
+// armingClock is a fake clock that records the deadline of every timer armed
+// on it, so a test can see what the monitor sleeps until.
+type armingClock struct {
+	*clock.Fake
+	mu    sync.Mutex
+	armed []time.Time
+}
+
+func (c *armingClock) NewTimer(d time.Duration) clock.Timer {
+	c.mu.Lock()
+	c.armed = append(c.armed, c.Fake.Now().Add(d))
+	c.mu.Unlock()
+	return c.Fake.NewTimer(d)
+}
+
+func (c *armingClock) lastArmed() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.armed) == 0 {
+		return time.Time{}
+	}
+	return c.armed[len(c.armed)-1]
+}
+
+// TestSleepsUntilTheDueInstant checks that the monitor wakes by a timer armed
+// for the earliest next_reset or blocked_until, not by polling: with a poll
+// interval of a minute, it arms its timer for the instant itself, does
+// nothing a nanosecond before it, and resets and resumes exactly at it.
+func TestSleepsUntilTheDueInstant(t *testing.T) {
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	midnight := time.Date(2026, 3, 8, 0, 0, 0, 0, la)
+	noon := time.Date(2026, 3, 7, 12, 0, 0, 0, la)
+	for _, tc := range []struct {
+		name  string
+		start time.Time
+		err   classify.Evidence
+		api   string
+		until time.Time
+	}{
+		{"next_reset", midnight.Add(-10 * time.Second), classify.Evidence{Message: "YouTube API: quota exceeded"}, "youtube", midnight},
+		// A provider-stated retry time 17 s away, at noon: blocked_until,
+		// not the window's reset at midnight.
+		{"blocked_until", noon, classify.Evidence{Message: "groq: Rate limit reached. Please try again in 17s."}, "groq", noon.Add(17 * time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st, err := sqlite.Open(ctx, t.TempDir()+"/q.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fc := &armingClock{Fake: clock.NewFake(tc.start)}
+			cfg := config.DefaultConfig()
+			e := engine.New(st, engine.Options{Clock: fc, Location: cfg.Location()})
+			apis, _ := cfg.Domain()
+			if _, err := e.Configure(ctx, apis, []quotad.Channel{{Name: "RankRiot", APIs: []string{tc.api}}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.ReportError(ctx, engine.ErrorReport{Channel: "RankRiot", Evidence: tc.err}); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ := e.Channel(ctx, "RankRiot"); c.Active {
+				t.Fatal("the quota error did not pause RankRiot")
+			}
+			passes := make(chan engine.TickResult, 10)
+			m := monitor.New(e, monitor.Options{SafetyTick: time.Hour, PollInterval: time.Minute, OnPass: func(r engine.TickResult, err error) {
+				if err != nil {
+					t.Errorf("pass: %v", err)
+				}
+				passes <- r
+			}})
+			done := make(chan struct{})
+			go func() { defer close(done); m.Run(ctx) }()
+			t.Cleanup(func() { cancel(); <-done; e.Close(); st.Close() })
+			h := &harness{t: t, ctx: ctx, e: e, st: st, clock: fc.Fake, passes: passes}
+			h.pass() // start-up catch-up: nothing due yet
+			h.sleeping()
+
+			if got := fc.lastArmed(); !got.Equal(tc.until) {
+				t.Fatalf("the monitor sleeps until %v, want the due instant %v (poll interval 1m)", got.In(la), tc.until.In(la))
+			}
+			fc.Set(tc.until.Add(-time.Nanosecond))
+			select {
+			case r := <-passes:
+				t.Fatalf("a pass ran before the due instant: %+v", r)
+			default:
+			}
+			if c, _ := e.Channel(ctx, "RankRiot"); c.Active {
+				t.Fatal("RankRiot resumed before the due instant")
+			}
+			fc.Set(tc.until)
+			r := h.pass()
+			if len(r.Resumed) != 1 || r.Resumed[0] != "RankRiot" {
+				t.Fatalf("at the due instant: resumed %v, want RankRiot (%+v)", r.Resumed, r)
+			}
+			if c, _ := e.Channel(ctx, "RankRiot"); !c.Active {
+				t.Fatal("RankRiot not active at the due instant")
+			}
+		})
+	}
 }
