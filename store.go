@@ -14,7 +14,12 @@ type Store interface {
 	// serialized against every other writer, in this process and in other
 	// processes on the same database (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
 	// transaction-scoped advisory lock), so fn may read, decide and write
-	// without losing updates. Update returns only once the commit is durable.
+	// without losing updates. Update returns only once the transaction has
+	// committed, as durable as the store is configured to make it: SQLite's
+	// default (WAL, synchronous=NORMAL, config "durability: crash") survives
+	// a crash of any process but may lose the last commits on a power loss;
+	// "durability: power" (synchronous=FULL) survives that too; a PostgreSQL
+	// commit is as durable as the server's synchronous_commit makes it.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction over a consistent snapshot.
 	// Write methods of the Tx return an error inside View.

@@ -31,6 +31,17 @@ const (
 	DefaultJobTimeout     = Duration(time.Hour)
 )
 
+// Durability settings ("durability" key).
+const (
+	// DurabilityCrash keeps every acknowledged change through a crash of
+	// any process (SQLite WAL, synchronous=NORMAL); a power loss may lose
+	// the last ones.
+	DurabilityCrash = "crash"
+	// DurabilityPower keeps them through a power loss too (SQLite
+	// synchronous=FULL: an fsync per commit).
+	DurabilityPower = "power"
+)
+
 // Config is the content of quotad's configuration file.
 type Config struct {
 	// Timezone is the default zone of reset rules and job schedules.
@@ -45,10 +56,13 @@ type Config struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	// DB is the store: a SQLite path or a postgres:// URL; "" lets the CLI
 	// decide.
-	DB     string       `yaml:"db"`
-	Server ServerConfig `yaml:"server"`
-	Runner RunnerConfig `yaml:"runner"`
-	Store  StoreConfig  `yaml:"store"`
+	DB string `yaml:"db"`
+	// Durability is what an acknowledged change survives in a SQLite store:
+	// DurabilityCrash (default) or DurabilityPower. PostgreSQL ignores it.
+	Durability string       `yaml:"durability"`
+	Server     ServerConfig `yaml:"server"`
+	Runner     RunnerConfig `yaml:"runner"`
+	Store      StoreConfig  `yaml:"store"`
 	// APIs come from the "apis" mapping, in document order; Name is the
 	// key. When the file has the mapping, it replaces the built-in APIs.
 	APIs []APIConfig `yaml:"-"`
@@ -196,6 +210,7 @@ func DefaultConfig() Config {
 		ErrorThreshold: DefaultErrorThreshold,
 		SafetyTick:     DefaultSafetyTick,
 		PollInterval:   DefaultPollInterval,
+		Durability:     DurabilityCrash,
 		Server:         ServerConfig{Listen: DefaultListen},
 		Runner:         RunnerConfig{MaxConcurrent: DefaultMaxConcurrent},
 		Store:          StoreConfig{Timeout: DefaultStoreTimeout},

@@ -36,6 +36,13 @@ store:
   # Retry-After and changes nothing. 100ms to 1m.
   timeout: 5s
 
+# What an acknowledged change survives, for a SQLite store. crash (default):
+# a crash of quotad or of any process (WAL, synchronous=NORMAL); a power
+# loss may lose the last changes. power: a power loss too (synchronous=FULL,
+# an fsync per commit, fewer commits per second). A PostgreSQL store ignores
+# it: its commits are as durable as the server's synchronous_commit.
+durability: crash
+
 server:
   # Address of the HTTP API, metrics and dashboard of "quotad serve".
   listen: 127.0.0.1:8080

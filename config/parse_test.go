@@ -71,6 +71,8 @@ var badConfigs = []struct {
 	{"bad listen", "server:\n  listen: localhost\n", 2, "server.listen", `invalid address "localhost"; expected host:port`},
 	{"bad port", "server:\n  listen: \":99999\"\n", 2, "server.listen", `invalid port "99999"`},
 	{"threshold range", "error_threshold: 0\n", 1, "error_threshold", "expected a number of errors from 1 to 100000, got 0"},
+	{"bad durability", "timezone: UTC\ndurability: fsync\n", 2, "durability", `expected crash (survives a crash; the default) or power (survives a power loss too), got "fsync"`},
+	{"empty durability", "durability: \"\"\n", 1, "durability", `got ""`},
 	{"poll range", "poll_interval: 5m\n", 1, "poll_interval", "expected a duration from 100ms to 1m, got 5m"},
 	{"store timeout range", "store:\n  timeout: 2m\n", 2, "store.timeout", "expected a duration from 100ms to 1m, got 2m"},
 	{"safety tick range", "safety_tick: 0s\n", 1, "safety_tick", "at least 1s, got 0s"},
@@ -116,7 +118,7 @@ channels:
     apis: [groq, youtube]
 `
 	_, err := config.Parse([]byte(doc), "quotad.yaml")
-	want := `quotad.yaml:2: unknown key "colour"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, server, runner, store, apis, channels
+	want := `quotad.yaml:2: unknown key "colour"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, durability, server, runner, store, apis, channels
 quotad.yaml:6: apis.groq.windows[0].reset: rule "dayly 00:00"
 quotad.yaml:9: channels.RankRiot.apis[1]: unknown API "youtube"; expected one of: groq`
 	lines := strings.Split(err.Error(), "\n")
@@ -291,5 +293,22 @@ func TestParseOddButValid(t *testing.T) {
 				t.Errorf("got %+v", c)
 			}
 		})
+	}
+}
+
+func TestParseDurability(t *testing.T) {
+	for doc, want := range map[string]string{
+		"":                    config.DurabilityCrash,
+		"durability:\n":       config.DurabilityCrash,
+		"durability: crash\n": config.DurabilityCrash,
+		"durability: power\n": config.DurabilityPower,
+	} {
+		c, err := config.Parse([]byte(doc), "quotad.yaml")
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if c.Durability != want {
+			t.Errorf("%q: durability %q, want %q", doc, c.Durability, want)
+		}
 	}
 }

@@ -73,6 +73,9 @@ func (c *Config) problems() []problem {
 	if c.Store.Timeout < MinStoreTimeout || c.Store.Timeout > MaxStoreTimeout {
 		add(fieldPath{"store", "timeout"}, "expected a duration from %s to %s, got %s", MinStoreTimeout, MaxStoreTimeout, c.Store.Timeout)
 	}
+	if c.Durability != DurabilityCrash && c.Durability != DurabilityPower {
+		add(fieldPath{"durability"}, "expected %s (survives a crash; the default) or %s (survives a power loss too), got %q", DurabilityCrash, DurabilityPower, c.Durability)
+	}
 	if msg := checkListen(c.Server.Listen); msg != "" {
 		add(fieldPath{"server", "listen"}, "%s", msg)
 	}

@@ -20,7 +20,7 @@ func TestNodeErrorsAreYAMLTextFree(t *testing.T) {
 		want      string // "line: path: message" of the one problem
 	}{
 		{"unknown key", "timezone: UTC\nerror_treshold: 5\n",
-			`2: unknown key "error_treshold"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, server, runner, store, apis, channels, thresholds, usage, notifiers`},
+			`2: unknown key "error_treshold"; expected one of: timezone, error_threshold, safety_tick, poll_interval, db, durability, server, runner, store, apis, channels, thresholds, usage, notifiers`},
 		{"duplicate key", "server:\n  listen: a\n  listen: b\n", `3: server: duplicate key "listen" (first defined at line 2); expected each key once`},
 		{"duplicate struct key", "apis:\n  g:\n    unit: a\n    unit: b\n", `4: apis.g: duplicate key "unit" (first defined at line 3); expected each key once`},
 		{"integer", "apis:\n  g:\n    windows: [{name: d, limit: lots, reset: daily 00:00}]\n", `3: apis.g.windows[0].limit: expected an integer, got "lots"`},

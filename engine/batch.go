@@ -38,9 +38,9 @@ type op struct {
 }
 
 // do runs fn inside a store transaction shared with other concurrent
-// operations (group commit) and returns its result once the transaction is
-// durable. fn must validate before it changes t: an fn that returns an error
-// must leave t unchanged.
+// operations (group commit) and returns its result once the transaction has
+// committed (as durable as the store makes it). fn must validate before it
+// changes t: an fn that returns an error must leave t unchanged.
 //
 // The wait is bounded by ctx and by Options.StoreTimeout. A caller that
 // stops waiting gets its error at once (wrapping quotad.ErrUnavailable when

@@ -5,7 +5,8 @@
 //
 // Mutations from concurrent callers are group-committed: the engine runs
 // every operation waiting at that moment in one store transaction and
-// acknowledges each only once that transaction is durable.
+// acknowledges each only once that transaction has committed (as durable as
+// the store makes a commit: see quotad.Store.Update).
 package engine
 
 import (

@@ -194,7 +194,7 @@ func (p *Proxy) Close(ctx context.Context) error {
 }
 
 // Wait commits the accounting of every call answered so far and waits
-// until it is durable.
+// until it has committed.
 func (p *Proxy) Wait(ctx context.Context) error {
 	if p.batch != nil {
 		p.batch.flush(nil)

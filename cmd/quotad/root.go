@@ -159,8 +159,10 @@ func (g *globals) tokenValue(cfg config.Config) string {
 
 // openStore opens the store a DSN names: a postgres:// URL, else a SQLite
 // file. timeout bounds its waits (PostgreSQL's lock and statement timeouts,
-// SQLite's busy timeout); 0 takes the stores' defaults.
-func openStore(ctx context.Context, dsn string, timeout time.Duration, log *slog.Logger) (quotad.Store, error) {
+// SQLite's busy timeout); 0 takes the stores' defaults. extra are options of
+// a SQLite store (its durability: PostgreSQL commits are as durable as the
+// server's synchronous_commit).
+func openStore(ctx context.Context, dsn string, timeout time.Duration, log *slog.Logger, extra ...sqlite.Option) (quotad.Store, error) {
 	if isPostgresDSN(dsn) {
 		s, err := postgres.Open(ctx, dsn, postgres.WithTimeout(timeout), postgres.WithLogger(log))
 		if err != nil {
@@ -169,7 +171,7 @@ func openStore(ctx context.Context, dsn string, timeout time.Duration, log *slog
 		return s, nil
 	}
 	path := strings.TrimPrefix(dsn, "sqlite://")
-	var opts []sqlite.Option
+	opts := append([]sqlite.Option(nil), extra...)
 	if timeout > 0 {
 		opts = append(opts, sqlite.WithBusyTimeout(timeout))
 	}
@@ -184,6 +186,14 @@ func openStore(ctx context.Context, dsn string, timeout time.Duration, log *slog
 	return s, nil
 }
 
+// sqliteOptions returns the SQLite store options cfg asks for.
+func sqliteOptions(cfg config.Config) []sqlite.Option {
+	if cfg.Durability == config.DurabilityPower {
+		return []sqlite.Option{sqlite.WithDurability(sqlite.DurabilityPower)}
+	}
+	return nil
+}
+
 // isPostgresDSN reports whether dsn names a PostgreSQL store.
 func isPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
@@ -192,7 +202,7 @@ func isPostgresDSN(dsn string) bool {
 // openConfigured opens the store the flags and cfg name, and returns its DSN.
 func (g *globals) openConfigured(ctx context.Context, cfg config.Config) (quotad.Store, string, error) {
 	dsn := g.dsn(cfg)
-	st, err := openStore(ctx, dsn, time.Duration(cfg.Store.Timeout), g.logger())
+	st, err := openStore(ctx, dsn, time.Duration(cfg.Store.Timeout), g.logger(), sqliteOptions(cfg)...)
 	if err != nil {
 		return nil, dsn, fmt.Errorf("open store %s: %w", redactDSN(dsn), err)
 	}

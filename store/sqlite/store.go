@@ -36,19 +36,59 @@ const BusyTimeoutMillis = 5000
 
 const (
 	writerParams = "_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		"&_pragma=synchronous(%s)&_pragma=foreign_keys(1)"
 	readerParams = "_txlock=deferred&_pragma=busy_timeout(%d)&_pragma=query_only(1)"
 )
+
+// Durability says what a commit the store acknowledged survives.
+type Durability int
+
+const (
+	// DurabilityCrash is the default: WAL with synchronous=NORMAL. An
+	// acknowledged commit survives a crash of quotad (or of any process
+	// using the file); a power loss or an operating-system crash may lose
+	// the last commits before the WAL was synced to disk, never corrupting
+	// the file.
+	DurabilityCrash Durability = iota
+	// DurabilityPower is WAL with synchronous=FULL: the WAL is synced to
+	// disk before each commit is acknowledged, so it survives a power loss
+	// too (on a disk that honours flushes). Each commit costs an fsync;
+	// group commit shares it among the operations of one transaction.
+	DurabilityPower
+)
+
+// String returns the config word for d: "crash" or "power".
+func (d Durability) String() string {
+	if d == DurabilityPower {
+		return "power"
+	}
+	return "crash"
+}
+
+// synchronous returns SQLite's synchronous setting for d.
+func (d Durability) synchronous() string {
+	if d == DurabilityPower {
+		return "FULL"
+	}
+	return "NORMAL"
+}
 
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ busy time.Duration }
+type options struct {
+	busy       time.Duration
+	durability Durability
+}
 
 // WithBusyTimeout sets how long a statement waits for a lock held by
 // another connection or process before failing with an error wrapping
 // quotad.ErrUnavailable; default BusyTimeoutMillis.
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busy = d } }
+
+// WithDurability sets what an acknowledged commit survives (default
+// DurabilityCrash).
+func WithDurability(d Durability) Option { return func(o *options) { o.durability = d } }
 
 // ErrReadOnly is returned by the write methods of a Tx given to View.
 var ErrReadOnly = errors.New("sqlite: write in a read-only (View) transaction")
@@ -56,11 +96,12 @@ var ErrReadOnly = errors.New("sqlite: write in a read-only (View) transaction")
 // Store is the SQLite implementation of quotad.Store. It is safe for
 // concurrent use.
 type Store struct {
-	path   string
-	writer *sql.DB
-	reader *sql.DB
-	wstmts stmtSet // every statement, prepared on the writer
-	rstmts stmtSet // read statements, prepared on the reader pool
+	path       string
+	durability Durability
+	writer     *sql.DB
+	reader     *sql.DB
+	wstmts     stmtSet // every statement, prepared on the writer
+	rstmts     stmtSet // read statements, prepared on the reader pool
 	// adopted is set for a file adopted from the seed's daemon (Adopt);
 	// logZone is then the zone of its zone-less logs.timestamp text.
 	adopted bool
@@ -87,9 +128,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		opt(&o)
 	}
 	busy := max(o.busy.Milliseconds(), 1)
-	s := &Store{path: path}
+	s := &Store{path: path, durability: o.durability}
 	var err error
-	s.writer, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(writerParams, busy))
+	s.writer, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(writerParams, busy, o.durability.synchronous()))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -193,8 +234,13 @@ func (s *Store) Path() string { return s.path }
 // waits for the writer connection, so do not use it inside Update.
 func (s *Store) DB() *sql.DB { return s.writer }
 
+// Durability returns what the store's acknowledged commits survive.
+func (s *Store) Durability() Durability { return s.durability }
+
 // Update runs fn in one read-write transaction (BEGIN IMMEDIATE) and commits
 // it when fn returns nil; fn's error is returned as is after rolling back.
+// The commit is as durable as the store's Durability: with the default
+// DurabilityCrash it survives a crash of the process, not a power loss.
 // fn must not call Update or View on the same Store.
 func (s *Store) Update(ctx context.Context, fn func(quotad.Tx) error) error {
 	return s.run(ctx, s.writer, &s.wstmts, true, fn)
