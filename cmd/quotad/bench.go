@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quotad/quotad/internal/bench"
+	"github.com/quotad/quotad/store/sqlite"
 )
 
 // benchParts are the measurements `quotad bench` can run, in order.
@@ -28,7 +29,9 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Long: `Measure quotad's speed targets on this machine, each on a fresh store in a
 temporary directory:
 
-  spend     durable spends through the engine (group commit), N concurrent callers
+  spend     acknowledged spends through the engine (group commit), N concurrent
+            callers, with durability crash (synchronous=NORMAL, the default) and
+            power (synchronous=FULL)
   baseline  one transaction per spend, synchronous=NORMAL and FULL, same callers
   latency   how long after a reset instant a paused channel is active again
   scale     10,000 channels over 100 APIs: the reset that resumes them all,
@@ -70,11 +73,13 @@ temporary directory:
 			for _, p := range only {
 				switch p {
 				case "spend":
-					r, err := bench.Spend(ctx, dir, callers, d)
-					if err != nil {
-						return err
+					for _, dur := range []sqlite.Durability{sqlite.DurabilityCrash, sqlite.DurabilityPower} {
+						r, err := bench.Spend(ctx, dir, callers, d, dur)
+						if err != nil {
+							return err
+						}
+						emit(r)
 					}
-					emit(r)
 				case "baseline":
 					for _, mode := range []string{"NORMAL", "FULL"} {
 						r, err := bench.Baseline(ctx, dir, mode, callers, d)

@@ -100,10 +100,11 @@ func bigAPI(name string) quotad.API {
 		Windows: []quotad.Window{{Name: "daily", Limit: 1 << 60, Rule: "daily 00:00 America/Los_Angeles"}}}
 }
 
-// Spend measures durable spends through the engine with callers concurrent
-// callers for d, on a fresh SQLite file in dir.
-func Spend(ctx context.Context, dir string, callers int, d time.Duration) (Result, error) {
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "spend.db"))
+// Spend measures acknowledged spends through the engine with callers
+// concurrent callers for d, on a fresh SQLite file in dir opened with the
+// given durability (crash: synchronous=NORMAL; power: synchronous=FULL).
+func Spend(ctx context.Context, dir string, callers int, d time.Duration, dur sqlite.Durability) (Result, error) {
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "spend-"+dur.String()+".db"), sqlite.WithDurability(dur))
 	if err != nil {
 		return Result{}, err
 	}
@@ -114,7 +115,7 @@ func Spend(ctx context.Context, dir string, callers int, d time.Duration) (Resul
 		return Result{}, err
 	}
 	b0, o0, _ := e.Stats()
-	r, err := run(fmt.Sprintf("engine spend, group commit, %d callers", callers), callers, d, func() error {
+	r, err := run(fmt.Sprintf("engine spend, group commit, %d callers, durability %s (synchronous=%s)", callers, dur, dur.Synchronous()), callers, d, func() error {
 		_, err := e.Spend(ctx, "groq", 1, "A")
 		return err
 	})

@@ -65,8 +65,8 @@ func (d Durability) String() string {
 	return "crash"
 }
 
-// synchronous returns SQLite's synchronous setting for d.
-func (d Durability) synchronous() string {
+// Synchronous returns SQLite's synchronous setting for d.
+func (d Durability) Synchronous() string {
 	if d == DurabilityPower {
 		return "FULL"
 	}
@@ -130,7 +130,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	busy := max(o.busy.Milliseconds(), 1)
 	s := &Store{path: path, durability: o.durability}
 	var err error
-	s.writer, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(writerParams, busy, o.durability.synchronous()))
+	s.writer, err = sql.Open(DriverName, path+"?"+fmt.Sprintf(writerParams, busy, o.durability.Synchronous()))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
