@@ -202,7 +202,7 @@ func TestStatusViews(t *testing.T) {
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	a := quotad.API{Name: "groq", Unit: "tokens", AutoResume: true, Windows: []quotad.Window{
 		{Name: "daily", Limit: 100, Used: 120, Reserved: 5, Exhausted: true, ExhaustedAt: t0.In(la), NextReset: t1.In(la), Rule: "daily 00:00", BlockedUntil: t2},
-		{Name: "minute", Limit: 10, Used: 3},
+		{Name: "minute", Limit: 10, Used: 3, Reserved: 2},
 	}}
 	s := quotad.StatusOf(a)
 	if s.Available || s.AvailableAt == nil || !s.AvailableAt.Equal(t2) || s.Keywords == nil {
@@ -212,7 +212,7 @@ func TestStatusViews(t *testing.T) {
 	if d.Remaining != 0 || d.Reserved != 5 || d.ExhaustedAt.Location() != time.UTC || !d.NextReset.Equal(t1) || d.LastReset != nil {
 		t.Errorf("exhausted window view = %+v", d)
 	}
-	if m.Remaining != 7 || m.Exhausted || m.NextReset != nil || m.BlockedUntil != nil {
+	if m.Remaining != 7 || m.Reserved != 2 || m.Exhausted || m.NextReset != nil || m.BlockedUntil != nil {
 		t.Errorf("open window view = %+v", m)
 	}
 	b, err := json.Marshal(quotad.StatusOf(quotad.API{Name: "x"}))
