@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,25 @@ func TestDocConfigsParse(t *testing.T) {
 	}
 	if checked < 5 {
 		t.Fatalf("only %d yaml blocks checked", checked)
+	}
+}
+
+// TestConfigurationPageListsEveryKey checks that docs/configuration.md's
+// table of top-level keys has a row for every key the config accepts.
+func TestConfigurationPageListsEveryKey(t *testing.T) {
+	_, err := config.Parse([]byte("no_such_key: 1\n"), "quotad.yaml")
+	_, list, ok := strings.Cut(fmt.Sprint(err), "expected one of: ")
+	if !ok {
+		t.Fatalf("the unknown-key error does not list the keys: %v", err)
+	}
+	b, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, key := range strings.Split(strings.TrimSpace(list), ", ") {
+		if !strings.Contains(page, "| `"+key+"` |") && !strings.Contains(page, "| `"+key+".") {
+			t.Errorf("docs/configuration.md has no row for the key %q", key)
+		}
 	}
 }
