@@ -68,7 +68,7 @@ type Options struct {
 	Jobs JobStarter
 }
 
-// Server serves quotad's HTTP API over an quotad.Service. It is safe for
+// Server serves quotad's HTTP API over a quotad.Service. It is safe for
 // concurrent use.
 type Server struct {
 	svc     quotad.Service

@@ -32,7 +32,7 @@ func (g *globals) service(ctx context.Context) (engine.Service, config.Config, f
 	if err != nil {
 		return nil, cfg, nil, err
 	}
-	return l.engine, l.cfg, func() { l.Close() }, nil
+	return jobViews(l.engine, l.cfg), l.cfg, func() { l.Close() }, nil
 }
 
 // withService runs fn with an open service and the command's context.
