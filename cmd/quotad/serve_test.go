@@ -315,7 +315,8 @@ func TestReloadDrainsARunningJob(t *testing.T) {
 	out, _, _ := runCLI("logs", "--category", "job", "--json", "--server", url, "--config", cfg)
 	if !strings.Contains(out, "Writer") || strings.Contains(out, "interrupted") {
 		t.Fatalf("the running job was interrupted by the reload, or not recorded:\n%s\n%s", out, p.output())
-	} // The daemon serves each channel's job view, and the reload swapped it.
+	}
+	// The daemon serves each channel's job view, and the reload swapped it.
 	out, _, _ = runCLI("status", "--json", "--server", url, "--config", cfg)
 	var st quotad.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
