@@ -1,5 +1,5 @@
 // Package client is the Go client of quotad's HTTP API (package server). A
-// *Client implements engine.Service, so a program (or the quotad CLI with
+// *Client implements quotad.Service, so a program (or the quotad CLI with
 // --server) can operate a running daemon exactly as it would an engine over
 // the store:
 //
@@ -29,10 +29,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad"
 )
 
-var _ engine.Service = (*Client)(nil)
+var _ quotad.Service = (*Client)(nil)
 
 // DefaultTimeout bounds one request when the caller gives no http.Client.
 const DefaultTimeout = 60 * time.Second

@@ -154,11 +154,11 @@ func TestMutations(t *testing.T) {
 		t.Fatalf("Release: %v", err)
 	}
 
-	v, err := f.c.Classify(ctx, engine.ErrorReport{Evidence: classify.Evidence{Status: 429, Headers: http.Header{"Retry-After": {"30"}}, Message: "groq rate limit"}})
+	v, err := f.c.Classify(ctx, quotad.ErrorReport{Evidence: classify.Evidence{Status: 429, Headers: http.Header{"Retry-After": {"30"}}, Message: "groq rate limit"}})
 	if err != nil || v.Kind != classify.KindRateLimit || v.API != "groq" || !v.Until.Equal(t0.Add(30*time.Second)) {
 		t.Fatalf("Classify: %+v, %v", v, err)
 	}
-	rr, err := f.c.ReportError(ctx, engine.ErrorReport{Channel: "Shorts", Evidence: classify.Evidence{Message: "connection refused"}})
+	rr, err := f.c.ReportError(ctx, quotad.ErrorReport{Channel: "Shorts", Evidence: classify.Evidence{Message: "connection refused"}})
 	if err != nil || rr.ConsecutiveErrors != 1 || rr.Verdict.Quota {
 		t.Fatalf("ReportError: %+v, %v", rr, err)
 	}
@@ -166,7 +166,7 @@ func TestMutations(t *testing.T) {
 	if err != nil || cs.ConsecutiveErrors != 0 {
 		t.Fatalf("ReportSuccess: %+v, %v", cs, err)
 	}
-	rr, err = f.c.ReportError(ctx, engine.ErrorReport{Channel: "RankRiot", Evidence: classify.Evidence{API: "youtube", Message: "quotaExceeded"}})
+	rr, err = f.c.ReportError(ctx, quotad.ErrorReport{Channel: "RankRiot", Evidence: classify.Evidence{API: "youtube", Message: "quotaExceeded"}})
 	if err != nil || !rr.APIExhausted || !slices.Contains(rr.Paused, "Shorts") {
 		t.Fatalf("ReportError (quota): %+v, %v", rr, err)
 	}
@@ -286,7 +286,7 @@ func TestErrorsRoundTrip(t *testing.T) {
 	_, err = f.c.ReportSuccess(ctx, "Nobody")
 	_, lerr = f.eng.ReportSuccess(ctx, "Nobody")
 	same("ReportSuccess", err, lerr, quotad.ErrUnknownChannel)
-	rep := engine.ErrorReport{Channel: "Nobody", Evidence: classify.Evidence{Message: "x"}}
+	rep := quotad.ErrorReport{Channel: "Nobody", Evidence: classify.Evidence{Message: "x"}}
 	_, err = f.c.ReportError(ctx, rep)
 	_, lerr = f.eng.ReportError(ctx, rep)
 	same("ReportError", err, lerr, quotad.ErrUnknownChannel)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
-	"github.com/quotad/quotad/engine"
 )
 
 // Status returns every API and channel (GET /api/v1/status).
@@ -52,8 +51,8 @@ func (c *Client) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 // credential scope, API[/MODEL][@SCOPE] ("groq/llama-3.3-70b-versatile"):
 // only the windows a call to it is charged to count the units. A refusal
 // because one of them is exhausted unwraps to a *quotad.ExhaustedError.
-func (c *Client) Spend(ctx context.Context, api string, units int64, channel string) (engine.SpendResult, error) {
-	var res engine.SpendResult
+func (c *Client) Spend(ctx context.Context, api string, units int64, channel string) (quotad.SpendResult, error) {
+	var res quotad.SpendResult
 	t := quotad.ParseTarget(api)
 	body := map[string]any{"units": units, "channel": channel}
 	addTarget(body, t)
@@ -74,22 +73,22 @@ func addTarget(body map[string]any, t quotad.Target) {
 // Reserve holds units of an API for a channel until committed, released or
 // expired after ttl (0: the server's default) (POST /api/v1/apis/{api}/reserve).
 // api is a target as in Spend.
-func (c *Client) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (engine.Reservation, error) {
+func (c *Client) Reserve(ctx context.Context, api string, units int64, channel string, ttl time.Duration) (quotad.ReserveResult, error) {
 	t := quotad.ParseTarget(api)
 	body := map[string]any{"units": units, "channel": channel}
 	addTarget(body, t)
 	if ttl != 0 {
 		body["ttl"] = ttl.String()
 	}
-	var r engine.Reservation
+	var r quotad.ReserveResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(t.API)+"/reserve", nil, body, &r)
 	return r, err
 }
 
 // Commit spends the units a reservation actually used
 // (POST /api/v1/reservations/{id}/commit).
-func (c *Client) Commit(ctx context.Context, id string, units int64) (engine.SpendResult, error) {
-	var res engine.SpendResult
+func (c *Client) Commit(ctx context.Context, id string, units int64) (quotad.SpendResult, error) {
+	var res quotad.SpendResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/reservations/"+pathEscape(id)+"/commit", nil, map[string]any{"units": units}, &res)
 	return res, err
 }
@@ -100,8 +99,8 @@ func (c *Client) Release(ctx context.Context, id string) error {
 }
 
 // ReportError reports a failed call (POST /api/v1/errors).
-func (c *Client) ReportError(ctx context.Context, r engine.ErrorReport) (engine.ReportResult, error) {
-	var res engine.ReportResult
+func (c *Client) ReportError(ctx context.Context, r quotad.ErrorReport) (quotad.ReportResult, error) {
+	var res quotad.ReportResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/errors", nil, r, &res)
 	return res, err
 }
@@ -116,7 +115,7 @@ func (c *Client) ReportSuccess(ctx context.Context, channel string) (quotad.Chan
 
 // Classify says how an error would be classified, changing nothing
 // (POST /api/v1/classify).
-func (c *Client) Classify(ctx context.Context, r engine.ErrorReport) (classify.Verdict, error) {
+func (c *Client) Classify(ctx context.Context, r quotad.ErrorReport) (classify.Verdict, error) {
 	var v classify.Verdict
 	err := c.do(ctx, http.MethodPost, "/api/v1/classify", nil, r, &v)
 	return v, err
@@ -125,8 +124,8 @@ func (c *Client) Classify(ctx context.Context, r engine.ErrorReport) (classify.V
 // Reset refills the named APIs now: one API through
 // POST /api/v1/apis/{api}/reset, several in one transaction through
 // POST /api/v1/reset {"apis":[…]}.
-func (c *Client) Reset(ctx context.Context, apis ...string) (engine.ResetResult, error) {
-	var res engine.ResetResult
+func (c *Client) Reset(ctx context.Context, apis ...string) (quotad.ResetResult, error) {
+	var res quotad.ResetResult
 	var err error
 	if len(apis) == 1 {
 		err = c.do(ctx, http.MethodPost, "/api/v1/apis/"+pathEscape(apis[0])+"/reset", nil, struct{}{}, &res)
@@ -140,8 +139,8 @@ func (c *Client) Reset(ctx context.Context, apis ...string) (engine.ResetResult,
 }
 
 // ResetAll refills every API now (POST /api/v1/reset).
-func (c *Client) ResetAll(ctx context.Context) (engine.ResetResult, error) {
-	var res engine.ResetResult
+func (c *Client) ResetAll(ctx context.Context) (quotad.ResetResult, error) {
+	var res quotad.ResetResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/reset", nil, struct{}{}, &res)
 	return res, err
 }
@@ -149,8 +148,8 @@ func (c *Client) ResetAll(ctx context.Context) (engine.ResetResult, error) {
 // Resume clears every pause of the named channels: one through
 // POST /api/v1/channels/{name}/resume, several in one transaction through
 // POST /api/v1/resume {"channels":[…]}.
-func (c *Client) Resume(ctx context.Context, channels ...string) (engine.ResumeResult, error) {
-	var res engine.ResumeResult
+func (c *Client) Resume(ctx context.Context, channels ...string) (quotad.ResumeResult, error) {
+	var res quotad.ResumeResult
 	var err error
 	if len(channels) == 1 {
 		err = c.do(ctx, http.MethodPost, "/api/v1/channels/"+pathEscape(channels[0])+"/resume", nil, struct{}{}, &res)
@@ -164,16 +163,16 @@ func (c *Client) Resume(ctx context.Context, channels ...string) (engine.ResumeR
 }
 
 // ResumeAll clears every pause of every channel (POST /api/v1/resume {"all":true}).
-func (c *Client) ResumeAll(ctx context.Context) (engine.ResumeResult, error) {
-	var res engine.ResumeResult
+func (c *Client) ResumeAll(ctx context.Context) (quotad.ResumeResult, error) {
+	var res quotad.ResumeResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/resume", nil, map[string]any{"all": true}, &res)
 	return res, err
 }
 
 // ResumeEligible resumes the channels whose quota pauses are cleared
 // (POST /api/v1/resume {"all":false}).
-func (c *Client) ResumeEligible(ctx context.Context) (engine.ResumeResult, error) {
-	var res engine.ResumeResult
+func (c *Client) ResumeEligible(ctx context.Context) (quotad.ResumeResult, error) {
+	var res quotad.ResumeResult
 	err := c.do(ctx, http.MethodPost, "/api/v1/resume", nil, map[string]any{"all": false}, &res)
 	return res, err
 }
@@ -236,8 +235,8 @@ func (c *Client) Schedule(ctx context.Context, rule string, from time.Time, n in
 }
 
 // Pick returns the provider a channel should use now for a capability.
-func (c *Client) Pick(ctx context.Context, channel, capability string) (engine.Pick, error) {
-	var p engine.Pick
+func (c *Client) Pick(ctx context.Context, channel, capability string) (quotad.Pick, error) {
+	var p quotad.Pick
 	err := c.do(ctx, http.MethodGet, "/api/v1/channels/"+pathEscape(channel)+"/pick/"+pathEscape(capability), nil, nil, &p)
 	return p, err
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
-	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/provider"
 )
 
@@ -39,7 +38,7 @@ func TestClientSpendsAndReportsByModel(t *testing.T) {
 	if err != nil || r.Model != "llama-3.1-8b-instant" {
 		t.Fatalf("reserve %+v %v", r, err)
 	}
-	rep, err := f.c.ReportError(ctx, engine.ErrorReport{Channel: "RankRiot", Model: "llama-3.1-8b-instant",
+	rep, err := f.c.ReportError(ctx, quotad.ErrorReport{Channel: "RankRiot", Model: "llama-3.1-8b-instant",
 		Evidence: classify.Evidence{API: "groq", Status: 429, Message: "Rate limit reached on tokens per day (TPD). Please try again in 20m0s."}})
 	if err != nil || !rep.Verdict.Quota {
 		t.Fatalf("report %+v %v", rep, err)

@@ -38,9 +38,6 @@ type Options struct {
 	// notifications queued in the same transaction, so that no committed
 	// event loses its notification.
 	Outbox func(events []quotad.Event) []quotad.Notification
-	// DescribeJob, if set, gives the job view of a channel from its stored
-	// job record (the runner knows the schedules); nil means "no job".
-	DescribeJob func(channel string, s quotad.JobState, now time.Time) *quotad.JobStatus
 	// StoreTimeout bounds every wait for the store: a caller of a mutation
 	// gets an error wrapping quotad.ErrUnavailable when its operation has no
 	// answer within it, and each group-commit transaction is cancelled past
@@ -219,10 +216,7 @@ func (e *Engine) Status(ctx context.Context) (quotad.Status, error) {
 			return err
 		}
 		st = statusOf(apis, chans)
-		if err := annotateForecasts(tx, apis, &st, e.clock.Now()); err != nil {
-			return err
-		}
-		return e.describeJobs(tx, st.Channels)
+		return annotateForecasts(tx, apis, &st, e.clock.Now())
 	})
 	if err != nil {
 		return quotad.Status{}, fmt.Errorf("status: %w", err)
@@ -278,10 +272,7 @@ func (e *Engine) Channel(ctx context.Context, name string) (quotad.ChannelStatus
 			}
 		}
 		s = quotad.ChannelStatusOf(c, apis)
-		one := []quotad.ChannelStatus{s}
-		err = e.describeJobs(tx, one)
-		s = one[0]
-		return err
+		return nil
 	})
 	return s, err
 }
@@ -326,26 +317,17 @@ func (e *Engine) Logs(ctx context.Context, f quotad.EventFilter) ([]quotad.Event
 	return out, nil
 }
 
-// describeJobs fills the job view of channels from their stored job records.
-func (e *Engine) describeJobs(tx quotad.Tx, chans []quotad.ChannelStatus) error {
-	if e.opts.DescribeJob == nil {
-		return nil
-	}
-	states, err := tx.JobStates()
-	if err != nil {
+// JobStates returns the stored record of every channel's job (the runner's
+// last and next runs), from which the job views are built (package runner).
+func (e *Engine) JobStates(ctx context.Context) ([]quotad.JobState, error) {
+	var states []quotad.JobState
+	err := e.store.View(ctx, func(tx quotad.Tx) error {
+		var err error
+		states, err = tx.JobStates()
 		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job states: %w", err)
 	}
-	byName := make(map[string]quotad.JobState, len(states))
-	for _, s := range states {
-		byName[s.Channel] = s
-	}
-	now := e.clock.Now()
-	for i := range chans {
-		s, ok := byName[chans[i].Name]
-		if !ok {
-			s = quotad.JobState{Channel: chans[i].Name}
-		}
-		chans[i].Job = e.opts.DescribeJob(chans[i].Name, s, now)
-	}
-	return nil
+	return states, nil
 }

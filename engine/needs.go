@@ -104,19 +104,6 @@ func providerHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quo
 	return reserveHold(a, c, units), nil
 }
 
-// Pick is the answer to "which provider should this channel use now for a
-// capability": the first available one in the channel's order of preference.
-type Pick struct {
-	Channel    string   `json:"channel"`
-	Capability string   `json:"capability"`
-	Provider   string   `json:"provider"`  // "" when every provider is exhausted
-	Providers  []string `json:"providers"` // the order of preference
-	Available  []string `json:"available"` // those available now
-	// Until is when the first provider is expected back, when none is
-	// available.
-	Until *time.Time `json:"until"`
-}
-
 // Pick returns the provider a channel should use for a capability: the first
 // of its fallback list that is available and not held for the channel by its
 // own budget (spent) or the API's reserve (reached). A channel may also name

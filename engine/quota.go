@@ -15,30 +15,6 @@ import (
 	"github.com/quotad/quotad"
 )
 
-// SpendResult is the outcome of a spend or a commit.
-type SpendResult struct {
-	API       string `json:"api"`
-	Model     string `json:"model,omitempty"` // the model or bucket charged, when one was named
-	Scope     string `json:"scope,omitempty"` // the credential scope, when not the default
-	Channel   string `json:"channel,omitempty"`
-	Units     int64  `json:"units"`
-	Exhausted bool   `json:"exhausted"` // a window the operation was charged to is exhausted after it
-	// Windows are the windows the operation was charged to, each by its
-	// meter (a requests window 1, the others the units).
-	Windows []quotad.WindowStatus `json:"windows"`
-}
-
-// Reservation is a grant of units returned by Reserve.
-type Reservation struct {
-	ID        string    `json:"id"`
-	API       string    `json:"api"`
-	Model     string    `json:"model,omitempty"`
-	Scope     string    `json:"scope,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	Units     int64     `json:"units"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
 // DefaultReservationTTL is how long an uncommitted reservation holds its units.
 const DefaultReservationTTL = 5 * time.Minute
 

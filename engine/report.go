@@ -16,22 +16,9 @@ import (
 // (a billing problem): only a person's reset lifts it.
 var billingHold = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
-// ErrorReport is what a channel's failed call reported.
-type ErrorReport struct {
-	Channel string `json:"channel,omitempty"`
-	// Model is the model (or bucket) the failed call used, Scope its
-	// credential scope: a quota error then exhausts only the windows a call
-	// to it is charged to. Evidence.API may also be written
-	// API/MODEL[@SCOPE]. A Groq or OpenAI 429 text naming its model
-	// ("for model `llama-3.3-70b-versatile`") names it when Model is "".
-	Model string `json:"model,omitempty"`
-	Scope string `json:"scope,omitempty"`
-	classify.Evidence
-}
-
 // normalize splits a target written in Evidence.API into API, Model and
 // Scope, and reads the model a provider's text names.
-func (r ErrorReport) normalize() ErrorReport {
+func normalize(r ErrorReport) ErrorReport {
 	if strings.ContainsAny(r.API, "/@") {
 		tg := quotad.ParseTarget(r.API)
 		r.API = tg.API
@@ -48,18 +35,10 @@ func (r ErrorReport) normalize() ErrorReport {
 	return r
 }
 
-// ReportResult says how a reported error was classified and what it changed.
-type ReportResult struct {
-	Verdict           classify.Verdict `json:"verdict"`
-	Paused            []string         `json:"paused"`        // channels that were paused by this report
-	APIExhausted      bool             `json:"api_exhausted"` // the attributed API is exhausted after it
-	ConsecutiveErrors int              `json:"consecutive_errors"`
-}
-
 // Classify classifies evidence against the configured APIs without changing
 // anything.
 func (e *Engine) Classify(ctx context.Context, r ErrorReport) (classify.Verdict, error) {
-	r = r.normalize()
+	r = normalize(r)
 	var v classify.Verdict
 	err := e.store.View(ctx, func(tx quotad.Tx) error {
 		apis, err := tx.APIs()
@@ -117,7 +96,7 @@ func hasAPI(apis []quotad.API, name string) bool {
 // changes nothing, since quotad holds what it refused already; a channel limit pauses only that channel; any other error
 // counts toward the channel's consecutive-error threshold.
 func (e *Engine) ReportError(ctx context.Context, r ErrorReport) (ReportResult, error) {
-	r = r.normalize()
+	r = normalize(r)
 	if _, err := checkTarget(quotad.Target{API: "x", Model: r.Model, Scope: r.Scope}.String()); err != nil {
 		return ReportResult{}, fmt.Errorf("report error: %w", err)
 	}

@@ -224,12 +224,6 @@ func reasons(c *quotad.Channel) string {
 	return strings.Join(rs, ",")
 }
 
-// ResetResult says what a manual reset did.
-type ResetResult struct {
-	APIs    []string `json:"apis"`
-	Resumed []string `json:"resumed"`
-}
-
 // Reset refills every window of the named APIs now, as a person's decision:
 // usage to zero, exhaustion and provider blocks cleared; next_reset keeps its
 // schedule. Channels whose pauses are then all cleared resume (quota pauses
@@ -284,12 +278,6 @@ func (e *Engine) reset(ctx context.Context, names []string, all bool) (ResetResu
 		return ResetResult{}, fmt.Errorf("reset: %w", err)
 	}
 	return v.(ResetResult), nil
-}
-
-// ResumeResult says what a resume did.
-type ResumeResult struct {
-	Resumed       []string `json:"resumed"`
-	AlreadyActive []string `json:"already_active"`
 }
 
 // Resume clears every pause of the named channels (manual, errors, quota),

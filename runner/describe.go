@@ -21,8 +21,8 @@ func Describe(j Job, loc *time.Location, s quotad.JobState, now time.Time) *JobS
 }
 
 // Describer returns Describe for the jobs with each schedule parsed once
-// (nil for a channel without a job): the engine's DescribeJob, called for
-// every channel of every status read.
+// (nil for a channel without a job): what Views calls for every channel of
+// every status read.
 func Describer(jobs []Job, loc *time.Location) func(channel string, s quotad.JobState, now time.Time) *JobStatus {
 	type described struct {
 		j      Job

@@ -100,11 +100,11 @@ func BenchmarkSpend(b *testing.B) {
 // stubService answers every spend with a fixed result: it measures the
 // server's own cost (routing, auth, JSON, metrics) without the engine.
 type stubService struct {
-	engine.Service
-	res engine.SpendResult
+	quotad.Service
+	res quotad.SpendResult
 }
 
-func (s stubService) Spend(context.Context, string, int64, string) (engine.SpendResult, error) {
+func (s stubService) Spend(context.Context, string, int64, string) (quotad.SpendResult, error) {
 	return s.res, nil
 }
 

@@ -3,7 +3,7 @@ package server
 import (
 	"net/http"
 
-	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad"
 )
 
 // PauseRequest is the body of POST /api/v1/channels/{name}/pause.
@@ -92,7 +92,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	var (
-		res engine.ResumeResult
+		res quotad.ResumeResult
 		err error
 	)
 	switch {

@@ -128,7 +128,7 @@ func TestIdempotentOtherMutations(t *testing.T) {
 	if res1.status != http.StatusOK || !bytes.Equal(res1.body, res2.body) {
 		t.Fatalf("reserve retry: %d %s vs %s", res1.status, res1.body, res2.body)
 	}
-	var r engine.Reservation
+	var r quotad.ReserveResult
 	ev.ok("GET", "/api/v1/apis/youtube", "", nil)
 	if err := jsonUnmarshal(res1.body, &r); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/engine"
 )
@@ -31,7 +32,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(svc engine.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger, extra ...prometheus.Collector) *metrics {
+func newMetrics(svc quotad.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger, extra ...prometheus.Collector) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "quotad_http_request_duration_seconds",
@@ -115,7 +116,7 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 
 // stateCollector reads engine state and counters at scrape time.
 type stateCollector struct {
-	svc      engine.Service
+	svc      quotad.Service
 	counters func() engine.Counters
 	clock    clock.Clock
 	log      *slog.Logger
@@ -126,7 +127,7 @@ type stateCollector struct {
 	resumes, pauses, transactions, operations, failures                   *prometheus.Desc
 }
 
-func newStateCollector(svc engine.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger) *stateCollector {
+func newStateCollector(svc quotad.Service, counters func() engine.Counters, clk clock.Clock, log *slog.Logger) *stateCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("quotad_"+name, help, labels, nil)
 	}

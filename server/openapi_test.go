@@ -11,7 +11,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
-	"github.com/quotad/quotad/engine"
 )
 
 type openAPIDocument struct {
@@ -122,11 +121,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	for name, typ := range map[string]any{
 		"Status": quotad.Status{}, "APIStatus": quotad.APIStatus{}, "WindowStatus": quotad.WindowStatus{},
 		"ChannelStatus": quotad.ChannelStatus{}, "BudgetStatus": quotad.BudgetStatus{}, "JobStatus": quotad.JobStatus{}, "PauseStatus": quotad.PauseStatus{}, "EventStatus": quotad.EventStatus{},
-		"LogsPage": LogsPage{}, "SpendRequest": SpendRequest{}, "SpendResult": engine.SpendResult{},
-		"ReserveRequest": ReserveRequest{}, "Reservation": engine.Reservation{}, "CommitRequest": CommitRequest{},
-		"ResetRequest": ResetRequest{}, "ResetResult": engine.ResetResult{}, "PauseRequest": PauseRequest{},
-		"ResumeRequest": ResumeRequest{}, "ResumeResult": engine.ResumeResult{}, "ErrorReport": ErrorRequest{},
-		"ReportResult": engine.ReportResult{}, "Error": ErrorBody{}, "Verdict": classify.Verdict{}, "Pick": engine.Pick{},
+		"LogsPage": LogsPage{}, "SpendRequest": SpendRequest{}, "SpendResult": quotad.SpendResult{},
+		"ReserveRequest": ReserveRequest{}, "Reservation": quotad.ReserveResult{}, "CommitRequest": CommitRequest{},
+		"ResetRequest": ResetRequest{}, "ResetResult": quotad.ResetResult{}, "PauseRequest": PauseRequest{},
+		"ResumeRequest": ResumeRequest{}, "ResumeResult": quotad.ResumeResult{}, "ErrorReport": ErrorRequest{},
+		"ReportResult": quotad.ReportResult{}, "Error": ErrorBody{}, "Verdict": classify.Verdict{}, "Pick": quotad.Pick{},
 		"RunRequest": RunRequest{}, "JobStart": quotad.JobStart{},
 	} {
 		sch, ok := doc.Components.Schemas[name]

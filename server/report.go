@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
-	"github.com/quotad/quotad/engine"
 )
 
 // ErrorRequest is the body of POST /api/v1/errors and POST /api/v1/classify:
@@ -46,8 +46,8 @@ func (h *HeaderValues) UnmarshalJSON(b []byte) error {
 }
 
 // report validates the request and returns the engine's form of it.
-func (req ErrorRequest) report() (engine.ErrorReport, error) {
-	rep := engine.ErrorReport{Channel: req.Channel, Model: req.Model, Scope: req.Scope, Evidence: classify.Evidence{API: req.API, Status: req.Status, Message: req.Message}}
+func (req ErrorRequest) report() (quotad.ErrorReport, error) {
+	rep := quotad.ErrorReport{Channel: req.Channel, Model: req.Model, Scope: req.Scope, Evidence: classify.Evidence{API: req.API, Status: req.Status, Message: req.Message}}
 	if req.Status != 0 && (req.Status < 100 || req.Status > 599) {
 		return rep, invalidf("\"status\" must be an HTTP status 100..599, got %d", req.Status)
 	}

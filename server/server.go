@@ -1,5 +1,5 @@
 // Package server is quotad's HTTP API: a JSON API under /api/v1 for every
-// operation of engine.Service, Prometheus metrics at /metrics, liveness and
+// operation of quotad.Service, Prometheus metrics at /metrics, liveness and
 // readiness probes at /healthz and /readyz, and an OpenAPI 3 description of
 // itself at /api/v1/openapi.json.
 //
@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/engine"
 )
@@ -67,10 +68,10 @@ type Options struct {
 	Jobs JobStarter
 }
 
-// Server serves quotad's HTTP API over an engine.Service. It is safe for
+// Server serves quotad's HTTP API over a quotad.Service. It is safe for
 // concurrent use.
 type Server struct {
-	svc     engine.Service
+	svc     quotad.Service
 	opts    Options
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -81,7 +82,7 @@ type Server struct {
 }
 
 // New returns a Server for svc, usually an *engine.Engine.
-func New(svc engine.Service, opts Options) *Server {
+func New(svc quotad.Service, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

@@ -65,12 +65,12 @@ func TestReads(t *testing.T) {
 func TestSpendReserveCommitRelease(t *testing.T) {
 	ev := newEnv(t, Options{Token: testToken})
 
-	var sr engine.SpendResult
+	var sr quotad.SpendResult
 	ev.ok("POST", "/api/v1/apis/youtube/spend", `{"units": 100, "channel": "Shorts"}`, &sr)
 	if sr.API != "youtube" || sr.Channel != "Shorts" || sr.Units != 100 || sr.Windows[0].Used != 100 || sr.Exhausted {
 		t.Fatalf("spend: %+v", sr)
 	}
-	var res engine.Reservation
+	var res quotad.ReserveResult
 	ev.ok("POST", "/api/v1/apis/youtube/reserve", `{"units": 500, "channel": "Shorts", "ttl": "10m"}`, &res)
 	if res.ID == "" || res.Units != 500 || !res.ExpiresAt.Equal(t0.Add(10*time.Minute)) {
 		t.Fatalf("reserve: %+v", res)
@@ -108,7 +108,7 @@ func TestResetsAndResumes(t *testing.T) {
 		t.Fatalf("Shorts after exhausting youtube: %+v", ch)
 	}
 
-	var rr engine.ResetResult
+	var rr quotad.ResetResult
 	ev.ok("POST", "/api/v1/apis/youtube/reset", "", &rr)
 	if !slices.Equal(rr.APIs, []string{"youtube"}) || !slices.Equal(rr.Resumed, []string{"RankRiot", "Shorts"}) {
 		t.Fatalf("reset youtube: %+v", rr)
@@ -126,7 +126,7 @@ func TestResetsAndResumes(t *testing.T) {
 	if ch.Active || ch.PauseReasons[0].Reason != quotad.ReasonManual || ch.PauseReasons[0].Detail != "maintenance" {
 		t.Fatalf("pause: %+v", ch)
 	}
-	var res engine.ResumeResult
+	var res quotad.ResumeResult
 	ev.ok("POST", "/api/v1/resume", `{"all": false}`, &res)
 	if len(res.Resumed) != 0 {
 		t.Fatalf("resume eligible lifted a manual pause: %+v", res)
@@ -165,7 +165,7 @@ func TestReportErrorClassifySuccess(t *testing.T) {
 		t.Fatal("classify changed something")
 	}
 
-	var rr engine.ReportResult
+	var rr quotad.ReportResult
 	ev.ok("POST", "/api/v1/errors", `{"channel": "Shorts", "message": "connection reset by peer"}`, &rr)
 	if rr.Verdict.Quota || rr.ConsecutiveErrors != 1 || len(rr.Paused) != 0 {
 		t.Fatalf("plain error: %+v", rr)

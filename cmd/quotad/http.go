@@ -54,7 +54,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 		d.log.Warn("HTTP API has no token: programs on this machine may change quotad without one; "+
 			"set server.token in the config or QUOTAD_TOKEN (quotad token --new makes one)", "listen", addr)
 	}
-	srv := server.New(d.engine, server.Options{
+	srv := server.New(d.views, server.Options{
 		Token:        d.token,
 		ProtectReads: !loopback,
 		AllowedHosts: d.cfg.Server.AllowedHosts,

@@ -6,11 +6,9 @@ import (
 	"github.com/quotad/quotad/runner"
 )
 
-// jobEngineOptions gives the engine the channels' job views (last run,
-// result, next run), from the config's schedules and the store's job
-// records, when a channel has a job.
-func jobEngineOptions(cfg config.Config, o *engine.Options) {
-	if jobs := runnerJobs(cfg.Channels); len(jobs) > 0 {
-		o.DescribeJob = runner.Describer(jobs, cfg.Location())
-	}
+// jobViews returns e as the daemon and the CLI show it: with the channels'
+// job views (last run, result, next run), from the config's schedules and
+// the store's job records, when a channel has a job.
+func jobViews(e *engine.Engine, cfg config.Config) *runner.Views {
+	return runner.NewViews(e, runnerJobs(cfg.Channels), cfg.Location())
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 func newLogsCmd(g *globals) *cobra.Command {
@@ -23,7 +22,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 			if f.Limit < 0 || f.Limit > 10000 {
 				return usagef("--limit must be between 1 and 10000, got %d", f.Limit)
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				evs, err := svc.Logs(ctx, f)
 				if err != nil {
 					return err

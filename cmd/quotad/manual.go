@@ -10,7 +10,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 func newResetCmd(g *globals) *cobra.Command {
@@ -22,8 +21,8 @@ func newResetCmd(g *globals) *cobra.Command {
 			if all == (len(args) > 0) {
 				return usagef("name the APIs to reset, or give --all (not both)")
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				var res engine.ResetResult
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
+				var res quotad.ResetResult
 				var err error
 				if all {
 					res, err = svc.ResetAll(ctx)
@@ -68,8 +67,8 @@ func newResumeCmd(g *globals) *cobra.Command {
 			if all && len(args) > 0 {
 				return usagef("give channel names or --all, not both")
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
-				var res engine.ResumeResult
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
+				var res quotad.ResumeResult
 				var err error
 				switch {
 				case all:
@@ -112,7 +111,7 @@ func newPauseCmd(g *globals) *cobra.Command {
 		Short: "Pause a channel until a person resumes it",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				st, err := svc.Pause(ctx, args[0], reason)
 				if err != nil {
 					return err
@@ -177,7 +176,7 @@ quotad (window, budget or reserve).`,
 			if err != nil {
 				return err
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				res, err := svc.Spend(ctx, tf.target(args[0]), units, channel)
 				if err != nil {
 					return err

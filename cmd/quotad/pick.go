@@ -6,14 +6,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 // picker is what `quotad pick` needs: the engine, or a client that
 // implements it.
 type picker interface {
-	Pick(ctx context.Context, channel, capability string) (engine.Pick, error)
+	Pick(ctx context.Context, channel, capability string) (quotad.Pick, error)
 }
 
 func newPickCmd(g *globals) *cobra.Command {
@@ -32,7 +32,7 @@ is 1 when no provider is available.`,
 			if channel == "" {
 				return usagef("--channel is required")
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				pk, ok := svc.(picker)
 				if !ok {
 					return fmt.Errorf("the server client cannot pick providers yet: run quotad pick without --server (QUOTAD_SERVER), with --db")

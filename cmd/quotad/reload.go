@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
@@ -38,10 +37,9 @@ type reloadHook struct {
 }
 
 // liveOptions are the engine options a reload changes in the running
-// engine: the notifications queued for events, and the job view.
+// engine: the notifications queued for events.
 type liveOptions struct {
-	outbox   atomic.Pointer[func([]quotad.Event) []quotad.Notification]
-	describe atomic.Pointer[func(string, quotad.JobState, time.Time) *quotad.JobStatus]
+	outbox atomic.Pointer[func([]quotad.Event) []quotad.Notification]
 }
 
 // install stores o's reloadable options and returns o with functions that
@@ -54,18 +52,11 @@ func (l *liveOptions) install(o engine.Options) engine.Options {
 		}
 		return nil
 	}
-	o.DescribeJob = func(ch string, s quotad.JobState, now time.Time) *quotad.JobStatus {
-		if f := *l.describe.Load(); f != nil {
-			return f(ch, s, now)
-		}
-		return nil
-	}
 	return o
 }
 
 func (l *liveOptions) set(o engine.Options) {
 	l.outbox.Store(&o.Outbox)
-	l.describe.Store(&o.DescribeJob)
 }
 
 // reloader reloads the config on SIGHUP and hands it to the reload hooks.
@@ -193,6 +184,7 @@ func (r *reloader) apply(ctx context.Context) (path string, changes, restart []s
 		return path, nil, nil, err
 	}
 	r.live.set(r.g.engineOptions(cfg))
+	r.d.views.SetJobs(runnerJobs(cfg.Channels), cfg.Location())
 	old := r.cur
 	r.cur = cfg
 	changes = append(changes, res.Notes...)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/classify"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 // evidenceFlags are the flags report-error and classify share.
@@ -37,8 +37,8 @@ func (f *evidenceFlags) add(cmd *cobra.Command) {
 const maxMessage = 1 << 20
 
 // report builds the error report from flags and MESSAGE or - (stdin).
-func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (engine.ErrorReport, error) {
-	r := engine.ErrorReport{Channel: f.channel, Model: f.model, Scope: f.scope, Evidence: classify.Evidence{API: f.api, Status: f.status}}
+func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (quotad.ErrorReport, error) {
+	r := quotad.ErrorReport{Channel: f.channel, Model: f.model, Scope: f.scope, Evidence: classify.Evidence{API: f.api, Status: f.status}}
 	if f.status != 0 && (f.status < 100 || f.status > 599) {
 		return r, usagef("--status must be an HTTP status 100..599, got %d", f.status)
 	}
@@ -73,7 +73,7 @@ func (f *evidenceFlags) report(cmd *cobra.Command, args []string) (engine.ErrorR
 // newEvidenceCmd builds a command that takes error evidence (flags and
 // MESSAGE or -) and hands it to run with the open service; with --json, run's
 // value is printed as JSON, else human prints it.
-func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error), human func(out io.Writer, cfg config.Config, r engine.ErrorReport, v any)) *cobra.Command {
+func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context, svc quotad.Service, r quotad.ErrorReport) (any, error), human func(out io.Writer, cfg config.Config, r quotad.ErrorReport, v any)) *cobra.Command {
 	var f evidenceFlags
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -85,7 +85,7 @@ func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context,
 			if err != nil {
 				return err
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				v, err := run(ctx, svc, r)
 				if err != nil {
 					return err
@@ -106,11 +106,11 @@ func newEvidenceCmd(g *globals, use, short string, run func(ctx context.Context,
 func newReportErrorCmd(g *globals) *cobra.Command {
 	return newEvidenceCmd(g, "report-error [flags] (MESSAGE | -)",
 		"Report a failed call: quota errors pause, other errors count toward the threshold",
-		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
+		func(ctx context.Context, svc quotad.Service, r quotad.ErrorReport) (any, error) {
 			return svc.ReportError(ctx, r)
 		},
-		func(out io.Writer, cfg config.Config, r engine.ErrorReport, v any) {
-			res := v.(engine.ReportResult)
+		func(out io.Writer, cfg config.Config, r quotad.ErrorReport, v any) {
+			res := v.(quotad.ReportResult)
 			printVerdict(out, res.Verdict, cfg.Location())
 			for _, c := range res.Paused {
 				fmt.Fprintf(out, "[WARNING] Paused: %s\n", c)
@@ -123,10 +123,10 @@ func newReportErrorCmd(g *globals) *cobra.Command {
 
 func newClassifyCmd(g *globals) *cobra.Command {
 	return newEvidenceCmd(g, "classify [flags] (MESSAGE | -)", "Say how an error would be classified, changing nothing",
-		func(ctx context.Context, svc engine.Service, r engine.ErrorReport) (any, error) {
+		func(ctx context.Context, svc quotad.Service, r quotad.ErrorReport) (any, error) {
 			return svc.Classify(ctx, r)
 		},
-		func(out io.Writer, cfg config.Config, _ engine.ErrorReport, v any) {
+		func(out io.Writer, cfg config.Config, _ quotad.ErrorReport, v any) {
 			printVerdict(out, v.(classify.Verdict), cfg.Location())
 		})
 }
@@ -148,7 +148,7 @@ func newReportSuccessCmd(g *globals) *cobra.Command {
 		Short: "Report a successful call or run: clears the channel's consecutive-error count",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				if _, err := svc.ReportSuccess(ctx, args[0]); err != nil {
 					return err
 				}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 )
@@ -34,7 +35,7 @@ quotad (window, budget or reserve).`,
 			if err != nil {
 				return err
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				r, err := svc.Reserve(ctx, tf.target(args[0]), units, channel, ttl)
 				if err != nil {
 					return err
@@ -65,7 +66,7 @@ func newCommitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				res, err := svc.Commit(ctx, args[0], units)
 				if err != nil {
 					return err
@@ -88,7 +89,7 @@ func newReleaseCmd(g *globals) *cobra.Command {
 		Short: "Give a reservation's units back unspent",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, _ config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, _ config.Config) error {
 				if err := svc.Release(ctx, args[0]); err != nil {
 					return err
 				}

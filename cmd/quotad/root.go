@@ -267,12 +267,11 @@ func redactDSN(dsn string) string {
 
 // engineOptions returns the engine options the config asks for, in the
 // daemon and in every CLI command: the zone and error threshold, the
-// thresholds and the notifications' outbox (notify.go), and the channels'
-// job views (jobs.go).
+// thresholds and the notifications' outbox (notify.go). The channels' job
+// views are built over the engine (jobs.go).
 func (g *globals) engineOptions(cfg config.Config) engine.Options {
 	o := engine.Options{Location: cfg.Location(), ErrorThreshold: cfg.ErrorThreshold, Logger: g.logger(),
 		StoreTimeout: time.Duration(cfg.Store.Timeout)}
 	notifyEngineOptions(cfg, &o)
-	jobEngineOptions(cfg, &o)
 	return o
 }

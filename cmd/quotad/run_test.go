@@ -147,3 +147,20 @@ func TestServeRunsAJobOnRequest(t *testing.T) {
 		t.Error("openapi.json does not describe the run route")
 	}
 }
+
+// TestStatusShowsJobs: `quotad status --json` on the store shows a channel's
+// job with its last run (the views the daemon serves too), and none for a
+// channel without a job.
+func TestStatusShowsJobs(t *testing.T) {
+	c := newCLI(t, runConfig)
+	if _, errs, code := c.run("run", "Writer"); code != 0 {
+		t.Fatalf("run Writer: exit %d\n%s", code, errs)
+	}
+	st := c.status()
+	if j := channelOf(st, "Writer").Job; j == nil || j.Runs != 1 || j.LastResult == "" || j.LastStart == nil {
+		t.Fatalf("Writer's job after one run: %+v", j)
+	}
+	if j := channelOf(st, "NoJob").Job; j != nil {
+		t.Fatalf("NoJob has no job but shows %+v", j)
+	}
+}

@@ -33,6 +33,7 @@ type daemon struct {
 	listen  string
 	token   string
 	engine  *engine.Engine
+	views   *runner.Views // the engine with the channels' job views: what the HTTP API serves
 	monitor *monitor.Monitor
 	log     *slog.Logger
 	flags   *serveFlags
@@ -161,7 +162,7 @@ func (g *globals) serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) 
 	var readyOnce sync.Once
 	m := monitor.New(e, monitor.Options{SafetyTick: time.Duration(cfg.SafetyTick), PollInterval: time.Duration(cfg.PollInterval), Logger: log,
 		OnPass: func(engine.TickResult, error) { readyOnce.Do(func() { close(ready) }) }})
-	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, monitor: m, log: log, flags: f, token: token,
+	d := &daemon{cfg: cfg, cfgPath: path, dsn: dsn, engine: e, views: jobViews(e, cfg), monitor: m, log: log, flags: f, token: token,
 		out: out, httpAddr: make(chan string, 1), listen: listen, ln: ln, jobs: &jobStarter{}}
 	fixed, reloadable := daemonParts()
 	r := newReloader(g, d, live, hup, reloadable)

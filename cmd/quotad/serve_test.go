@@ -316,4 +316,13 @@ func TestReloadDrainsARunningJob(t *testing.T) {
 	if !strings.Contains(out, "Writer") || strings.Contains(out, "interrupted") {
 		t.Fatalf("the running job was interrupted by the reload, or not recorded:\n%s\n%s", out, p.output())
 	}
+	// The daemon serves each channel's job view, and the reload swapped it.
+	out, _, _ = runCLI("status", "--json", "--server", url, "--config", cfg)
+	var st quotad.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if j := channelOf(st, "Writer").Job; j == nil || j.Schedule != "every 12h" || j.Runs < 1 {
+		t.Fatalf("the served job view after the reload: %+v, want schedule every 12h and the run", j)
+	}
 }

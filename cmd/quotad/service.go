@@ -9,14 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/client"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 // service opens what the operation runs on: the daemon at --server, else the
 // store directly. The returned function releases it.
-func (g *globals) service(ctx context.Context) (engine.Service, config.Config, func(), error) {
+func (g *globals) service(ctx context.Context) (quotad.Service, config.Config, func(), error) {
 	cfg, _, err := g.loadConfig()
 	if err != nil {
 		return nil, cfg, nil, err
@@ -32,11 +32,11 @@ func (g *globals) service(ctx context.Context) (engine.Service, config.Config, f
 	if err != nil {
 		return nil, cfg, nil, err
 	}
-	return l.engine, l.cfg, func() { l.Close() }, nil
+	return jobViews(l.engine, l.cfg), l.cfg, func() { l.Close() }, nil
 }
 
 // withService runs fn with an open service and the command's context.
-func (g *globals) withService(cmd *cobra.Command, fn func(ctx context.Context, svc engine.Service, cfg config.Config) error) error {
+func (g *globals) withService(cmd *cobra.Command, fn func(ctx context.Context, svc quotad.Service, cfg config.Config) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()

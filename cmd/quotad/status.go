@@ -12,7 +12,6 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
-	"github.com/quotad/quotad/engine"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -22,7 +21,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Short: "Show every API's quota windows and every channel",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				st, err := svc.Status(ctx)
 				if err != nil {
 					return err
@@ -156,7 +155,7 @@ func newChannelsCmd(g *globals) *cobra.Command {
 		Short: "Show every channel: state, pause reasons, expected resume time",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				st, err := svc.Status(ctx)
 				if err != nil {
 					return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
@@ -48,7 +49,7 @@ usage.hours (default 400d); asked by minute, older history comes by the hour.
 			default:
 				return usagef("--by must be minute, hour or day, got %q", q.By)
 			}
-			return g.withService(cmd, func(ctx context.Context, svc engine.Service, cfg config.Config) error {
+			return g.withService(cmd, func(ctx context.Context, svc quotad.Service, cfg config.Config) error {
 				ur, ok := svc.(usageReader)
 				if !ok {
 					return fmt.Errorf("usage history is read from the store: run quotad usage without --server (QUOTAD_SERVER), with --db")
