@@ -34,8 +34,6 @@ import (
 	"path"
 	"strings"
 	"time"
-
-	"github.com/quotad/quotad/engine"
 )
 
 // Paths the dashboard's handlers expect to be mounted at.
@@ -118,7 +116,7 @@ type asset struct {
 // engine's time zone (which the page shows beside the browser's); it reads
 // everything else from the API. It uses none of opts today; they are the
 // same Options as the other handlers' so that one value configures all.
-func New(e *engine.Engine, opts Options) http.Handler {
+func New(e Source, opts Options) http.Handler {
 	zone := ""
 	if e != nil && e.Location() != nil {
 		zone = e.Location().String()

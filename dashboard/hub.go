@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/engine"
 )
 
 // consumerBuffer is how many batches of events a stream may have waiting
@@ -30,7 +29,7 @@ const minGap = 50 * time.Millisecond
 // stream. It never waits for a stream: one whose buffer is full is dropped.
 // It runs while at least one stream is open.
 type hub struct {
-	e    *engine.Engine
+	e    Source
 	opts Options
 
 	mu    sync.Mutex
@@ -49,7 +48,7 @@ type consumer struct {
 	cut     func()        // ends a write in progress (the client does not read)
 }
 
-func newHub(e *engine.Engine, opts Options) *hub {
+func newHub(e Source, opts Options) *hub {
 	return &hub{e: e, opts: opts, wake: make(chan struct{}, 1)}
 }
 

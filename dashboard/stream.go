@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/engine"
 )
 
 // Stream framing.
@@ -52,13 +51,13 @@ const (
 // dropped; it then holds no goroutine and no subscription. It clears
 // the server's read and write deadlines for the stream (quotad's
 // http.Server has both) and sets a write deadline per write instead.
-func EventStream(e *engine.Engine, opts Options) http.Handler {
+func EventStream(e Source, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return &streamer{e: e, opts: opts, hub: newHub(e, opts)}
 }
 
 type streamer struct {
-	e    *engine.Engine
+	e    Source
 	opts Options
 	hub  *hub
 }

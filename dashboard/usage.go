@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/rule"
 )
 
@@ -21,18 +20,18 @@ type Usage struct {
 	By     string              `json:"by"`
 	Since  time.Time           `json:"since"`
 	Until  time.Time           `json:"until"`
-	Points []engine.UsagePoint `json:"points"`
+	Points []quotad.UsagePoint `json:"points"`
 }
 
 // Largest range of one usage request, per granularity.
 var maxUsageRange = map[string]time.Duration{
-	engine.ByMinute: 2 * 24 * time.Hour,
-	engine.ByHour:   93 * 24 * time.Hour,
-	engine.ByDay:    3 * 366 * 24 * time.Hour,
+	quotad.ByMinute: 2 * 24 * time.Hour,
+	quotad.ByHour:   93 * 24 * time.Hour,
+	quotad.ByDay:    3 * 366 * 24 * time.Hour,
 }
 
 // UsageHandler returns the handler of GET /api/v1/usage (see UsagePath), the
-// usage history behind the dashboard's charts (engine.Usage). Query:
+// usage history behind the dashboard's charts (engine.Usage, through Source). Query:
 //
 //   - api, channel: only these ("" = all; channel "" in a point is spend
 //     attributed to no channel);
@@ -45,7 +44,7 @@ var maxUsageRange = map[string]time.Duration{
 // is refused. Errors are the API's JSON error bodies (400 invalid, 404
 // unknown_api / unknown_channel). Mount it with server.HandleRead, so that
 // it needs the token exactly where the API's reads do.
-func UsageHandler(e *engine.Engine, opts Options) http.Handler {
+func UsageHandler(e Source, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -77,7 +76,7 @@ func UsageHandler(e *engine.Engine, opts Options) http.Handler {
 			return
 		}
 		if points == nil {
-			points = []engine.UsagePoint{}
+			points = []quotad.UsagePoint{}
 		}
 		for i := range points {
 			points[i].Start = points[i].Start.UTC()
@@ -87,47 +86,47 @@ func UsageHandler(e *engine.Engine, opts Options) http.Handler {
 }
 
 // parseUsageQuery reads the query of GET /api/v1/usage at now.
-func parseUsageQuery(r *http.Request, now time.Time) (engine.UsageQuery, error) {
+func parseUsageQuery(r *http.Request, now time.Time) (quotad.UsageQuery, error) {
 	q := r.URL.Query()
 	known := []string{"api", "channel", "by", "since", "until"}
 	for name, vs := range q {
 		if !slices.Contains(known, name) {
-			return engine.UsageQuery{}, quotad.Invalidf("unknown query parameter %q; expected %s", name, strings.Join(known, ", "))
+			return quotad.UsageQuery{}, quotad.Invalidf("unknown query parameter %q; expected %s", name, strings.Join(known, ", "))
 		}
 		if len(vs) > 1 {
-			return engine.UsageQuery{}, quotad.Invalidf("query parameter %q given %d times", name, len(vs))
+			return quotad.UsageQuery{}, quotad.Invalidf("query parameter %q given %d times", name, len(vs))
 		}
 	}
-	uq := engine.UsageQuery{API: q.Get("api"), Channel: q.Get("channel"), By: q.Get("by"), Until: now}
+	uq := quotad.UsageQuery{API: q.Get("api"), Channel: q.Get("channel"), By: q.Get("by"), Until: now}
 	if uq.By == "" {
-		uq.By = engine.ByHour
+		uq.By = quotad.ByHour
 	}
 	limit, ok := maxUsageRange[uq.By]
 	if !ok {
-		return engine.UsageQuery{}, quotad.Invalidf("query parameter \"by\" must be minute, hour or day, got %q", uq.By)
+		return quotad.UsageQuery{}, quotad.Invalidf("query parameter \"by\" must be minute, hour or day, got %q", uq.By)
 	}
 	if v := q.Get("until"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return engine.UsageQuery{}, quotad.Invalidf("query parameter \"until\" must be an RFC 3339 time such as 2026-03-07T00:00:00Z, got %q", v)
+			return quotad.UsageQuery{}, quotad.Invalidf("query parameter \"until\" must be an RFC 3339 time such as 2026-03-07T00:00:00Z, got %q", v)
 		}
 		uq.Until = t
 	}
-	uq.Since = uq.Until.Add(-engine.DefaultUsageSince)
+	uq.Since = uq.Until.Add(-quotad.DefaultUsageSince)
 	if v := q.Get("since"); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			uq.Since = t
 		} else if d, ok := span(v); ok {
 			uq.Since = uq.Until.Add(-d)
 		} else {
-			return engine.UsageQuery{}, quotad.Invalidf("query parameter \"since\" must be an RFC 3339 time or a span such as 48h or 7d, got %q", v)
+			return quotad.UsageQuery{}, quotad.Invalidf("query parameter \"since\" must be an RFC 3339 time or a span such as 48h or 7d, got %q", v)
 		}
 	}
 	if !uq.Since.Before(uq.Until) {
-		return engine.UsageQuery{}, quotad.Invalidf("since %s is not before until %s", uq.Since.UTC().Format(time.RFC3339), uq.Until.UTC().Format(time.RFC3339))
+		return quotad.UsageQuery{}, quotad.Invalidf("since %s is not before until %s", uq.Since.UTC().Format(time.RFC3339), uq.Until.UTC().Format(time.RFC3339))
 	}
 	if uq.Until.Sub(uq.Since) > limit {
-		return engine.UsageQuery{}, quotad.Invalidf("a usage range by %s may span at most %s, got %s", uq.By, days(limit), days(uq.Until.Sub(uq.Since)))
+		return quotad.UsageQuery{}, quotad.Invalidf("a usage range by %s may span at most %s, got %s", uq.By, days(limit), days(uq.Until.Sub(uq.Since)))
 	}
 	return uq, nil
 }
