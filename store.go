@@ -55,51 +55,29 @@ type Watcher interface {
 // StoreVersion is an opaque version of a store's contents; see VersionedTx.
 type StoreVersion struct{ Commits, Changes int64 }
 
-// Tx is the set of reads and writes available inside a transaction. Methods
-// use the context given to Update or View. Lists are ordered by name (APIs,
-// channels) and windows keep the order in which SaveAPI wrote them.
-type Tx interface {
+// ReadTx is the reading half of a Tx: everything a transaction can read.
+// Consumers that only read (views, the runner's plan, the proxy's cache)
+// take a ReadTx, through a Reader.
+type ReadTx interface {
 	// APIs returns every API with its windows.
 	APIs() ([]API, error)
 	// API returns one API; a missing one is an error wrapping ErrUnknownAPI.
 	API(name string) (API, error)
-	// SaveAPI inserts or replaces an API's definition (including Reserve)
-	// and all its windows' state; windows of that API not in a.Windows are
-	// deleted.
-	SaveAPI(a API) error
-	// SaveWindow writes one window's state (limit, rule, used, reserved,
-	// times, flags). A missing API or window wraps ErrUnknownAPI.
-	SaveWindow(api string, w Window) error
-	// DeleteAPI removes an API and its windows (no error if missing).
-	DeleteAPI(name string) error
 
 	// Channels returns every channel with its pauses.
 	Channels() ([]Channel, error)
 	// Channel returns one channel; a missing one wraps ErrUnknownChannel.
 	Channel(name string) (Channel, error)
-	// SaveChannel inserts or replaces a channel (including Fallbacks and
-	// Budgets), its pauses and its error count; it stores
-	// is_active = c.Active().
-	SaveChannel(c Channel) error
-	// DeleteChannel removes a channel (no error if missing).
-	DeleteChannel(name string) error
 	// ChannelsOutOfSync returns channels whose stored is_active disagrees
 	// with their pause reasons (edited by another program).
 	ChannelsOutOfSync() ([]Channel, error)
 
-	// AppendEvents writes events to the logs table, setting nothing on the
-	// arguments; IDs are assigned by the store in order.
-	AppendEvents(events ...Event) error
 	// Events returns events matching f, newest first.
 	Events(f EventFilter) ([]Event, error)
 
 	// Reservation returns one reservation; a missing one wraps
 	// ErrUnknownReservation.
 	Reservation(id string) (Reservation, error)
-	// SaveReservation inserts or replaces a reservation.
-	SaveReservation(r Reservation) error
-	// DeleteReservation removes a reservation (no error if missing).
-	DeleteReservation(id string) error
 	// ExpiredReservations returns reservations with ExpiresAt <= now.
 	ExpiredReservations(now time.Time) ([]Reservation, error)
 
@@ -114,14 +92,65 @@ type Tx interface {
 	JobState(channel string) (JobState, error)
 	// JobStates returns every job record, ordered by channel.
 	JobStates() ([]JobState, error)
+
+	// Usage returns the buckets matching f, ordered by Start, API, Channel.
+	Usage(f UsageFilter) ([]UsageBucket, error)
+
+	// DueNotifications returns up to limit pending notifications whose
+	// NextAttempt is at or before now, oldest first.
+	DueNotifications(now time.Time, limit int) ([]Notification, error)
+	// Notifications returns the newest notifications in any state, up to limit.
+	Notifications(limit int) ([]Notification, error)
+	// NotificationCounts returns how many notifications are stored per
+	// (Notifier, State), ordered by notifier then state (byte order); pairs
+	// with no notification are left out. It reads no row.
+	NotificationCounts() ([]NotificationCount, error)
+
+	// Idempotency returns the record stored under key and true, or false
+	// when there is none.
+	Idempotency(key string) (IdempotencyRecord, bool, error)
+}
+
+// Tx is the set of reads and writes available inside a transaction. Methods
+// use the context given to Update or View. Lists are ordered by name (APIs,
+// channels) and windows keep the order in which SaveAPI wrote them. Only
+// the engine and the stores' own tools (migrate, adopt) hold a Tx; every
+// other writer goes through the engine, which publishes what it writes.
+type Tx interface {
+	ReadTx
+
+	// SaveAPI inserts or replaces an API's definition (including Reserve)
+	// and all its windows' state; windows of that API not in a.Windows are
+	// deleted.
+	SaveAPI(a API) error
+	// SaveWindow writes one window's state (limit, rule, used, reserved,
+	// times, flags). A missing API or window wraps ErrUnknownAPI.
+	SaveWindow(api string, w Window) error
+	// DeleteAPI removes an API and its windows (no error if missing).
+	DeleteAPI(name string) error
+
+	// SaveChannel inserts or replaces a channel (including Fallbacks and
+	// Budgets), its pauses and its error count; it stores
+	// is_active = c.Active().
+	SaveChannel(c Channel) error
+	// DeleteChannel removes a channel (no error if missing).
+	DeleteChannel(name string) error
+
+	// AppendEvents writes events to the logs table, setting nothing on the
+	// arguments; IDs are assigned by the store in order.
+	AppendEvents(events ...Event) error
+
+	// SaveReservation inserts or replaces a reservation.
+	SaveReservation(r Reservation) error
+	// DeleteReservation removes a reservation (no error if missing).
+	DeleteReservation(id string) error
+
 	// SaveJobState inserts or replaces a job record.
 	SaveJobState(s JobState) error
 
 	// AddUsage adds each bucket's Units and Count to the stored bucket with
 	// the same (API, Channel, Start, Resolution), creating it if needed.
 	AddUsage(buckets ...UsageBucket) error
-	// Usage returns the buckets matching f, ordered by Start, API, Channel.
-	Usage(f UsageFilter) ([]UsageBucket, error)
 	// RollupUsage folds minute buckets that start before before into hour
 	// buckets (adding to existing ones) and deletes them; it returns how many
 	// minute buckets it folded.
@@ -133,32 +162,62 @@ type Tx interface {
 	// EnqueueNotifications inserts notifications (ID is assigned); one whose
 	// (Notifier, Key) is already stored is skipped.
 	EnqueueNotifications(ns ...Notification) error
-	// DueNotifications returns up to limit pending notifications whose
-	// NextAttempt is at or before now, oldest first.
-	DueNotifications(now time.Time, limit int) ([]Notification, error)
 	// SaveNotification updates a stored notification's State, Attempts,
 	// NextAttempt and LastError.
 	SaveNotification(n Notification) error
-	// Notifications returns the newest notifications in any state, up to limit.
-	Notifications(limit int) ([]Notification, error)
-	// NotificationCounts returns how many notifications are stored per
-	// (Notifier, State), ordered by notifier then state (byte order); pairs
-	// with no notification are left out. It reads no row.
-	NotificationCounts() ([]NotificationCount, error)
 
 	// Once records key and reports whether it was new, so that a one-shot
 	// action (a forecast warning once per window per period) happens once
 	// across processes.
 	Once(key string, at time.Time) (bool, error)
 
-	// Idempotency returns the record stored under key and true, or false
-	// when there is none.
-	Idempotency(key string) (IdempotencyRecord, bool, error)
 	// SaveIdempotency inserts or replaces the record stored under r.Key.
 	SaveIdempotency(r IdempotencyRecord) error
 	// PruneIdempotency deletes records created before before and returns
 	// how many it deleted.
 	PruneIdempotency(before time.Time) (int, error)
+}
+
+// JobTx is what a job runner reads and writes in one transaction: every
+// read, its job records, and the events of its runs. The engine runs it in
+// its own transactions (engine.UpdateJobs) and publishes the events.
+type JobTx interface {
+	ReadTx
+	// SaveJobState inserts or replaces a job record.
+	SaveJobState(s JobState) error
+	// AppendEvents records events; they are written and published with the
+	// transaction's commit.
+	AppendEvents(events ...Event) error
+}
+
+// OutboxTx is what a notification dispatcher reads and writes in one
+// transaction: every read, the state of queued notifications, and the
+// events of giving one up. The engine runs it (engine.UpdateOutbox) and
+// publishes the events.
+type OutboxTx interface {
+	ReadTx
+	// SaveNotification updates a stored notification's State, Attempts,
+	// NextAttempt and LastError.
+	SaveNotification(n Notification) error
+	// AppendEvents records events; they are written and published with the
+	// transaction's commit.
+	AppendEvents(events ...Event) error
+}
+
+// Reader runs read-only transactions over a consistent snapshot: an engine
+// (engine.Engine.Read), or a store opened by a command that runs no engine
+// (ReadStore).
+type Reader interface {
+	Read(ctx context.Context, fn func(ReadTx) error) error
+}
+
+// ReadStore returns a Reader over s's View.
+func ReadStore(s Store) Reader { return storeReader{s} }
+
+type storeReader struct{ s Store }
+
+func (r storeReader) Read(ctx context.Context, fn func(ReadTx) error) error {
+	return r.s.View(ctx, func(tx Tx) error { return fn(tx) })
 }
 
 // Reservation holds units of an API for a channel until committed with the

@@ -47,6 +47,7 @@ func chromium() string {
 // server with the dashboard mounted on it exactly as cmd/quotad mounts it.
 type daemon struct {
 	e    *engine.Engine
+	st   quotad.Store
 	ts   *httptest.Server
 	done chan struct{}
 	runs chan string // channels whose job "Run now" started
@@ -60,8 +61,8 @@ func (d *daemon) StartJob(channel string, force bool) (time.Time, error) {
 
 func startDaemon(t *testing.T) *daemon {
 	t.Helper()
-	e := newEngine(t)
-	d := &daemon{e: e, done: make(chan struct{}), runs: make(chan string, 10)}
+	e, st := newEngineStoreAt(t, t.TempDir()+"/q.db")
+	d := &daemon{e: e, st: st, done: make(chan struct{}), runs: make(chan string, 10)}
 	srv := server.New(e, server.Options{Token: testToken, Logger: quietLogger(), Jobs: d})
 	// The mounting lines for cmd/quotad/http.go.
 	dopts := dashboard.Options{Done: d.done, Logger: quietLogger()}
@@ -231,10 +232,10 @@ func (b *browser) screenshot(name string) string {
 // store, as a daemon that ran for two days would have, with the two timer
 // resets of that time in the log, and adds the current period's part to
 // the windows' used units: the charts then have something to show.
-func seedHistory(t *testing.T, e *engine.Engine) {
+func seedHistory(t *testing.T, st quotad.Store) {
 	t.Helper()
 	now := time.Now()
-	err := e.Store().Update(context.Background(), func(tx quotad.Tx) error {
+	err := st.Update(context.Background(), func(tx quotad.Tx) error {
 		for _, s := range []struct {
 			api string
 			per map[string]int64
@@ -328,7 +329,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	ctx := context.Background()
 
 	// Some history for the charts: two days, and spends now.
-	seedHistory(t, d.e)
+	seedHistory(t, d.st)
 	for _, s := range []struct {
 		api, ch string
 		n       int64

@@ -38,6 +38,14 @@ func newEngine(t testing.TB) *engine.Engine {
 // newEngineAt is newEngine on the SQLite file at path.
 func newEngineAt(t testing.TB, path string) *engine.Engine {
 	t.Helper()
+	e, _ := newEngineStoreAt(t, path)
+	return e
+}
+
+// newEngineStoreAt is newEngineAt that also returns the store, for tests
+// that write to it as another program would.
+func newEngineStoreAt(t testing.TB, path string) (*engine.Engine, quotad.Store) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, path)
 	if err != nil {
@@ -52,7 +60,7 @@ func newEngineAt(t testing.TB, path string) *engine.Engine {
 		e.Close()
 		st.Close()
 	})
-	return e
+	return e, st
 }
 
 func quietLogger() *slog.Logger {

@@ -139,7 +139,7 @@ func TestStreamDeliversEvents(t *testing.T) {
 }
 
 func TestStreamPingsAndSeesOtherWriters(t *testing.T) {
-	e := newEngine(t)
+	e, st := newEngineStoreAt(t, t.TempDir()+"/q.db")
 	s := newStreamServer(t, e, dashboard.Options{PingInterval: 50 * time.Millisecond})
 	blocks, stop := s.open(t)
 	defer stop()
@@ -147,7 +147,7 @@ func TestStreamPingsAndSeesOtherWriters(t *testing.T) {
 
 	// An event written to the store by another process does not go through
 	// this engine's Subscribe; the ping's read of the log finds it.
-	err := e.Store().Update(context.Background(), func(tx quotad.Tx) error {
+	err := st.Update(context.Background(), func(tx quotad.Tx) error {
 		return tx.AppendEvents(quotad.Event{Time: time.Now(), Level: quotad.LevelInfo, Channel: "Shorts", Category: quotad.CategoryResume, Message: "resumed elsewhere"})
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func TestStreamLimitReplacesOldest(t *testing.T) {
 // A client that stops reading does not hold the others back: its stream
 // is dropped once it falls behind, while a reading stream gets every event.
 func TestStreamDropsClientThatDoesNotRead(t *testing.T) {
-	e := newEngine(t)
+	e, st := newEngineStoreAt(t, t.TempDir()+"/q.db")
 	s := newStreamServer(t, e, dashboard.Options{PingInterval: time.Hour})
 	reader, stop := s.open(t)
 	defer stop()
@@ -355,7 +355,7 @@ func TestStreamDropsClientThatDoesNotRead(t *testing.T) {
 		if i == 5000 {
 			t.Fatal("the stream of a client that does not read was never dropped")
 		}
-		err := e.Store().Update(ctx, func(tx quotad.Tx) error {
+		err := st.Update(ctx, func(tx quotad.Tx) error {
 			return tx.AppendEvents(quotad.Event{Time: time.Now(), Level: quotad.LevelInfo, Category: "test", Message: fmt.Sprint(i, msg)})
 		})
 		if err != nil {

@@ -131,9 +131,6 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Store returns the engine's store.
-func (e *Engine) Store() quotad.Store { return e.store }
-
 // Clock returns the engine's clock.
 func (e *Engine) Clock() clock.Clock { return e.clock }
 

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/engine"
 )
@@ -68,10 +67,7 @@ func (m *Monitor) LastPass() time.Time {
 func (m *Monitor) Run(ctx context.Context) error {
 	// A store that announces other processes' commits (PostgreSQL's
 	// LISTEN/NOTIFY) wakes the loop at once; polling stays the fallback.
-	var changes <-chan struct{} // nil, never ready, when the store has none
-	if w, ok := m.e.Store().(quotad.Watcher); ok {
-		changes = w.Changes()
-	}
+	changes := m.e.Changes() // nil, never ready, when the store has none
 	lastFull := m.pass(ctx, "start-up catch-up")
 	m.running.Store(true) // ready only once missed resets are applied
 	defer m.running.Store(false)

@@ -63,10 +63,19 @@ type Result struct {
 	Err          error               // nil when delivered
 }
 
+// Queue is the stored queue of notifications as the dispatcher uses it: reads,
+// and transactions that save notifications' state and the events of giving
+// one up. *engine.Engine is one: the engine stays the store's only writer
+// and publishes those events.
+type Queue interface {
+	quotad.Reader
+	UpdateOutbox(ctx context.Context, fn func(quotad.OutboxTx) error) error
+}
+
 // Dispatcher sends queued notifications. Create it with NewDispatcher and
 // run it with Run.
 type Dispatcher struct {
-	store quotad.Store
+	store Queue
 	clock clock.Clock
 	log   *slog.Logger
 	opts  Options
@@ -92,8 +101,8 @@ type lane struct {
 }
 
 // NewDispatcher returns a dispatcher for the notifiers (as validated by the
-// config), over store.
-func NewDispatcher(store quotad.Store, notifiers []Notifier, opts Options) (*Dispatcher, error) {
+// config), over the queue.
+func NewDispatcher(store Queue, notifiers []Notifier, opts Options) (*Dispatcher, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
 	}
@@ -167,7 +176,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) pass(ctx context.Context) error {
 	now := d.clock.Now()
 	var due []quotad.Notification
-	if err := d.store.View(ctx, func(tx quotad.Tx) error {
+	if err := d.store.Read(ctx, func(tx quotad.ReadTx) error {
 		var err error
 		due, err = tx.DueNotifications(now, d.opts.BatchLimit)
 		return err
@@ -178,7 +187,7 @@ func (d *Dispatcher) pass(ctx context.Context) error {
 		return nil
 	}
 	var claimed, orphans []quotad.Notification
-	err := d.store.Update(ctx, func(tx quotad.Tx) error {
+	err := d.store.UpdateOutbox(ctx, func(tx quotad.OutboxTx) error {
 		claimed, orphans = nil, nil
 		due, err := tx.DueNotifications(now, d.opts.BatchLimit)
 		if err != nil {
@@ -320,7 +329,7 @@ func (d *Dispatcher) deliver(ctx context.Context, l *lane, n quotad.Notification
 func (d *Dispatcher) save(ctx context.Context, n quotad.Notification, dead *quotad.Event) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err := d.store.Update(ctx, func(tx quotad.Tx) error {
+	err := d.store.UpdateOutbox(ctx, func(tx quotad.OutboxTx) error {
 		if err := tx.SaveNotification(n); err != nil {
 			return err
 		}
@@ -350,7 +359,7 @@ func (d *Dispatcher) release() {
 	now := d.clock.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := d.store.Update(ctx, func(tx quotad.Tx) error {
+	err := d.store.UpdateOutbox(ctx, func(tx quotad.OutboxTx) error {
 		for _, n := range left {
 			n.NextAttempt = now
 			if err := tx.SaveNotification(n); err != nil {
@@ -418,9 +427,9 @@ func (d *Dispatcher) Counters() []Stat {
 // "sent", "dead"), over every process that shares the store, sorted: what
 // /metrics exposes as quotad_notifications_total{notifier,state}. The store
 // counts them (Tx.NotificationCounts) without reading any row.
-func Stats(ctx context.Context, store quotad.Store) ([]Stat, error) {
+func Stats(ctx context.Context, store quotad.Reader) ([]Stat, error) {
 	var counts []quotad.NotificationCount
-	if err := store.View(ctx, func(tx quotad.Tx) error {
+	if err := store.Read(ctx, func(tx quotad.ReadTx) error {
 		var err error
 		counts, err = tx.NotificationCounts()
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/clock"
 	"github.com/quotad/quotad/config"
+	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/notify"
 	"github.com/quotad/quotad/store/sqlite"
 )
@@ -103,7 +104,9 @@ type harness struct {
 func start(t *testing.T, st quotad.Store, cfg config.Config, fc *clock.Fake, senders map[string]notify.Sender) *harness {
 	t.Helper()
 	h := &harness{t: t, st: st, clock: fc, results: make(chan notify.Result, 100), done: make(chan struct{})}
-	d, err := notify.NewDispatcher(st, notifiers(cfg), notify.Options{
+	e := engine.New(st, engine.Options{Clock: fc}) // the dispatcher writes through the engine
+	t.Cleanup(func() { _ = e.Close() })
+	d, err := notify.NewDispatcher(e, notifiers(cfg), notify.Options{
 		Clock: fc, PollInterval: time.Second, Jitter: func() float64 { return 0.5 }, Senders: senders,
 		OnResult: func(r notify.Result) { h.results <- r },
 	})

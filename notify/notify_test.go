@@ -381,7 +381,7 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 	if got := h.d.Counters(); !slices.Equal(got, wantCounters) {
 		t.Errorf("Counters() = %+v, want %+v", got, wantCounters)
 	}
-	stats, err := notify.Stats(context.Background(), st)
+	stats, err := notify.Stats(context.Background(), quotad.ReadStore(st))
 	if err != nil || !slices.Equal(stats, []notify.Stat{{Notifier: "hook", State: "dead", Count: 1}}) {
 		t.Errorf("Stats() = %+v, %v", stats, err)
 	}

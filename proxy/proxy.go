@@ -258,7 +258,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	now := p.e.Clock().Now()
-	a, ch, err := p.cache.load(ctx, p.e.Store(), c.api, c.channel, p.e.Clock().Now())
+	a, ch, err := p.cache.load(ctx, p.e, c.api, c.channel, p.e.Clock().Now())
 	c.full = a
 	hold, held := channelHold(ch, c.api, now)
 	switch {

@@ -49,7 +49,7 @@ func (s *stateCache) invalidate() { s.gen.Add(1) }
 // load returns the API's state and the channel (when named), from the
 // cache when fresh, else from the store. now is the engine's clock, so a
 // simulation on a virtual clock sees the copy age in virtual time.
-func (s *stateCache) load(ctx context.Context, st quotad.Store, api, channel string, now time.Time) (quotad.API, *quotad.Channel, error) {
+func (s *stateCache) load(ctx context.Context, st quotad.Reader, api, channel string, now time.Time) (quotad.API, *quotad.Channel, error) {
 	gen := s.gen.Load()
 	s.mu.Lock()
 	ca, okA := s.apis[api]
@@ -67,7 +67,7 @@ func (s *stateCache) load(ctx context.Context, st quotad.Store, api, channel str
 	}
 	var a quotad.API
 	var c quotad.Channel
-	err := st.View(ctx, func(tx quotad.Tx) error {
+	err := st.Read(ctx, func(tx quotad.ReadTx) error {
 		var err error
 		if a, err = tx.API(api); err != nil {
 			return err

@@ -94,7 +94,7 @@ func (r *Runner) begin(ctx context.Context, channel string, force bool) (*job, q
 	if !r.claim(channel, false) {
 		return nil, quotad.JobState{}, &BusyError{Channel: channel, Holder: r.id}
 	}
-	st, err := r.acquire(ctx, j, func(tx quotad.Tx, _ quotad.JobState, _ time.Time) error {
+	st, err := r.acquire(ctx, j, func(tx quotad.ReadTx, _ quotad.JobState, _ time.Time) error {
 		ch, err := tx.Channel(channel)
 		if err != nil {
 			return err
@@ -364,7 +364,7 @@ func oneLine(s string, n int) string {
 func (r *Runner) pickProviders(ctx context.Context, channel string) map[string]string {
 	var caps []string
 	var ch quotad.Channel
-	err := r.store.View(ctx, func(tx quotad.Tx) error {
+	err := r.e.Read(ctx, func(tx quotad.ReadTx) error {
 		var err error
 		ch, err = tx.Channel(channel)
 		for _, c := range ch.Fallbacks {

@@ -80,9 +80,9 @@ func NewID() string {
 // check (given the transaction, the job's record and the time) has agreed.
 // A live lease of another holder is refused with a *BusyError. It returns
 // the record as saved.
-func (r *Runner) acquire(ctx context.Context, j *job, check func(tx quotad.Tx, s quotad.JobState, now time.Time) error) (quotad.JobState, error) {
+func (r *Runner) acquire(ctx context.Context, j *job, check func(tx quotad.ReadTx, s quotad.JobState, now time.Time) error) (quotad.JobState, error) {
 	var saved quotad.JobState
-	err := r.store.Update(ctx, func(tx quotad.Tx) error {
+	err := r.e.UpdateJobs(ctx, func(tx quotad.JobTx) error {
 		now := r.clock.Now()
 		s, err := tx.JobState(j.channel)
 		if err != nil {
@@ -125,7 +125,7 @@ func (r *Runner) release(ctx context.Context, j *job, update func(s *quotad.JobS
 			time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
 		}
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = r.store.Update(tctx, func(tx quotad.Tx) error {
+		err = r.e.UpdateJobs(tctx, func(tx quotad.JobTx) error {
 			now := r.clock.Now()
 			s, err := tx.JobState(j.channel)
 			if err != nil {

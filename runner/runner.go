@@ -123,7 +123,6 @@ type Pass struct {
 // Runner runs the jobs of channels. It is safe for concurrent use.
 type Runner struct {
 	e     *engine.Engine
-	store quotad.Store
 	clock clock.Clock
 	opts  Options
 	log   *slog.Logger
@@ -213,7 +212,7 @@ func New(e *engine.Engine, jobs []Job, opts Options) (*Runner, error) {
 		opts.AgingStep = DefaultAgingStep
 	}
 	r := &Runner{
-		e: e, store: e.Store(), clock: opts.Clock, opts: opts, log: opts.Logger, id: opts.ID,
+		e: e, clock: opts.Clock, opts: opts, log: opts.Logger, id: opts.ID,
 		jobs: map[string]*job{}, running: map[string]bool{}, wake: make(chan struct{}, 1), holds: map[string]string{}, slotWait: map[string]time.Time{},
 		costs: opts.Costs, seeded: opts.Costs != nil, paced: map[string]bool{}, inflight: map[string]map[string]int64{},
 	}

@@ -21,7 +21,7 @@ type Snapshot struct {
 }
 
 // apisByName reads every API, by name.
-func apisByName(tx quotad.Tx) (map[string]quotad.API, error) {
+func apisByName(tx quotad.ReadTx) (map[string]quotad.API, error) {
 	list, err := tx.APIs()
 	if err != nil {
 		return nil, err
@@ -34,9 +34,9 @@ func apisByName(tx quotad.Tx) (map[string]quotad.API, error) {
 }
 
 // ReadSnapshot reads a Snapshot of st in one read transaction.
-func ReadSnapshot(ctx context.Context, st quotad.Store) (Snapshot, error) {
+func ReadSnapshot(ctx context.Context, st quotad.Reader) (Snapshot, error) {
 	s := Snapshot{Channels: map[string]quotad.Channel{}, APIs: map[string]quotad.API{}, States: map[string]quotad.JobState{}}
-	err := st.View(ctx, func(tx quotad.Tx) error {
+	err := st.Read(ctx, func(tx quotad.ReadTx) error {
 		chans, err := tx.Channels()
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ func (r *Runner) pass(ctx context.Context, wg *sync.WaitGroup) (time.Duration, P
 	wait := r.opts.PollInterval
 	now := r.clock.Now()
 	p := Pass{At: now, Held: map[string]string{}, Holds: map[string]Hold{}}
-	snap, err := ReadSnapshot(ctx, r.store)
+	snap, err := ReadSnapshot(ctx, r.e)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("runner: reading the store", "err", err)
@@ -230,8 +230,8 @@ func (h holdError) Error() string { return h.hold.Reason }
 // still due and that Decide still lets it through: another runner may have
 // made the run, or the channel may have been paused, since the pass read
 // the store.
-func (r *Runner) dueCheck(j *job, cost map[string]int64) func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
-	return func(tx quotad.Tx, s quotad.JobState, now time.Time) error {
+func (r *Runner) dueCheck(j *job, cost map[string]int64) func(tx quotad.ReadTx, s quotad.JobState, now time.Time) error {
+	return func(tx quotad.ReadTx, s quotad.JobState, now time.Time) error {
 		if !s.NextRun.IsZero() && s.NextRun.After(now) {
 			return errNotDue
 		}
@@ -253,7 +253,7 @@ func (r *Runner) dueCheck(j *job, cost map[string]int64) func(tx quotad.Tx, s qu
 // fixNextRuns stores computed next runs, each only if the stored one is
 // still what the pass saw (zero or from another schedule).
 func (r *Runner) fixNextRuns(ctx context.Context, fix map[string]time.Time) {
-	err := r.store.Update(ctx, func(tx quotad.Tx) error {
+	err := r.e.UpdateJobs(ctx, func(tx quotad.JobTx) error {
 		for name, next := range fix {
 			s, err := tx.JobState(name)
 			if err != nil {

@@ -256,7 +256,7 @@ func (s *sim) pass(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	// The state as the runner reads it (cheaper than a full status).
-	snap, err := runner.ReadSnapshot(ctx, s.e.Store())
+	snap, err := runner.ReadSnapshot(ctx, s.e)
 	if err != nil {
 		return fmt.Errorf("simulate: %s: reading the store: %w", now, err)
 	}

@@ -114,7 +114,7 @@ func serveHTTP(ctx context.Context, d *daemon) error {
 // (after a failed write a small probe write must succeed, so readiness comes
 // back by itself once the fault is gone), and its monitor runs.
 func (d *daemon) readiness(ctx context.Context) error {
-	if err := d.engine.Store().Ping(ctx); err != nil {
+	if err := d.engine.Ping(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	if err := d.engine.CheckWrites(ctx); err != nil {

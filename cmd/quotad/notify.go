@@ -35,7 +35,7 @@ func serveNotifications(ctx context.Context, d *daemon) error {
 	if len(d.cfg.Notifiers) == 0 {
 		return nil
 	}
-	disp, err := notify.NewDispatcher(d.engine.Store(), notifiers(d.cfg), notify.Options{Clock: d.engine.Clock(), Logger: d.log})
+	disp, err := notify.NewDispatcher(d.engine, notifiers(d.cfg), notify.Options{Clock: d.engine.Clock(), Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -197,7 +197,7 @@ func newNotifyStatsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			stats, err := notify.Stats(cmd.Context(), st)
+			stats, err := notify.Stats(cmd.Context(), quotad.ReadStore(st))
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/notify"
@@ -178,7 +179,7 @@ func TestServeNotifications(t *testing.T) {
 	// The hook has a message before the dispatcher records it as sent:
 	// wait for the store to say all three were.
 	sent := func() bool {
-		stats, err := notify.Stats(context.Background(), st)
+		stats, err := notify.Stats(context.Background(), quotad.ReadStore(st))
 		return err == nil && len(stats) == 1 && stats[0] == (notify.Stat{Notifier: "hook", State: "sent", Count: 3})
 	}
 	for deadline := time.Now().Add(10 * time.Second); !sent() && time.Now().Before(deadline); {
@@ -198,7 +199,7 @@ func TestServeNotifications(t *testing.T) {
 	if out.String() != "[OK] Notifications to hook (webhook)\n" {
 		t.Errorf("output %q", out.String())
 	}
-	stats, err := notify.Stats(context.Background(), st)
+	stats, err := notify.Stats(context.Background(), quotad.ReadStore(st))
 	if err != nil || len(stats) != 1 || stats[0] != (notify.Stat{Notifier: "hook", State: "sent", Count: 3}) {
 		t.Errorf("stats %+v, %v", stats, err)
 	}

@@ -14,7 +14,7 @@ import (
 // quotad_notifications_total{notifier,state} for sent and dead, and
 // quotad_notifications_pending{notifier}.
 type notifyCollector struct {
-	store quotad.Store
+	store quotad.Reader
 	total *prometheus.Desc
 	pend  *prometheus.Desc
 }
@@ -26,7 +26,7 @@ func newNotifyCollector(d *daemon) prometheus.Collector {
 		return nil
 	}
 	return &notifyCollector{
-		store: d.engine.Store(),
+		store: d.engine,
 		total: prometheus.NewDesc("quotad_notifications_total", "Notifications delivered (sent) or given up (dead), by notifier.", []string{"notifier", "state"}, nil),
 		pend:  prometheus.NewDesc("quotad_notifications_pending", "Notifications waiting to be delivered, by notifier.", []string{"notifier"}, nil),
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/engine"
 	"github.com/quotad/quotad/runner"
 )
@@ -46,7 +47,7 @@ plan reads the store directly (--db, QUOTAD_DB).`,
 				return err
 			}
 			defer l.Close()
-			snap, err := runner.ReadSnapshot(ctx, l.store)
+			snap, err := runner.ReadSnapshot(ctx, quotad.ReadStore(l.store))
 			if err != nil {
 				return err
 			}
