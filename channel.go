@@ -1,56 +1,8 @@
 package quotad
 
 import (
-	"slices"
-	"strings"
 	"time"
 )
-
-// Pause reason kinds. A reason string is one of these, or "quota:<api>" /
-// "budget:<api>" built with QuotaReason / BudgetReason.
-const (
-	ReasonManual = "manual" // set and cleared by a person only
-	ReasonErrors = "errors" // consecutive failures; cleared by a person
-	// ReasonQuotaPrefix starts "quota:<api>": cleared automatically when the
-	// API is available again and its auto_resume is on. "quota:" followed by
-	// nothing (ReasonQuotaUnknown) marks a quota error that could not be
-	// attributed; it carries an Until and clears then.
-	ReasonQuotaPrefix  = "quota:"
-	ReasonQuotaUnknown = "quota:?"
-	// ReasonBudgetPrefix starts "budget:<api>": the channel spent its own
-	// budget of that API; cleared at the window's reset.
-	ReasonBudgetPrefix = "budget:"
-	// ReasonChannelLimit is a provider limit of the channel itself (YouTube's
-	// uploadLimitExceeded); it carries an Until.
-	ReasonChannelLimit = "channel_limit"
-	// ReasonReservePrefix starts "reserve:<api>": the channel's priority is
-	// below the API's reserve, which is all that is left; cleared at the
-	// window's reset (it carries an Until).
-	ReasonReservePrefix = "reserve:"
-	// ReasonCapabilityPrefix starts "capability:<name>": every provider of a
-	// fallback need is exhausted; cleared when any of them is available.
-	ReasonCapabilityPrefix = "capability:"
-)
-
-// QuotaReason returns the pause reason "quota:<target>": "quota:groq",
-// "quota:groq/llama-3.3-70b-versatile", "quota:youtube/videos.insert".
-func QuotaReason(target string) string { return ReasonQuotaPrefix + target }
-
-// BudgetReason returns the pause reason "budget:<api>".
-func BudgetReason(api string) string { return ReasonBudgetPrefix + api }
-
-// QuotaAPI returns the API named by a "quota:<target>" reason, or "" for
-// any other reason (including "quota:?").
-func QuotaAPI(reason string) string { return QuotaTarget(reason).API }
-
-// QuotaTarget returns the target named by a "quota:<target>" reason; its
-// API is "" for any other reason (including "quota:?").
-func QuotaTarget(reason string) Target {
-	if s, ok := strings.CutPrefix(reason, ReasonQuotaPrefix); ok && s != "?" {
-		return ParseTarget(s)
-	}
-	return Target{}
-}
 
 // Priority orders channels: high before normal before low.
 type Priority string
@@ -157,7 +109,7 @@ func (c Channel) Needs(api string) bool {
 }
 
 // Paused returns the pause with the given reason and whether it exists.
-func (c Channel) Paused(reason string) (Pause, bool) {
+func (c Channel) Paused(reason Reason) (Pause, bool) {
 	for _, p := range c.Pauses {
 		if p.Reason == reason {
 			return p, true
@@ -168,42 +120,99 @@ func (c Channel) Paused(reason string) (Pause, bool) {
 
 // Pause is one reason a channel is not running.
 type Pause struct {
-	Reason string    // "manual", "errors", "quota:<api>", ...
+	Reason Reason    // manual, errors, quota:<target>, ...
 	Since  time.Time // when it was set
 	Detail string    // free text: a person's reason, the error that caused it
 	Until  time.Time // for reasons that clear at a known time; zero otherwise
 }
 
-// PauseCleared reports whether pause p of channel c no longer holds at now,
-// apis being every API by name: a quota pause once its API is available
-// (and resumes automatically, unless byPerson), a capability pause once a
-// provider of its fallback need is available (and its Until, set when
-// providers were held for the channel by a budget or a reserve, has passed), a pause naming an API or need
-// that no longer exists at once, and any other automatic pause once its
-// Until has passed. Manual and errors pauses never clear by themselves. The
-// engine resumes channels by it and the runner's plan foresees them by it.
-func PauseCleared(c Channel, p Pause, apis map[string]API, now time.Time, byPerson bool) bool {
-	if name, ok := strings.CutPrefix(p.Reason, ReasonCapabilityPrefix); ok {
+// PauseEnd is when a pause ends by itself (see Pause.End).
+type PauseEnd struct {
+	// Cleared: the pause no longer holds; the engine lifts it at its next
+	// pass.
+	Cleared bool
+	// At is when the pause is expected to end: its Until, when an API
+	// or a fallback provider it waits for is back, whichever is later;
+	// zero when it holds and nothing but a person will end it. It does not
+	// depend on the time asked.
+	At time.Time
+}
+
+// Never reports whether the pause holds and will not end by itself.
+func (e PauseEnd) Never() bool { return !e.Cleared && e.At.IsZero() }
+
+// End is quotad's one rule for when pause p of channel c ends, apis being
+// every API by name and now the time asked; byPerson asks for a person's
+// resume. The engine lifts pauses by it, the runner's plan foresees them
+// by it and the status views show it (ResumeAt). A pause ends:
+//   - manual or errors: never by itself (a person resumes the channel);
+//   - quota: when its API, model or bucket is available again and the API's
+//     auto_resume is on (or a person asks); the unattributed one at its Until;
+//   - capability: when a provider of the fallback need is available and
+//     its Until (providers held for the channel by a budget or a reserve)
+//     has passed;
+//   - budget, reserve, channel_limit and reasons quotad did not write: at
+//     their Until (never without one);
+//   - naming an API or a fallback need that no longer exists: at once.
+//
+// With apis nil (not known) pauses that wait for an API are not foreseen.
+func (p Pause) End(c Channel, apis map[string]API, now time.Time, byPerson bool) PauseEnd {
+	r := p.Reason
+	switch {
+	case r.ByPerson():
+		return PauseEnd{}
+	case apis == nil && (r.Kind == KindQuota && r.Subject != "?" || r.Kind == KindCapability):
+		return PauseEnd{}
+	case r.Kind == KindQuota && r.Subject != "?":
+		t := r.Target()
+		a, ok := apis[t.API]
+		switch {
+		case !ok:
+			return PauseEnd{Cleared: true} // nothing left to wait for
+		case !a.AutoResume && !byPerson:
+			return PauseEnd{}
+		case a.NeedAvailable(t):
+			return PauseEnd{Cleared: true}
+		}
+		return PauseEnd{At: a.NeedAvailableAt(t)}
+	case r.Kind == KindCapability:
 		for _, f := range c.Fallbacks {
-			if f.Name == name {
-				if !p.Until.IsZero() && p.Until.After(now) {
-					return false // a provider held for the channel (budget, reserve) is back at Until
-				}
-				return slices.ContainsFunc(f.Providers, func(prov string) bool {
-					t := ParseTarget(prov)
-					a, ok := apis[t.API]
-					return ok && a.NeedAvailable(t)
-				})
+			if f.Name == r.Subject {
+				return capabilityEnd(f, p.Until, apis, now)
 			}
 		}
-		return true // the fallback need is gone: nothing left to wait for
+		return PauseEnd{Cleared: true} // the fallback need is gone
+	case r.Kind == KindBudget || r.Kind == KindReserve:
+		if _, ok := apis[r.Subject]; !ok && apis != nil {
+			return PauseEnd{Cleared: true} // the API is gone
+		}
 	}
-	if t := QuotaTarget(p.Reason); t.API != "" {
+	return PauseEnd{Cleared: !p.Until.IsZero() && !p.Until.After(now), At: p.Until}
+}
+
+// capabilityEnd is End for a pause of fallback need f held until until.
+func capabilityEnd(f Capability, until time.Time, apis map[string]API, now time.Time) PauseEnd {
+	var back time.Time // the earliest a provider out now is back
+	available := false
+	for _, prov := range f.Providers {
+		t := ParseTarget(prov)
 		a, ok := apis[t.API]
-		return !ok || a.NeedAvailable(t) && (a.AutoResume || byPerson) // a gone API: nothing left to wait for
+		if !ok {
+			continue
+		}
+		if a.NeedAvailable(t) {
+			available = true
+		} else if u := a.NeedAvailableAt(t); !u.IsZero() && (back.IsZero() || u.Before(back)) {
+			back = u
+		}
 	}
-	if p.Reason == ReasonManual || p.Reason == ReasonErrors {
-		return false
+	switch {
+	case available:
+		return PauseEnd{Cleared: !until.After(now), At: until}
+	case back.IsZero():
+		return PauseEnd{}
+	case until.After(back):
+		return PauseEnd{At: until}
 	}
-	return !p.Until.IsZero() && !p.Until.After(now)
+	return PauseEnd{At: back}
 }

@@ -87,14 +87,14 @@ func TestAPIAvailableAndAvailableAt(t *testing.T) {
 
 func TestReasonsAndPriorities(t *testing.T) {
 	for reason, api := range map[string]string{"quota:groq": "groq", "quota:?": "", "quota:": "", "budget:groq": "", "manual": "", "errors": ""} {
-		if got := quotad.QuotaAPI(reason); got != api {
-			t.Errorf("QuotaAPI(%q) = %q, want %q", reason, got, api)
+		if got := quotad.ReasonOf(reason).Target().API; got != api {
+			t.Errorf("ReasonOf(%q).Target().API = %q, want %q", reason, got, api)
 		}
 	}
-	if got := quotad.QuotaReason("groq"); got != "quota:groq" {
+	if got := quotad.QuotaReason("groq").String(); got != "quota:groq" {
 		t.Errorf("QuotaReason = %q", got)
 	}
-	if got := quotad.BudgetReason("groq"); got != "budget:groq" {
+	if got := quotad.BudgetReason("groq").String(); got != "budget:groq" {
 		t.Errorf("BudgetReason = %q", got)
 	}
 	for p, rank := range map[quotad.Priority]int{"low": 0, "normal": 1, "high": 2, "": -1, "urgent": -1} {
@@ -129,7 +129,7 @@ func apis() map[string]quotad.API {
 	}
 }
 
-func TestPauseCleared(t *testing.T) {
+func TestPauseEnd(t *testing.T) {
 	ch := quotad.Channel{Name: "RankRiot", Fallbacks: []quotad.Capability{
 		{Name: "llm", Providers: []string{"groq", "youtube"}},
 		{Name: "stock", Providers: []string{"pixabay"}},
@@ -141,29 +141,48 @@ func TestPauseCleared(t *testing.T) {
 		byPerson bool
 		want     bool
 	}{
-		{"quota of an exhausted API holds", quotad.Pause{Reason: "quota:groq"}, false, false},
-		{"quota of an exhausted API holds for a person too", quotad.Pause{Reason: "quota:groq"}, true, false},
-		{"quota of an available API clears", quotad.Pause{Reason: "quota:youtube"}, false, true},
-		{"auto_resume off: an available API does not clear by itself", quotad.Pause{Reason: "quota:pexels"}, false, false},
-		{"auto_resume off: a person clears it", quotad.Pause{Reason: "quota:pexels"}, true, true},
-		{"auto_resume off and exhausted: not even a person", quotad.Pause{Reason: "quota:pixabay"}, true, false},
-		{"quota of an API that is gone clears", quotad.Pause{Reason: "quota:deleted"}, false, true},
-		{"manual never clears by itself", quotad.Pause{Reason: "manual", Until: t0.Add(-time.Hour)}, false, false},
-		{"manual is not cleared here even by a person", quotad.Pause{Reason: "manual"}, true, false},
-		{"errors never clears by itself", quotad.Pause{Reason: "errors"}, false, false},
-		{"a timed pause holds before its until", quotad.Pause{Reason: "budget:groq", Until: t1}, false, false},
-		{"a timed pause clears at its until", quotad.Pause{Reason: "budget:groq", Until: now}, false, true},
-		{"a timed pause clears after its until", quotad.Pause{Reason: "channel_limit", Until: now.Add(-time.Second)}, false, true},
-		{"an unattributed quota pause clears at its until", quotad.Pause{Reason: "quota:?", Until: now}, false, true},
-		{"a pause without an until does not clear", quotad.Pause{Reason: "reserve:groq"}, false, false},
-		{"capability: one provider available clears", quotad.Pause{Reason: "capability:llm"}, false, true},
-		{"capability: every provider out holds", quotad.Pause{Reason: "capability:stock"}, false, false},
-		{"capability that is gone clears", quotad.Pause{Reason: "capability:video"}, false, true},
+		{"quota of an exhausted API holds", quotad.Pause{Reason: quotad.ReasonOf("quota:groq")}, false, false},
+		{"quota of an exhausted API holds for a person too", quotad.Pause{Reason: quotad.ReasonOf("quota:groq")}, true, false},
+		{"quota of an available API clears", quotad.Pause{Reason: quotad.ReasonOf("quota:youtube")}, false, true},
+		{"auto_resume off: an available API does not clear by itself", quotad.Pause{Reason: quotad.ReasonOf("quota:pexels")}, false, false},
+		{"auto_resume off: a person clears it", quotad.Pause{Reason: quotad.ReasonOf("quota:pexels")}, true, true},
+		{"auto_resume off and exhausted: not even a person", quotad.Pause{Reason: quotad.ReasonOf("quota:pixabay")}, true, false},
+		{"quota of an API that is gone clears", quotad.Pause{Reason: quotad.ReasonOf("quota:deleted")}, false, true},
+		{"manual never clears by itself", quotad.Pause{Reason: quotad.ReasonOf("manual"), Until: t0.Add(-time.Hour)}, false, false},
+		{"manual is not cleared here even by a person", quotad.Pause{Reason: quotad.ReasonOf("manual")}, true, false},
+		{"errors never clears by itself", quotad.Pause{Reason: quotad.ReasonOf("errors")}, false, false},
+		{"a timed pause holds before its until", quotad.Pause{Reason: quotad.ReasonOf("budget:groq"), Until: t1}, false, false},
+		{"a timed pause clears at its until", quotad.Pause{Reason: quotad.ReasonOf("budget:groq"), Until: now}, false, true},
+		{"a timed pause clears after its until", quotad.Pause{Reason: quotad.ReasonOf("channel_limit"), Until: now.Add(-time.Second)}, false, true},
+		{"an unattributed quota pause clears at its until", quotad.Pause{Reason: quotad.ReasonOf("quota:?"), Until: now}, false, true},
+		{"a pause without an until does not clear", quotad.Pause{Reason: quotad.ReasonOf("reserve:groq")}, false, false},
+		{"a budget of an API that is gone clears", quotad.Pause{Reason: quotad.BudgetReason("deleted"), Until: t1}, false, true},
+		{"a reason quotad did not write holds without an until", quotad.Pause{Reason: quotad.ReasonOf("maintenance")}, false, false},
+		{"a reason quotad did not write clears at its until", quotad.Pause{Reason: quotad.ReasonOf("maintenance"), Until: now}, false, true},
+		{"capability held by a budget: holds before its until", quotad.Pause{Reason: quotad.CapabilityReason("llm"), Until: t1}, false, false},
+		{"capability held by a budget: clears at its until", quotad.Pause{Reason: quotad.CapabilityReason("llm"), Until: now}, false, true},
+		{"capability: one provider available clears", quotad.Pause{Reason: quotad.ReasonOf("capability:llm")}, false, true},
+		{"capability: every provider out holds", quotad.Pause{Reason: quotad.ReasonOf("capability:stock")}, false, false},
+		{"capability that is gone clears", quotad.Pause{Reason: quotad.ReasonOf("capability:video")}, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := quotad.PauseCleared(ch, tc.p, apis(), now, tc.byPerson); got != tc.want {
-				t.Errorf("PauseCleared(%q, byPerson=%v) = %v, want %v", tc.p.Reason, tc.byPerson, got, tc.want)
+			if got := tc.p.End(ch, apis(), now, tc.byPerson).Cleared; got != tc.want {
+				t.Errorf("End(%q, byPerson=%v).Cleared = %v, want %v", tc.p.Reason, tc.byPerson, got, tc.want)
+			}
+			if tc.byPerson {
+				return
+			}
+			// The status view's ResumeAt says the same: a pause that has
+			// ended resumes at or before now, one that holds resumes later
+			// or never.
+			p := tc.p
+			p.Since = now.Add(-time.Hour)
+			c := ch
+			c.Pauses = []quotad.Pause{p}
+			at := quotad.ResumeAt(c, apis())
+			if ended := !at.IsZero() && !at.After(now); ended != tc.want {
+				t.Errorf("ResumeAt = %v (ended by now: %v), but End says cleared = %v", at, ended, tc.want)
 			}
 		})
 	}
@@ -179,15 +198,15 @@ func TestResumeAt(t *testing.T) {
 		want time.Time
 	}{
 		{"active", ch(), time.Time{}},
-		{"quota: when the API is back", ch(quotad.Pause{Reason: "quota:groq", Since: t0}), t1},
-		{"quota of an API available already: now (its Since)", ch(quotad.Pause{Reason: "quota:youtube", Since: t0}), t0},
-		{"auto_resume off: never by itself", ch(quotad.Pause{Reason: "quota:pexels", Since: t0}), time.Time{}},
-		{"an API that is gone: never by itself", ch(quotad.Pause{Reason: "quota:deleted", Since: t0}), time.Time{}},
-		{"manual: never", ch(quotad.Pause{Reason: "quota:groq"}, quotad.Pause{Reason: "manual"}), time.Time{}},
-		{"errors: never", ch(quotad.Pause{Reason: "errors"}), time.Time{}},
-		{"timed: its until", ch(quotad.Pause{Reason: "budget:youtube", Until: t2}), t2},
-		{"several: the latest", ch(quotad.Pause{Reason: "quota:groq"}, quotad.Pause{Reason: "budget:youtube", Until: t2}), t2},
-		{"capability: the first provider with auto_resume back", ch(quotad.Pause{Reason: "capability:llm"}), t1},
+		{"quota: when the API is back", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:groq"), Since: t0}), t1},
+		{"quota of an API available already: now (its Since)", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:youtube"), Since: t0}), t0},
+		{"auto_resume off: never by itself", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:pexels"), Since: t0}), time.Time{}},
+		{"an API that is gone: now (its Since)", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:deleted"), Since: t0}), t0},
+		{"manual: never", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:groq")}, quotad.Pause{Reason: quotad.ReasonOf("manual")}), time.Time{}},
+		{"errors: never", ch(quotad.Pause{Reason: quotad.ReasonOf("errors")}), time.Time{}},
+		{"timed: its until", ch(quotad.Pause{Reason: quotad.ReasonOf("budget:youtube"), Until: t2}), t2},
+		{"several: the latest", ch(quotad.Pause{Reason: quotad.ReasonOf("quota:groq")}, quotad.Pause{Reason: quotad.ReasonOf("budget:youtube"), Until: t2}), t2},
+		{"capability: the first provider with auto_resume back", ch(quotad.Pause{Reason: quotad.ReasonOf("capability:llm")}), t1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,7 +244,7 @@ func TestStatusViews(t *testing.T) {
 	}
 
 	c := quotad.Channel{Name: "RankRiot", Priority: quotad.PriorityHigh, APIs: []string{"groq"},
-		Pauses:    []quotad.Pause{{Reason: "quota:groq", Since: t0, Detail: "429"}},
+		Pauses:    []quotad.Pause{{Reason: quotad.ReasonOf("quota:groq"), Since: t0, Detail: "429"}},
 		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}},
 		Budgets:   []quotad.Budget{{API: "groq", Share: 0.25}}, ConsecutiveErrors: 3}
 	cs := quotad.ChannelStatusOf(c, apis())

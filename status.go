@@ -1,7 +1,6 @@
 package quotad
 
 import (
-	"strings"
 	"time"
 )
 
@@ -134,7 +133,7 @@ func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
 		PauseReasons: make([]PauseStatus, 0, len(c.Pauses)), ConsecutiveErrors: c.ConsecutiveErrors,
 	}
 	for _, p := range c.Pauses {
-		s.PauseReasons = append(s.PauseReasons, PauseStatus{Reason: p.Reason, Since: TimePtr(p.Since), Detail: p.Detail, Until: TimePtr(p.Until)})
+		s.PauseReasons = append(s.PauseReasons, PauseStatus{Reason: p.Reason.String(), Since: TimePtr(p.Since), Detail: p.Detail, Until: TimePtr(p.Until)})
 	}
 	s.ResumeAt = TimePtr(ResumeAt(c, apis))
 	if len(c.Fallbacks) > 0 {
@@ -149,36 +148,21 @@ func ChannelStatusOf(c Channel, apis map[string]API) ChannelStatus {
 	return s
 }
 
-// ResumeAt returns when all of a channel's pauses are expected to clear by
-// themselves, or the zero time when that will not happen without a person
-// (manual or errors pauses, an API without auto_resume) or the channel is
-// active.
+// ResumeAt returns when all of a channel's pauses are expected to have
+// ended by themselves (Pause.End), or the zero time when that will not
+// happen without a person (manual or errors pauses, an API without
+// auto_resume) or the channel is active. A pause that has ended already
+// counts from its Since: the engine lifts it at its next pass.
 func ResumeAt(c Channel, apis map[string]API) time.Time {
 	var at time.Time
 	for _, p := range c.Pauses {
-		var u time.Time
-		switch t := QuotaTarget(p.Reason); {
-		case t.API != "":
-			a, ok := apis[t.API]
-			if !ok || !a.AutoResume {
-				return time.Time{}
-			}
-			u = a.NeedAvailableAt(t)
-			if u.IsZero() { // available already: clears at the next pass
-				u = p.Since
-			}
-		case strings.HasPrefix(p.Reason, ReasonCapabilityPrefix):
-			u = capabilityBack(c, strings.TrimPrefix(p.Reason, ReasonCapabilityPrefix), apis)
-			if !p.Until.IsZero() && (u.IsZero() || u.Before(p.Until)) {
-				u = p.Until // held providers (budget, reserve) are back then
-			}
-			if u.IsZero() {
-				return time.Time{}
-			}
-		case !p.Until.IsZero():
-			u = p.Until
-		default:
+		e := p.End(c, apis, time.Time{}, false) // At does not depend on now
+		if e.Never() {
 			return time.Time{}
+		}
+		u := e.At
+		if e.Cleared && u.IsZero() {
+			u = p.Since
 		}
 		if u.After(at) {
 			at = u
@@ -196,26 +180,4 @@ func EventStatusOf(e Event) EventStatus {
 // memory with the values they describe.
 func nonNil(s []string) []string {
 	return append([]string{}, s...)
-}
-
-// capabilityBack returns when the first provider of a channel's fallback
-// need is expected to be available again (zero if unknown).
-func capabilityBack(c Channel, name string, apis map[string]API) time.Time {
-	var at time.Time
-	for _, capb := range c.Fallbacks {
-		if capb.Name != name {
-			continue
-		}
-		for _, p := range capb.Providers {
-			t := ParseTarget(p)
-			a, ok := apis[t.API]
-			if !ok || !a.AutoResume {
-				continue
-			}
-			if u := a.NeedAvailableAt(t); !u.IsZero() && (at.IsZero() || u.Before(at)) {
-				at = u
-			}
-		}
-	}
-	return at
 }

@@ -60,7 +60,7 @@ func channel(t *testing.T, chans []quotad.Channel, name string) quotad.Channel {
 func reasons(c quotad.Channel) []string {
 	var out []string
 	for _, p := range c.Pauses {
-		out = append(out, p.Reason)
+		out = append(out, p.Reason.String())
 	}
 	return out
 }
@@ -151,7 +151,7 @@ func TestMakePausesInactiveChannels(t *testing.T) {
 	}{
 		{"TechDaily", nil, []string{"groq", "pexels", "youtube"}},
 		{"RankRiot", []string{"quota:groq"}, []string{"groq", "youtube"}},
-		{"OldChannel", []string{quotad.ReasonManual}, []string{"youtube"}},
+		{"OldChannel", []string{quotad.ReasonManual.String()}, []string{"youtube"}},
 		{"Unlisted", []string{"quota:groq"}, []string{"groq", "pexels", "youtube"}},
 	} {
 		c := channel(t, chans, tc.name)

@@ -32,7 +32,7 @@ func TestAutoResumeOffWaitsForAPerson(t *testing.T) {
 		if _, err := f.e.Spend(f.ctx, api, f.api(api).Windows[0].Limit, ch); err != nil {
 			t.Fatal(err)
 		}
-		if got := reasons(f.channel(ch)); !slices.Equal(got, []string{quotad.QuotaReason(api)}) {
+		if got := reasons(f.channel(ch)); !slices.Equal(got, []string{quotad.QuotaReason(api).String()}) {
 			t.Fatalf("%s after %s ran out: pauses %v", ch, api, got)
 		}
 	}

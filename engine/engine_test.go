@@ -131,7 +131,7 @@ func TestSeedScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := reasons(f.channel("Flaky")); len(got) != 1 || got[0] != quotad.ReasonErrors {
+	if got := reasons(f.channel("Flaky")); len(got) != 1 || got[0] != quotad.ReasonErrors.String() {
 		t.Fatalf("Flaky after 20 errors: pauses %v, want [errors]", got)
 	}
 
@@ -416,7 +416,7 @@ func TestUnattributedQuotaErrorPausesOnlyTheReporter(t *testing.T) {
 		t.Fatalf("report: %+v", res)
 	}
 	c := f.channel("Multi")
-	if got := reasons(c); len(got) != 1 || got[0] != quotad.ReasonQuotaUnknown || c.PauseReasons[0].Until == nil {
+	if got := reasons(c); len(got) != 1 || got[0] != quotad.ReasonQuotaUnknown.String() || c.PauseReasons[0].Until == nil {
 		t.Fatalf("Multi: %+v", c)
 	}
 	if !f.channel("Bystander").Active || !f.api("groq").Available {

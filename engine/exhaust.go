@@ -147,7 +147,7 @@ func (t *txn) pauseFor(c *quotad.Channel, a *quotad.API, tg quotad.Target, detai
 		}
 		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 			fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", name, t.e.humanOr(a.NeedAvailableAt(tg), "a person's reset")),
-			map[string]string{"api": a.Name, "reason": reason})
+			map[string]string{"api": a.Name, "reason": reason.String()})
 	}
 }
 
@@ -175,7 +175,7 @@ func allBuckets(a *quotad.API, idx []int) bool {
 // addPause gives c the pause reason (since now, without an end) unless it
 // has it already, and reports whether that paused an active channel, which
 // it then records in t.paused.
-func (t *txn) addPause(c *quotad.Channel, reason, detail string) bool {
+func (t *txn) addPause(c *quotad.Channel, reason quotad.Reason, detail string) bool {
 	if _, ok := c.Paused(reason); ok {
 		return false
 	}
@@ -191,7 +191,7 @@ func (t *txn) addPause(c *quotad.Channel, reason, detail string) bool {
 
 func heldByPerson(c *quotad.Channel) bool {
 	for _, p := range c.Pauses {
-		if p.Reason == quotad.ReasonManual || p.Reason == quotad.ReasonErrors {
+		if p.Reason.ByPerson() {
 			return true
 		}
 	}

@@ -15,9 +15,6 @@ import (
 // capability, its own budgets, and the part of a window kept for
 // higher-priority channels.
 
-// capabilityReason returns the pause reason "capability:<name>".
-func capabilityReason(name string) string { return quotad.ReasonCapabilityPrefix + name }
-
 // pauseForCapabilities gives capability:<name> to channels for which the
 // exhaustion (or a hold) of windows idx of a left no provider of a fallback
 // need that can serve them (a provider is an API or a model of one).
@@ -57,7 +54,7 @@ func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, de
 			until = h.Until
 		}
 	}
-	reason := capabilityReason(capb.Name)
+	reason := quotad.CapabilityReason(capb.Name)
 	if held {
 		if _, ok := c.Paused(reason); !ok {
 			t.pauseChannel(c, reason, until, fmt.Sprintf("no provider of %s (%s) can serve it: %s", capb.Name, strings.Join(capb.Providers, ", "), detail))
@@ -67,7 +64,7 @@ func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, de
 	if t.addPause(c, reason, detail) {
 		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 			fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
-			map[string]string{"api": api, "reason": reason})
+			map[string]string{"api": api, "reason": reason.String()})
 	}
 }
 
@@ -94,7 +91,7 @@ func providerHoldBy(a *quotad.API, c *quotad.Channel, units int64, used func(quo
 		switch p.Reason {
 		case quotad.BudgetReason(a.Name):
 			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until}, nil
-		case quotad.ReasonReservePrefix + a.Name:
+		case quotad.ReserveReason(a.Name):
 			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until}, nil
 		}
 	}
@@ -261,7 +258,7 @@ func (t *txn) checkChannelLimits(a *quotad.API, c *quotad.Channel, units int64) 
 		switch p.Reason {
 		case quotad.BudgetReason(a.Name):
 			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldBudget, Channel: c.Name, Until: p.Until, Detail: p.Detail}
-		case quotad.ReasonReservePrefix + a.Name:
+		case quotad.ReserveReason(a.Name):
 			return &quotad.ExhaustedError{API: a.Name, Kind: quotad.HoldReserve, Channel: c.Name, Priority: a.Reserve.Priority, Until: p.Until, Detail: p.Detail}
 		}
 	}
@@ -393,7 +390,7 @@ func (t *txn) applyChannelLimits(a *quotad.API, c *quotad.Channel, sel []int) er
 			}
 			detail := fmt.Sprintf("%s window %s is down to the %d %s kept for %s priority", a.Name, w.Key(), a.Reserve.Units, a.UnitOf(w), a.Reserve.Priority)
 			if ch.Needs(a.Name) {
-				t.pauseChannel(ch, quotad.ReasonReservePrefix+a.Name, w.NextReset, detail)
+				t.pauseChannel(ch, quotad.ReserveReason(a.Name), w.NextReset, detail)
 			} else { // a fallback provider: the channel moves to the next one
 				t.pauseForCapabilities(ch, a, []int{i}, detail)
 			}

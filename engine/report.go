@@ -188,7 +188,7 @@ func (t *txn) reportError(r ErrorReport) (ReportResult, error) {
 	return res, nil
 }
 
-func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, detail string) {
+func (t *txn) pauseChannel(c *quotad.Channel, reason quotad.Reason, until time.Time, detail string) {
 	if p, ok := c.Paused(reason); ok {
 		if until.After(p.Until) {
 			for i := range c.Pauses {
@@ -211,7 +211,7 @@ func (t *txn) pauseChannel(c *quotad.Channel, reason string, until time.Time, de
 	} else {
 		msg += " - waits for a person"
 	}
-	t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": reason, "until": fmtRFC(until)})
+	t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": reason.String(), "until": fmtRFC(until)})
 }
 
 // earliestReset returns the earliest next reset among a channel's APIs.

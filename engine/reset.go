@@ -155,7 +155,7 @@ func (t *txn) reconcile() ([]string, error) {
 				fmt.Sprintf("Channel reactivated outside quotad (is_active = 1) - cleared %s", cleared), map[string]string{"cleared": cleared, "trigger": "external"})
 		} else {
 			c.Pauses = append(c.Pauses, quotad.Pause{Reason: quotad.ReasonManual, Since: t.now, Detail: "is_active set to 0 outside quotad"})
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, "Channel deactivated outside quotad (is_active = 0) - treated as a manual pause", map[string]string{"reason": quotad.ReasonManual, "trigger": "external"})
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, "Channel deactivated outside quotad (is_active = 0) - treated as a manual pause", map[string]string{"reason": quotad.ReasonManual.String(), "trigger": "external"})
 		}
 		c.StoredActive = c.Active()
 		t.touchChannel(c.Name)
@@ -189,8 +189,8 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 		kept := c.Pauses[:0:0]
 		var cleared []string
 		for _, p := range c.Pauses {
-			if quotad.PauseCleared(*c, p, apis, t.now, byPerson) {
-				cleared = append(cleared, p.Reason)
+			if p.End(*c, apis, t.now, byPerson).Cleared {
+				cleared = append(cleared, p.Reason.String())
 				continue
 			}
 			kept = append(kept, p)
@@ -216,7 +216,7 @@ func (t *txn) resumeCleared(byPerson bool) ([]string, error) {
 func reasons(c *quotad.Channel) string {
 	rs := make([]string, 0, len(c.Pauses))
 	for _, p := range c.Pauses {
-		rs = append(rs, p.Reason)
+		rs = append(rs, p.Reason.String())
 	}
 	if len(rs) == 0 {
 		return "nothing"
@@ -381,7 +381,7 @@ func (e *Engine) Pause(ctx context.Context, channel, reason string) (quotad.Chan
 			if reason != "" {
 				msg += ": " + reason
 			}
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": quotad.ReasonManual, "trigger": "manual"})
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": quotad.ReasonManual.String(), "trigger": "manual"})
 		}
 		return quotad.ChannelStatusOf(*c, nil), nil
 	})

@@ -44,10 +44,10 @@ func TestCloneCoversEveryField(t *testing.T) {
 		t.Errorf("cloneAPI times not as stored: %v", c.Windows[0].NextReset)
 	}
 	ch := &quotad.Channel{Name: "A", APIs: []string{"g"}, Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"g", "o"}}},
-		Budgets: []quotad.Budget{{API: "g", Units: 5}}, Pauses: []quotad.Pause{{Reason: "manual", Since: now}}}
+		Budgets: []quotad.Budget{{API: "g", Units: 5}}, Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("manual"), Since: now}}}
 	cc := cloneChannel(ch)
-	cc.APIs[0], cc.Fallbacks[0].Providers[0], cc.Budgets[0].Units, cc.Pauses[0].Reason = "x", "x", 9, "x"
-	if ch.APIs[0] != "g" || ch.Fallbacks[0].Providers[0] != "g" || ch.Budgets[0].Units != 5 || ch.Pauses[0].Reason != "manual" {
+	cc.APIs[0], cc.Fallbacks[0].Providers[0], cc.Budgets[0].Units, cc.Pauses[0].Reason = "x", "x", 9, quotad.ReasonOf("x")
+	if ch.APIs[0] != "g" || ch.Fallbacks[0].Providers[0] != "g" || ch.Budgets[0].Units != 5 || ch.Pauses[0].Reason.String() != "manual" {
 		t.Errorf("cloneChannel shares slices: %+v", ch)
 	}
 }

@@ -90,7 +90,7 @@ func KindOf(ev quotad.Event) string {
 	case quotad.CategoryResume:
 		return KindManual
 	case quotad.CategoryPause:
-		switch ev.Fields["reason"] {
+		switch quotad.ReasonOf(ev.Fields["reason"]) {
 		case quotad.ReasonErrors:
 			return KindErrorsPause
 		case quotad.ReasonManual:

@@ -62,7 +62,7 @@ func TestGroqModelOutOtherModelServed(t *testing.T) {
 		t.Fatalf("8b tpd exhausted by the 70b's refusal")
 	}
 	c := ev.channel("RankRiot")
-	if _, ok := c.Paused("quota:groq/llama-3.3-70b-versatile"); !ok || len(c.Pauses) != 1 {
+	if _, ok := c.Paused(quotad.ReasonOf("quota:groq/llama-3.3-70b-versatile")); !ok || len(c.Pauses) != 1 {
 		t.Errorf("RankRiot pauses %+v, want quota:groq/llama-3.3-70b-versatile", c.Pauses)
 	}
 
@@ -171,7 +171,7 @@ func TestYouTubeSearchServedWhileUploadsOut(t *testing.T) {
 	}
 	// Shorts needs youtube as a whole (its job uploads): it waits for the
 	// bucket, named in its pause.
-	if _, ok := ev.channel("Shorts").Paused("quota:youtube/videos.insert"); !ok {
+	if _, ok := ev.channel("Shorts").Paused(quotad.ReasonOf("quota:youtube/videos.insert")); !ok {
 		t.Errorf("Shorts pauses %+v", ev.channel("Shorts").Pauses)
 	}
 	// daily refuses every call.
@@ -277,7 +277,7 @@ func TestRefusedCallPausesItsChannelForTheModel(t *testing.T) {
 	if resp.StatusCode != 429 {
 		t.Fatalf("%d", resp.StatusCode)
 	}
-	if _, ok := ev.channel("RankRiot").Paused("quota:groq/llama-3.3-70b-versatile"); !ok {
+	if _, ok := ev.channel("RankRiot").Paused(quotad.ReasonOf("quota:groq/llama-3.3-70b-versatile")); !ok {
 		t.Errorf("RankRiot pauses %+v", ev.channel("RankRiot").Pauses)
 	}
 	ev.tick(527 * time.Second)

@@ -127,7 +127,7 @@ func TestObserveRemainingZeroExhaustsUntilReset(t *testing.T) {
 	}
 	var c quotad.Channel
 	st.View(ctx, func(tx quotad.Tx) error { c, _ = tx.Channel("Other"); return nil })
-	if _, ok := c.Paused("quota:pexels"); !ok {
+	if _, ok := c.Paused(quotad.QuotaReason("pexels")); !ok {
 		t.Fatal("Other not paused")
 	}
 	clk.Advance(37 * time.Second)

@@ -419,14 +419,14 @@ func channelHold(ch *quotad.Channel, api string, now time.Time) (provider.Hold, 
 	found := false
 	for _, pz := range ch.Pauses {
 		switch {
-		case pz.Reason == quotad.ReasonManual || pz.Reason == quotad.ReasonErrors:
+		case pz.Reason.ByPerson():
 			return pausedHold(ch.Name, pz), true
 		case found:
-		case pz.Reason != quotad.BudgetReason(api) && pz.Reason != quotad.ReasonReservePrefix+api:
+		case pz.Reason != quotad.BudgetReason(api) && pz.Reason != quotad.ReserveReason(api):
 		case !pz.Until.IsZero() && !pz.Until.After(now):
 			// expired: the monitor is about to clear it
 		default:
-			h, found = provider.Hold{Window: pz.Reason, Until: pz.Until}, true
+			h, found = provider.Hold{Window: pz.Reason.String(), Until: pz.Until}, true
 		}
 	}
 	return h, found
@@ -444,7 +444,7 @@ func pausedHold(channel string, pz quotad.Pause) provider.Hold {
 		d += ": " + pz.Detail
 	}
 	d += "; its calls are refused until a person resumes it (quotad resume " + channel + ")"
-	return provider.Hold{Window: pz.Reason, Paused: true, Detail: d}
+	return provider.Hold{Window: pz.Reason.String(), Paused: true, Detail: d}
 }
 
 // refuse answers a call in the provider's shape without forwarding it.

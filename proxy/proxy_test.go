@@ -339,7 +339,7 @@ func TestYouTubeBucketsAndQuotaExceeded(t *testing.T) {
 	}
 	// The channels need youtube as a whole: they wait for the bucket.
 	for _, ch := range []string{"Shorts", "RankRiot"} {
-		if _, ok := ev.channel(ch).Paused("quota:youtube/search.list"); !ok {
+		if _, ok := ev.channel(ch).Paused(quotad.ReasonOf("quota:youtube/search.list")); !ok {
 			t.Errorf("%s not paused for the bucket: %+v", ch, ev.channel(ch).Pauses)
 		}
 	}

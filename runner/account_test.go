@@ -121,7 +121,7 @@ func TestFailingRunsReachTheErrorThreshold(t *testing.T) {
 		}
 	}
 	c := n.channel("Writer")
-	if len(c.PauseReasons) != 1 || c.PauseReasons[0].Reason != quotad.ReasonErrors {
+	if len(c.PauseReasons) != 1 || c.PauseReasons[0].Reason != quotad.ReasonErrors.String() {
 		t.Fatalf("channel: %+v", c)
 	}
 	_, err := n.r.RunOnce(n.ctx, "Writer", false, nil)

@@ -56,7 +56,7 @@ func Gate(ch quotad.Channel, apis map[string]quotad.API, estimate map[string]int
 	if !ch.Active() {
 		reasons := make([]string, 0, len(ch.Pauses))
 		for _, p := range ch.Pauses {
-			reasons = append(reasons, p.Reason)
+			reasons = append(reasons, p.Reason.String())
 		}
 		return Hold{Reason: "channel paused (" + strings.Join(reasons, ", ") + ")", Until: notBefore(quotad.ResumeAt(ch, apis), now), Kind: pauseKind(ch)}
 	}

@@ -106,7 +106,7 @@ func (r *Runner) begin(ctx context.Context, channel string, force bool) (*job, q
 			}
 			pe := &PausedError{Channel: channel, ResumeAt: quotad.ResumeAt(ch, apis)}
 			for _, p := range ch.Pauses {
-				pe.Reasons = append(pe.Reasons, p.Reason)
+				pe.Reasons = append(pe.Reasons, p.Reason.String())
 			}
 			return pe
 		}

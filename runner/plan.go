@@ -225,10 +225,10 @@ func advanceAPIs(apis map[string]quotad.API, t time.Time, loc *time.Location) {
 
 // clearedPauses returns the channel without the pauses that will have
 // cleared by t by themselves, as the engine clears them
-// (quotad.PauseCleared) with the APIs as they will be then.
+// (quotad.Pause.End) with the APIs as they will be then.
 func clearedPauses(ch quotad.Channel, apis map[string]quotad.API, t time.Time) quotad.Channel {
 	ch.Pauses = slices.DeleteFunc(slices.Clone(ch.Pauses), func(p quotad.Pause) bool {
-		return quotad.PauseCleared(ch, p, apis, t, false)
+		return p.End(ch, apis, t, false).Cleared
 	})
 	return ch
 }

@@ -32,7 +32,7 @@ func TestPlanPure(t *testing.T) {
 		job("D", quotad.PriorityNormal, []string{"pexels"}, map[string]int64{"pexels": 10}),
 		job("E", quotad.PriorityNormal, []string{"youtube"}, map[string]int64{"youtube": 1}),
 	}
-	chans["E"] = quotad.Channel{Name: "E", Priority: quotad.PriorityNormal, APIs: []string{"youtube"}, Pauses: []quotad.Pause{{Reason: "manual"}}}
+	chans["E"] = quotad.Channel{Name: "E", Priority: quotad.PriorityNormal, APIs: []string{"youtube"}, Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("manual")}}}
 	states := map[string]quotad.JobState{}
 	for _, j := range jobs {
 		states[j.Channel] = quotad.JobState{Channel: j.Channel, NextRun: now.Add(-time.Minute)}
@@ -74,7 +74,7 @@ func TestPlanForeseesCapabilityResume(t *testing.T) {
 		Rule: "daily 00:00 UTC", LastReset: reset.Add(-24 * time.Hour), NextReset: reset}}}
 	jobs := []runner.Job{{Channel: "F", Priority: quotad.PriorityNormal, Command: []string{"x"}, Schedule: "every 1h"}}
 	chans := map[string]quotad.Channel{"F": {Name: "F", Priority: quotad.PriorityNormal,
-		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}}, Pauses: []quotad.Pause{{Reason: "capability:llm"}}}}
+		Fallbacks: []quotad.Capability{{Name: "llm", Providers: []string{"groq"}}}, Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("capability:llm")}}}}
 	states := map[string]quotad.JobState{"F": {Channel: "F", NextRun: now.Add(-time.Minute)}}
 	plan := runner.Plan(runner.PlanInput{Channels: chans, APIs: map[string]quotad.API{"groq": groq}, States: states, Jobs: jobs, Now: now})
 	if len(plan) != 1 || plan[0].Start == nil || !plan[0].Start.Equal(reset) {

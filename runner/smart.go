@@ -284,12 +284,12 @@ func withPending(apis map[string]quotad.API, pending map[string]int64) map[strin
 // pauseKind classifies a paused channel's hold.
 func pauseKind(ch quotad.Channel) string {
 	for _, p := range ch.Pauses {
-		switch {
-		case strings.HasPrefix(p.Reason, quotad.ReasonBudgetPrefix):
+		switch p.Reason.Kind {
+		case quotad.KindBudget:
 			return HoldBudget
-		case strings.HasPrefix(p.Reason, quotad.ReasonReservePrefix):
+		case quotad.KindReserve:
 			return HoldReserve
-		case strings.HasPrefix(p.Reason, quotad.ReasonCapabilityPrefix):
+		case quotad.KindCapability:
 			return HoldCapability
 		}
 	}

@@ -52,7 +52,7 @@ func TestStartRunsAJobNowUnderRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pe *runner.PausedError
-	if _, err := n.r.Start("Writer", false); !errors.As(err, &pe) || pe.Reasons[0] != quotad.ReasonManual {
+	if _, err := n.r.Start("Writer", false); !errors.As(err, &pe) || pe.Reasons[0] != quotad.ReasonManual.String() {
 		t.Fatalf("Start of a paused channel: %v, want a PausedError", err)
 	}
 	if _, err := n.r.Start("Writer", true); err != nil {

@@ -94,8 +94,8 @@ func TestGate(t *testing.T) {
 		}}
 	}
 	active := quotad.Channel{Name: "W", APIs: []string{"groq"}}
-	paused := quotad.Channel{Name: "W", APIs: []string{"groq"}, Pauses: []quotad.Pause{{Reason: "quota:groq", Since: now}}}
-	manual := quotad.Channel{Name: "W", APIs: []string{"groq"}, Pauses: []quotad.Pause{{Reason: "manual", Since: now}}}
+	paused := quotad.Channel{Name: "W", APIs: []string{"groq"}, Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("quota:groq"), Since: now}}}
+	manual := quotad.Channel{Name: "W", APIs: []string{"groq"}, Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("manual"), Since: now}}}
 	est := map[string]int64{"groq": 3000}
 	for _, tt := range []struct {
 		name   string

@@ -123,7 +123,7 @@ func TestResetsAndResumes(t *testing.T) {
 	}
 
 	ev.ok("POST", "/api/v1/channels/Shorts/pause", `{"reason": "maintenance"}`, &ch)
-	if ch.Active || ch.PauseReasons[0].Reason != quotad.ReasonManual || ch.PauseReasons[0].Detail != "maintenance" {
+	if ch.Active || ch.PauseReasons[0].Reason != quotad.ReasonManual.String() || ch.PauseReasons[0].Detail != "maintenance" {
 		t.Fatalf("pause: %+v", ch)
 	}
 	var res quotad.ResumeResult

@@ -265,7 +265,7 @@ func (s *sim) pass(ctx context.Context, now time.Time) error {
 		if !ch.Active() {
 			var rs []string
 			for _, p := range ch.Pauses {
-				rs = append(rs, p.Reason)
+				rs = append(rs, p.Reason.String())
 			}
 			paused[name] = strings.Join(rs, ",")
 		}

@@ -272,7 +272,7 @@ func TestSpendsSurviveSIGKILL(t *testing.T) {
 		if y := window(s, "youtube"); !y.Exhausted {
 			t.Fatalf("round %d: youtube no longer exhausted: %+v", round, y)
 		}
-		if h := channel(s, "Held"); h.Active || len(h.PauseReasons) == 0 || h.PauseReasons[0].Reason != quotad.ReasonManual {
+		if h := channel(s, "Held"); h.Active || len(h.PauseReasons) == 0 || h.PauseReasons[0].Reason != quotad.ReasonManual.String() {
 			t.Fatalf("round %d: Held lost its manual pause: %+v", round, h)
 		}
 		t.Logf("round %d: %d acknowledged (%d total), quota_used %d, %d committed but unacknowledged so far (in flight at kills); proxy: %d answered, %d charged",

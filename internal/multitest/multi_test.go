@@ -407,7 +407,7 @@ func checkResumes(t *testing.T, evs []quotad.Event) {
 				continue
 			}
 			switch {
-			case ev.Category == quotad.CategoryQuota && ev.Fields["reason"] == quotad.QuotaReason("fast"):
+			case ev.Category == quotad.CategoryQuota && ev.Fields["reason"] == quotad.QuotaReason("fast").String():
 				if paused {
 					t.Errorf("%s paused for fast twice without a resume (event %d)", ch, ev.ID)
 				}

@@ -97,7 +97,7 @@ func (t *tx) queryChannels(sql string, args ...any) ([]quotad.Channel, error) {
 		}
 		if reason.Valid {
 			c := &out[len(out)-1]
-			c.Pauses = append(c.Pauses, quotad.Pause{Reason: reason.String, Detail: detail.String, Since: tm(since), Until: tm(until)})
+			c.Pauses = append(c.Pauses, quotad.Pause{Reason: quotad.ReasonOf(reason.String), Detail: detail.String, Since: tm(since), Until: tm(until)})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -125,11 +125,11 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 	pauses := make([][]any, len(c.Pauses))
 	seen := make(map[string]bool, len(c.Pauses))
 	for i, p := range c.Pauses {
-		if p.Reason == "" || seen[p.Reason] {
-			return fmt.Errorf("postgres: save channel %q: %w", c.Name, quotad.Invalidf("empty or duplicate pause reason %q", p.Reason))
+		if p.Reason.String() == "" || seen[p.Reason.String()] {
+			return fmt.Errorf("postgres: save channel %q: %w", c.Name, quotad.Invalidf("empty or duplicate pause reason %q", p.Reason.String()))
 		}
-		seen[p.Reason] = true
-		pauses[i] = []any{c.Name, p.Reason, e.time(p.Since), p.Detail, e.time(p.Until), i}
+		seen[p.Reason.String()] = true
+		pauses[i] = []any{c.Name, p.Reason.String(), e.time(p.Since), p.Detail, e.time(p.Until), i}
 	}
 	if e.err != nil {
 		return fmt.Errorf("postgres: save channel %q: %w", c.Name, e.err)

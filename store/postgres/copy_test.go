@@ -79,7 +79,7 @@ func fillSQLite(t *testing.T, s *sqlite.Store) {
 		}
 		for _, c := range []quotad.Channel{
 			{Name: "RankRiot", Priority: quotad.PriorityHigh, APIs: []string{"youtube", "groq"}, ConsecutiveErrors: 3,
-				Pauses: []quotad.Pause{{Reason: "quota:youtube", Since: t0, Detail: "limit reached"}, {Reason: quotad.ReasonManual, Since: t0.Add(time.Second), Detail: "vacation"}}},
+				Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("quota:youtube"), Since: t0, Detail: "limit reached"}, {Reason: quotad.ReasonManual, Since: t0.Add(time.Second), Detail: "vacation"}}},
 			{Name: "Calm", Priority: quotad.PriorityLow, APIs: []string{"groq"}},
 		} {
 			if err := tx.SaveChannel(c); err != nil {

@@ -124,7 +124,7 @@ func BenchmarkSaveChannel(b *testing.B) {
 	s := benchStore(b, 1)
 	now := time.Now()
 	c := quotad.Channel{Name: "RankRiot", Priority: quotad.PriorityHigh, APIs: []string{"groq", "youtube"},
-		Pauses: []quotad.Pause{{Reason: "quota:groq", Since: now, Until: now.Add(time.Hour)}, {Reason: "manual", Since: now}}}
+		Pauses: []quotad.Pause{{Reason: quotad.ReasonOf("quota:groq"), Since: now, Until: now.Add(time.Hour)}, {Reason: quotad.ReasonOf("manual"), Since: now}}}
 	b.ReportAllocs()
 	err := s.Update(context.Background(), func(tx quotad.Tx) error {
 		for b.Loop() {

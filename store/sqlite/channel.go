@@ -79,7 +79,7 @@ func (t *tx) queryChannels(id stmtID, args ...any) ([]quotad.Channel, error) {
 		if reason.Valid {
 			c := &out[len(out)-1]
 			c.Pauses = append(c.Pauses, quotad.Pause{
-				Reason: reason.String, Detail: detail.String,
+				Reason: quotad.ReasonOf(reason.String), Detail: detail.String,
 				Since: d.time("channel_pauses.since", since), Until: d.time("channel_pauses.until", until),
 			})
 		}
@@ -142,10 +142,10 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 	pauses := make([]pauseArgs, len(c.Pauses))
 	seen := make(map[string]bool, len(c.Pauses))
 	for i, p := range c.Pauses {
-		if p.Reason == "" || seen[p.Reason] {
-			return fmt.Errorf("sqlite: save channel %q: %w", c.Name, quotad.Invalidf("empty or duplicate pause reason %q", p.Reason))
+		if p.Reason.String() == "" || seen[p.Reason.String()] {
+			return fmt.Errorf("sqlite: save channel %q: %w", c.Name, quotad.Invalidf("empty or duplicate pause reason %q", p.Reason.String()))
 		}
-		seen[p.Reason] = true
+		seen[p.Reason.String()] = true
 		pauses[i] = pauseArgs{e.time(p.Since), e.time(p.Until)}
 	}
 	apis := e.json(c.APIs, len(c.APIs))
@@ -174,8 +174,8 @@ func (t *tx) SaveChannel(c quotad.Channel) error {
 		return fmt.Errorf("sqlite: save channel %q: pauses: %w", c.Name, err)
 	}
 	for i, p := range c.Pauses {
-		if _, err := t.exec(stInsertPause, c.Name, p.Reason, pauses[i].since, p.Detail, pauses[i].until, i); err != nil {
-			return fmt.Errorf("sqlite: save channel %q: pause %q: %w", c.Name, p.Reason, err)
+		if _, err := t.exec(stInsertPause, c.Name, p.Reason.String(), pauses[i].since, p.Detail, pauses[i].until, i); err != nil {
+			return fmt.Errorf("sqlite: save channel %q: pause %q: %w", c.Name, p.Reason.String(), err)
 		}
 	}
 	return nil

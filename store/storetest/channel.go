@@ -23,7 +23,7 @@ func rankRiot() quotad.Channel {
 	return quotad.Channel{
 		Name: "RankRiot", Priority: quotad.PriorityHigh, APIs: []string{"youtube", "groq", "pexels"},
 		Pauses: []quotad.Pause{
-			{Reason: "quota:groq", Since: at(-time.Minute), Detail: "429 from groq", Until: at(5 * time.Hour)},
+			{Reason: quotad.QuotaReason("groq"), Since: at(-time.Minute), Detail: "429 from groq", Until: at(5 * time.Hour)},
 			{Reason: quotad.ReasonManual, Since: at(-time.Hour), Detail: "vacation"},
 			{Reason: quotad.ReasonErrors, Since: at(-30 * time.Second)},
 		},
@@ -106,7 +106,7 @@ func testChannelReplace(t *testing.T, e *env) {
 	c.Priority, c.APIs, c.ConsecutiveErrors = quotad.PriorityLow, []string{"groq"}, 3
 	c.Pauses = []quotad.Pause{
 		{Reason: quotad.ReasonErrors, Since: at(time.Second), Detail: "20 consecutive errors"},
-		{Reason: "quota:youtube", Since: at(2 * time.Second), Until: at(time.Hour)},
+		{Reason: quotad.QuotaReason("youtube"), Since: at(2 * time.Second), Until: at(time.Hour)},
 		c.Pauses[0],
 	}
 	saveChannels(t, e.s, c)
@@ -171,7 +171,7 @@ func testChannelInvalid(t *testing.T, e *env) {
 		}
 		dup := calm()
 		dup.Priority = quotad.PriorityHigh
-		dup.Pauses = []quotad.Pause{{Reason: "manual", Since: base}, {Reason: "manual", Since: base}}
+		dup.Pauses = []quotad.Pause{{Reason: quotad.ReasonManual, Since: base}, {Reason: quotad.ReasonManual, Since: base}}
 		if err := tx.SaveChannel(dup); !errors.Is(err, quotad.ErrInvalid) {
 			t.Errorf("SaveChannel with a duplicate pause reason: err = %v, want ErrInvalid", err)
 		}
