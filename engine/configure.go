@@ -122,9 +122,7 @@ func (t *txn) configure(apis []quotad.API, channels []quotad.Channel) (Configure
 // the rule's previous instant and ends at its next one.
 func (t *txn) initWindow(w *quotad.Window) {
 	r, _ := t.e.rule(w.Rule) // checked by Configure
-	w.Used, w.Reserved, w.Exhausted = 0, 0, false
-	w.ExhaustedAt, w.BlockedUntil = time.Time{}, time.Time{}
-	w.LastReset, w.NextReset = r.Prev(t.now), r.Next(t.now)
+	w.Start(r, t.now)
 }
 
 // mergeAPI updates cur's definition from def, keeping window state.
@@ -231,9 +229,7 @@ func (t *txn) mergeWindow(api string, w *quotad.Window, d quotad.Window, notes *
 		*notes = append(*notes, fmt.Sprintf("window %s/%s limit %d", api, d.Key(), d.Limit))
 		changed = true
 		// A limit raised above usage frees a window exhausted by count alone.
-		if w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit {
-			w.Exhausted, w.ExhaustedAt = false, time.Time{}
-		}
+		w.Release()
 	}
 	return changed
 }

@@ -159,13 +159,12 @@ func (e *Engine) publish(events []quotad.Event) {
 	}
 	e.counts.add(func(c *Counters) {
 		for _, ev := range events {
+			if r, ok := ev.Refill(); ok {
+				c.Resets[r.API]++
+			} else if x, ok := ev.Exhaustion(); ok {
+				c.Exhaustions[x.API]++
+			}
 			switch ev.Category {
-			case quotad.CategoryQuotaReset:
-				c.Resets[ev.Fields["api"]]++
-			case quotad.CategoryQuota:
-				if ev.Fields["reason"] == "" && ev.Fields["window"] != "" {
-					c.Exhaustions[ev.Fields["api"]]++
-				}
 			case quotad.CategoryResume, quotad.CategoryAutoResume:
 				c.Resumes++
 			case quotad.CategoryPause:

@@ -22,13 +22,8 @@ func (t *txn) exhaust(a *quotad.API, idx []int, until time.Time, detail, channel
 	for _, i := range idx {
 		w := &a.Windows[i]
 		before[i] = w.Until()
-		if !w.Exhausted {
-			w.ExhaustedAt = t.now
+		if w.Exhaust(until, t.now) {
 			newly = append(newly, i)
-		}
-		w.Exhausted = true
-		if !until.IsZero() {
-			w.BlockedUntil = until
 		}
 		t.touchWindow(a.Name, w.Key())
 	}
@@ -43,19 +38,17 @@ func (t *txn) exhaust(a *quotad.API, idx []int, until time.Time, detail, channel
 		}
 		moved = moved || !w.Until().Equal(before[i])
 	}
-	fields := map[string]string{"api": a.Name, "until": fmtRFC(at), "detail": detail, "window": strings.Join(names, ",")}
+	x := quotad.Exhaustion{API: a.Name, Windows: names, Until: at, Detail: detail}
 	label := strings.ToUpper(a.Name) + windowsPart(a, idx)
 	switch {
 	case len(newly) > 0:
-		if m := windowsModel(a, idx); m != "" {
-			fields["model"] = m
-		}
+		x.Model = windowsModel(a, idx)
 		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
-			fmt.Sprintf("%s quota exhausted at %s - will auto-resume at %s", label, t.e.human(t.now), t.e.humanOr(at, "a person's reset")), fields)
+			fmt.Sprintf("%s quota exhausted at %s - will auto-resume at %s", label, t.e.human(t.now), t.e.humanOr(at, "a person's reset")), x.Fields())
 		t.pauseForWindows(a, newly, detail, channel, tg)
 	case moved:
 		t.emit(quotad.LevelWarning, channel, quotad.CategoryQuota,
-			fmt.Sprintf("%s quota still exhausted - now until %s", label, t.e.humanOr(at, "a person's reset")), fields)
+			fmt.Sprintf("%s quota still exhausted - now until %s", label, t.e.humanOr(at, "a person's reset")), x.Fields())
 	}
 }
 
@@ -147,7 +140,7 @@ func (t *txn) pauseFor(c *quotad.Channel, a *quotad.API, tg quotad.Target, detai
 		}
 		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 			fmt.Sprintf("%s API quota exhausted - channel paused, will auto-resume at %s", name, t.e.humanOr(a.NeedAvailableAt(tg), "a person's reset")),
-			map[string]string{"api": a.Name, "reason": reason.String()})
+			quotad.Paused{Reason: reason, API: a.Name}.Fields())
 	}
 }
 

@@ -64,7 +64,7 @@ func (t *txn) checkCapability(c *quotad.Channel, capb quotad.Capability, api, de
 	if t.addPause(c, reason, detail) {
 		t.emit(quotad.LevelWarning, c.Name, quotad.CategoryQuota,
 			fmt.Sprintf("Every provider of %s (%s) is exhausted - channel paused until one is available", capb.Name, strings.Join(capb.Providers, ", ")),
-			map[string]string{"api": api, "reason": reason.String()})
+			quotad.Paused{Reason: reason, API: api}.Fields())
 	}
 }
 

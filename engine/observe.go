@@ -221,8 +221,7 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 			continue
 		}
 		r, _ := t.e.rule(w.Rule) // checked by Meter
-		w.Used, w.Reserved, w.Exhausted, w.ExhaustedAt, w.BlockedUntil = 0, 0, false, time.Time{}, time.Time{}
-		w.LastReset, w.NextReset = r.Prev(t.now), r.Next(t.now)
+		w.Start(r, t.now)
 		a.Windows = append(a.Windows, w)
 		t.touchAPI(a.Name)
 		t.emit(quotad.LevelInfo, "", CategoryQuotaSync,
@@ -305,13 +304,12 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 			zeros = append(zeros, zero{i, o.Reset, o.Source})
 		case !w.Exhausted && w.Used >= w.Limit:
 			reached = append(reached, i)
-		case seen && o.Remaining > 0 && w.Exhausted && w.BlockedUntil.IsZero() && w.Used < w.Limit:
-			w.Exhausted, w.ExhaustedAt = false, time.Time{}
+		case seen && o.Remaining > 0 && w.Release():
 			t.touchWindow(a.Name, w.Key())
 			freed = append(freed, w.Key())
 			t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
 				fmt.Sprintf("%s window %s available again: %s reports %d remaining (%s)", strings.ToUpper(a.Name), w.Key(), a.Name, o.Remaining, o.Source),
-				map[string]string{"api": a.Name, "window": w.Key(), "trigger": "provider", "remaining": strconv.FormatInt(o.Remaining, 10)})
+				quotad.Refill{API: a.Name, Window: w.Key(), Trigger: quotad.TriggerProvider, Remaining: o.Remaining}.Fields())
 		}
 		if seen {
 			out.Adopted = append(out.Adopted, ad)

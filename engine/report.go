@@ -211,7 +211,7 @@ func (t *txn) pauseChannel(c *quotad.Channel, reason quotad.Reason, until time.T
 	} else {
 		msg += " - waits for a person"
 	}
-	t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": reason.String(), "until": fmtRFC(until)})
+	t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, quotad.Paused{Reason: reason, Until: until}.Fields())
 }
 
 // earliestReset returns the earliest next reset among a channel's APIs.

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,51 +47,32 @@ func (t *txn) tick() (TickResult, error) {
 				t.e.log.Error("stored reset rule does not parse", "api", a.Name, "window", w.Key(), "rule", w.Rule, "err", err)
 				continue
 			}
-			switch {
-			case w.NextReset.IsZero():
-				w.NextReset = r.Next(t.now)
-				t.touchWindow(a.Name, w.Key())
-			case !w.NextReset.After(t.now):
-				due := r.Prev(t.now)
-				if due.Before(w.NextReset) { // the clock stepped back past the rule: honour the stored instant
-					due = w.NextReset
-				}
-				missed := w.NextReset
-				wasExhausted := w.Exhausted
-				w.Used = 0
-				w.LastReset = due
-				w.NextReset = r.Next(t.now)
-				if w.Exhausted && !w.BlockedUntil.After(t.now) {
-					w.Exhausted, w.ExhaustedAt, w.BlockedUntil = false, time.Time{}, time.Time{}
-				}
-				t.touchWindow(a.Name, w.Key())
+			adv := w.Advance(r, t.now)
+			if adv.Step == quotad.TimerNone {
+				continue
+			}
+			t.touchWindow(a.Name, w.Key())
+			switch adv.Step {
+			case quotad.TimerReset:
 				res.Resets = append(res.Resets, a.Name+"/"+w.Key())
-				if !wasExhausted {
+				if !adv.WasExhausted {
 					// A timer reset of a window that was serving is not news
 					// (a per-minute window would write 1,440 rows a day):
 					// no event, only the counter.
 					t.quiet = append(t.quiet, a.Name)
 					continue
 				}
-				msg := fmt.Sprintf("%s quota reset at %s", apiWindow(a, w.Key()), t.e.human(due))
-				if t.now.Sub(missed) > time.Minute {
-					msg += fmt.Sprintf(" (caught up: was due %s)", t.e.human(missed))
+				msg := fmt.Sprintf("%s quota reset at %s", apiWindow(a, w.Key()), t.e.human(adv.Due))
+				if t.now.Sub(adv.Missed) > time.Minute {
+					msg += fmt.Sprintf(" (caught up: was due %s)", t.e.human(adv.Missed))
 				}
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset, msg,
-					map[string]string{"api": a.Name, "window": w.Key(), "trigger": "timer", "next_reset": fmtRFC(w.NextReset),
-						"was_exhausted": strconv.FormatBool(wasExhausted)})
-			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now) && w.Used >= w.Limit:
-				// The provider's wait is over but our own count says the
-				// window is spent: it stays exhausted until its reset.
-				w.BlockedUntil = time.Time{}
-				t.touchWindow(a.Name, w.Key())
-			case w.Exhausted && !w.BlockedUntil.IsZero() && !w.BlockedUntil.After(t.now):
-				w.Exhausted, w.ExhaustedAt, w.BlockedUntil = false, time.Time{}, time.Time{}
-				t.touchWindow(a.Name, w.Key())
+					quotad.Refill{API: a.Name, Window: w.Key(), Trigger: quotad.TriggerTimer, NextReset: w.NextReset, WasExhausted: adv.WasExhausted}.Fields())
+			case quotad.TimerUnblocked:
 				res.Unblocked = append(res.Unblocked, a.Name+"/"+w.Key())
 				t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
 					fmt.Sprintf("%s quota available again at %s (provider's retry time reached)", apiWindow(a, w.Key()), t.e.human(t.now)),
-					map[string]string{"api": a.Name, "window": w.Key(), "trigger": "retry_time"})
+					quotad.Refill{API: a.Name, Window: w.Key(), Trigger: quotad.TriggerRetryTime}.Fields())
 			}
 		}
 	}
@@ -155,7 +135,7 @@ func (t *txn) reconcile() ([]string, error) {
 				fmt.Sprintf("Channel reactivated outside quotad (is_active = 1) - cleared %s", cleared), map[string]string{"cleared": cleared, "trigger": "external"})
 		} else {
 			c.Pauses = append(c.Pauses, quotad.Pause{Reason: quotad.ReasonManual, Since: t.now, Detail: "is_active set to 0 outside quotad"})
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, "Channel deactivated outside quotad (is_active = 0) - treated as a manual pause", map[string]string{"reason": quotad.ReasonManual.String(), "trigger": "external"})
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, "Channel deactivated outside quotad (is_active = 0) - treated as a manual pause", quotad.Paused{Reason: quotad.ReasonManual, Trigger: "external"}.Fields())
 		}
 		c.StoredActive = c.Active()
 		t.touchChannel(c.Name)
@@ -259,13 +239,13 @@ func (e *Engine) reset(ctx context.Context, names []string, all bool) (ResetResu
 		for _, a := range targets {
 			for i := range a.Windows {
 				w := &a.Windows[i]
-				w.Used, w.Exhausted, w.ExhaustedAt, w.BlockedUntil, w.LastReset = 0, false, time.Time{}, time.Time{}, t.now
+				w.Reset(t.now)
 				t.touchWindow(a.Name, w.Key())
 			}
 			res.APIs = append(res.APIs, a.Name)
 			t.emit(quotad.LevelInfo, "", quotad.CategoryQuotaReset,
 				fmt.Sprintf("%s quota reset at %s (by a person)", strings.ToUpper(a.Name), t.e.human(t.now)),
-				map[string]string{"api": a.Name, "trigger": "manual"})
+				quotad.Refill{API: a.Name, Trigger: quotad.TriggerManual}.Fields())
 		}
 		resumed, err := t.resumeCleared(false)
 		if err != nil {
@@ -381,7 +361,7 @@ func (e *Engine) Pause(ctx context.Context, channel, reason string) (quotad.Chan
 			if reason != "" {
 				msg += ": " + reason
 			}
-			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, map[string]string{"reason": quotad.ReasonManual.String(), "trigger": "manual"})
+			t.emit(quotad.LevelWarning, c.Name, quotad.CategoryPause, msg, quotad.Paused{Reason: quotad.ReasonManual, Trigger: "manual"}.Fields())
 		}
 		return quotad.ChannelStatusOf(*c, nil), nil
 	})

@@ -75,22 +75,23 @@ type Message struct {
 //     Other pauses (budget, channel limit, unattributed quota) notify nobody.
 //   - threshold: threshold. forecast: forecast.
 func KindOf(ev quotad.Event) string {
-	switch ev.Category {
-	case quotad.CategoryQuota:
-		if ev.Fields["window"] != "" && ev.Fields["reason"] == "" {
-			return KindExhausted
-		}
-	case quotad.CategoryQuotaReset:
-		if ev.Fields["trigger"] == "timer" && ev.Fields["was_exhausted"] == "false" {
+	if _, ok := ev.Exhaustion(); ok {
+		return KindExhausted
+	}
+	if r, ok := ev.Refill(); ok {
+		if r.Trigger == quotad.TriggerTimer && !r.WasExhausted {
 			return ""
 		}
 		return KindReset
+	}
+	switch ev.Category {
 	case quotad.CategoryAutoResume:
 		return KindResumed
 	case quotad.CategoryResume:
 		return KindManual
 	case quotad.CategoryPause:
-		switch quotad.ReasonOf(ev.Fields["reason"]) {
+		p, _ := ev.Paused()
+		switch p.Reason {
 		case quotad.ReasonErrors:
 			return KindErrorsPause
 		case quotad.ReasonManual:

@@ -119,7 +119,7 @@ func humanLines(events []quotad.Event, loc *time.Location) []string {
 		ts := ev.Time.In(loc).Format("2006-01-02 15:04:05 MST")
 		switch ev.Category {
 		case quotad.CategoryQuotaReset:
-			if !resetHeader && ev.Fields["trigger"] == "timer" {
+			if r, _ := ev.Refill(); !resetHeader && r.Trigger == quotad.TriggerTimer {
 				lines = append(lines, "[REFRESH] QUOTA RESET - "+ts)
 				resetHeader = true
 			}
@@ -133,7 +133,7 @@ func humanLines(events []quotad.Event, loc *time.Location) []string {
 		case quotad.CategoryResume:
 			lines = append(lines, fmt.Sprintf("[OK] Resumed: %s - %s", ev.Channel, ev.Message))
 		case quotad.CategoryQuota:
-			if ev.Channel == "" || ev.Fields["reason"] == "" {
+			if _, paused := ev.Paused(); ev.Channel == "" || !paused {
 				lines = append(lines, "[WARNING] "+ev.Message)
 				continue
 			}
