@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +32,9 @@ const benchClients = 64
 // beside a bare net/http handler, with the same load: 64 concurrent
 // keep-alive clients over loopback. The two alternate in rounds, so that a
 // busy machine slows both alike; b.N requests go to each. It reports each
-// side's requests per second and p50/p99 latency, and their ratio:
+// side's requests per second and p50/p99 latency, their ratio, and the CPU
+// time this process spent per request on each (with the client in another
+// process, QUOTAD_BENCH_CLIENT_PROCESS=1, that is the servers' own cost):
 //
 //	go test ./server -run '^$' -bench Spend -benchtime 50000x
 func BenchmarkSpend(b *testing.B) {
@@ -68,15 +71,23 @@ func BenchmarkSpend(b *testing.B) {
 	body := []byte(`{"units": 1, "channel": "bench"}`)
 	const rounds = 10
 	var bareRun, layerRun, spendRun run
+	var cpuBare, cpuLayer, cpuSpend time.Duration // this process's CPU in each
 	b.ResetTimer()
 	for i := range rounds {
 		n := b.N / rounds
 		if i == rounds-1 {
 			n = b.N - n*(rounds-1)
 		}
+		c0 := processCPU()
 		bareRun.add(loadFrom(b, bare.URL+"/api/v1/apis/bench/spend", body, n))
+		c1 := processCPU()
 		layerRun.add(loadFrom(b, layer.URL+"/api/v1/apis/bench/spend", body, n))
+		c2 := processCPU()
 		spendRun.add(loadFrom(b, srv.URL+"/api/v1/apis/bench/spend", body, n))
+		c3 := processCPU()
+		cpuBare += c1 - c0
+		cpuLayer += c2 - c1
+		cpuSpend += c3 - c2
 	}
 	b.StopTimer()
 	if a, err := e.API(ctx, "bench"); err != nil || a.Windows[0].Used != int64(b.N)+1 {
@@ -94,6 +105,9 @@ func BenchmarkSpend(b *testing.B) {
 	if txs, ops, _ := e.Stats(); txs > 0 {
 		b.ReportMetric(float64(ops)/float64(txs), "spends/commit")
 	}
+	b.ReportMetric(float64(cpuBare.Microseconds())/float64(b.N), "bare-cpu-µs/req")
+	b.ReportMetric(float64(cpuLayer.Microseconds())/float64(b.N), "layer-cpu-µs/req")
+	b.ReportMetric(float64(cpuSpend.Microseconds())/float64(b.N), "spend-cpu-µs/req")
 	b.ReportMetric(0, "ns/op") // per-request wall time means little with 64 clients; see req/s
 }
 
@@ -207,4 +221,13 @@ func load(b testing.TB, url string, body []byte, n int) ([]time.Duration, time.D
 	}
 	wg.Wait()
 	return slices.Concat(lat...), time.Since(start)
+}
+
+// processCPU returns the CPU time this process (the servers, not a client
+// process) has used: per request, it tells what each server costs beside
+// the load generator on the same machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

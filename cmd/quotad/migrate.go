@@ -177,9 +177,10 @@ the SQLite file first: what they write after the copy is not copied.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "[OK] copied %s to %s:\n"+
 				"   %d API(s) with %d window(s), %d channel(s) with %d pause(s), %d event(s),\n"+
-				"   %d reservation(s), %d job state(s), %d usage bucket(s), %d notification(s), %d one-shot key(s)\n",
+				"   %d reservation(s), %d job state(s), %d usage bucket(s), %d notification(s), %d one-shot key(s),\n"+
+				"   %d idempotency key(s)\n",
 				file, redactDSN(dsn), n.APIs, n.Windows, n.Channels, n.Pauses, n.Events,
-				n.Reservations, n.JobStates, n.UsageBuckets, n.Notifications, n.OnceKeys)
+				n.Reservations, n.JobStates, n.UsageBuckets, n.Notifications, n.OnceKeys, n.Idempotency)
 			return nil
 		},
 	}
@@ -189,7 +190,7 @@ the SQLite file first: what they write after the copy is not copied.`,
 }
 
 // sqliteExtras reads what the Tx interface cannot list: reservations
-// without an expiry and one-shot keys.
+// without an expiry, one-shot keys and idempotency keys.
 func sqliteExtras(ctx context.Context, src *sqlite.Store) (postgres.CopyOptions, error) {
 	var opts postgres.CopyOptions
 	rows, err := src.DB().QueryContext(ctx, `SELECT key, at FROM once_keys`)
@@ -215,6 +216,9 @@ func sqliteExtras(ctx context.Context, src *sqlite.Store) (postgres.CopyOptions,
 		opts.OnceKeys[key] = t
 	}
 	if err := rows.Err(); err != nil {
+		return opts, err
+	}
+	if opts.IdempotencyKeys, err = src.IdempotencyRecords(ctx); err != nil {
 		return opts, err
 	}
 	var ids []string

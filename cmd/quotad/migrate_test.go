@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/store/postgres"
@@ -67,8 +68,35 @@ func TestMigrateFromSQLite(t *testing.T) {
 	okIn(t, "--config", cfg, "--db", file, "spend", "groq", "100", "--channel", "RankRiot")
 	okIn(t, "--config", cfg, "--db", file, "spend", "youtube", "10000", "--channel", "Shorts") // exhausts youtube
 	okIn(t, "--config", cfg, "--db", file, "pause", "RankRiot", "--reason", "vacation")
+	// The answer an HTTP client got for a key: a retry after the move must
+	// get it again, not spend twice.
+	ctx := context.Background()
+	rec := quotad.IdempotencyRecord{Key: "spend-7f3a", Fingerprint: "POST /api/v1/apis/groq/spend 1f2e", Status: 200,
+		Body: []byte(`{"api":"groq","units":5}`), CreatedAt: time.Now().UTC().Truncate(time.Second)}
+	src, err := sqlite.Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Update(ctx, func(tx quotad.Tx) error { return tx.SaveIdempotency(rec) }); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
 
 	out := okIn(t, "--config", cfg, "--db", dsn, "migrate-from-sqlite", file)
+	if !strings.Contains(out, "1 idempotency key(s)") {
+		t.Errorf("migrate-from-sqlite does not count the idempotency key:\n%s", out)
+	}
+	dst, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got quotad.IdempotencyRecord
+	var found bool
+	err = dst.View(ctx, func(tx quotad.Tx) error { got, found, err = tx.Idempotency(rec.Key); return err })
+	dst.Close()
+	if err != nil || !found || !reflect.DeepEqual(got, rec) {
+		t.Errorf("idempotency key after the copy: %+v, found %v (%v); want %+v", got, found, err, rec)
+	}
 	if !strings.Contains(out, "2 API(s) with 2 window(s), 2 channel(s) with 3 pause(s)") {
 		t.Errorf("migrate-from-sqlite output:\n%s", out)
 	}

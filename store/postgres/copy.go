@@ -27,6 +27,10 @@ type CopyOptions struct {
 	Reservations []quotad.Reservation
 	// OnceKeys are one-shot keys to copy (the Tx interface cannot list them).
 	OnceKeys map[string]time.Time
+	// IdempotencyKeys are the stored answers of HTTP mutations to copy, so
+	// that a client retrying across the move gets its first answer (the Tx
+	// interface cannot list them).
+	IdempotencyKeys []quotad.IdempotencyRecord
 }
 
 // CopyCounts says how many rows of each kind CopyFrom copied.
@@ -41,6 +45,7 @@ type CopyCounts struct {
 	UsageBuckets  int `json:"usage_buckets"`
 	Notifications int `json:"notifications"`
 	OnceKeys      int `json:"once_keys"`
+	Idempotency   int `json:"idempotency_keys"`
 }
 
 // copyPage is how many events CopyFrom reads from the source at a time.
@@ -52,8 +57,8 @@ var farFuture = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // CopyFrom copies everything src holds into s in one Update (all or
 // nothing): APIs with their windows' state, channels with their pauses and
 // stored is_active, every event with its ID, time and order, reservations,
-// job states, usage buckets, notifications (with their IDs) and one-shot
-// keys. It reads src through one View, so the copy is one consistent
+// job states, usage buckets, notifications (with their IDs), one-shot
+// keys and idempotency keys. It reads src through one View, so the copy is one consistent
 // snapshot. Identity sequences continue after the copied IDs.
 func (s *Store) CopyFrom(ctx context.Context, src quotad.Store, opts CopyOptions) (CopyCounts, error) {
 	if o, ok := src.(*Store); ok && o.scope == s.scope {
@@ -85,7 +90,7 @@ func (s *Store) CopyFrom(ctx context.Context, src quotad.Store, opts CopyOptions
 }
 
 // allTables are truncated by a forced copy.
-const allTables = `api_quotas, apis, channel_pauses, channels, logs, reservations, jobs, usage, notifications, once_keys`
+const allTables = `api_quotas, apis, channel_pauses, channels, logs, reservations, jobs, usage, notifications, once_keys, idempotency_keys`
 
 func (t *tx) prepareTarget(force bool) error {
 	if force {
@@ -178,6 +183,12 @@ func (t *tx) copyFrom(st quotad.Tx, opts CopyOptions, n *CopyCounts) error {
 		t.queue(fmt.Sprintf("once key %q", k), nil, sqlOnce, k, ts)
 	}
 	n.OnceKeys = len(opts.OnceKeys)
+	for _, r := range opts.IdempotencyKeys {
+		if err := t.SaveIdempotency(r); err != nil {
+			return err
+		}
+	}
+	n.Idempotency = len(opts.IdempotencyKeys)
 	return nil
 }
 

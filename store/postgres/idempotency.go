@@ -11,7 +11,7 @@ import (
 	"github.com/quotad/quotad"
 )
 
-// Migration 4 adds the idempotency keys of HTTP mutations.
+// Migration 5 adds the idempotency keys of HTTP mutations.
 func init() {
 	migrations = append(migrations, migration{5, "idempotency keys", []string{
 		`CREATE TABLE idempotency_keys (

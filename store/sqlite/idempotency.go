@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"github.com/quotad/quotad"
 )
 
-// Migration 4 adds the idempotency keys of HTTP mutations.
+// Migration 5 adds the idempotency keys of HTTP mutations.
 func init() {
 	migrations = append(migrations, migration{5, "idempotency keys", []string{
 		`CREATE TABLE idempotency_keys (
@@ -64,4 +65,29 @@ func (t *tx) PruneIdempotency(before time.Time) (int, error) {
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// IdempotencyRecords returns every stored idempotency record, oldest first:
+// what `quotad migrate-from-sqlite` copies (the Tx interface cannot list
+// them).
+func (s *Store) IdempotencyRecords(ctx context.Context) ([]quotad.IdempotencyRecord, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT key, fingerprint, status, body, created_at FROM idempotency_keys ORDER BY created_at, key`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: idempotency keys: %w", err)
+	}
+	defer rows.Close()
+	var out []quotad.IdempotencyRecord
+	for rows.Next() {
+		var r quotad.IdempotencyRecord
+		var created int64
+		if err := rows.Scan(&r.Key, &r.Fingerprint, &r.Status, &r.Body, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: idempotency keys: %w", err)
+		}
+		r.CreatedAt = time.Unix(created, 0).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: idempotency keys: %w", err)
+	}
+	return out, nil
 }
