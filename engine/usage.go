@@ -181,3 +181,55 @@ func (e *Engine) CompactUsage(ctx context.Context, r UsageRetention) (CompactRes
 	}
 	return res, nil
 }
+
+// channelCostSince returns what a channel's calls of an API cost since an
+// instant, in millionths of a dollar: stored usage plus this transaction's.
+func (t *txn) channelCostSince(channel, api string, since time.Time) (int64, error) {
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
+	buckets, err := t.tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
+	if err != nil {
+		return 0, t.storeErr(err)
+	}
+	var sum int64
+	for _, b := range buckets {
+		sum += b.Cost
+	}
+	for k, b := range t.usage {
+		if k.api == api && k.channel == channel && !b.Start.Before(since) {
+			sum += b.Cost
+		}
+	}
+	return sum, nil
+}
+
+// channelUsedSince returns the units a channel spent on an API since an
+// instant: stored usage buckets plus this transaction's pending ones.
+func (t *txn) channelUsedSince(channel, api string, since time.Time) (int64, error) {
+	sum, err := usedSince(t.tx, channel, api, since)
+	if err != nil {
+		return 0, t.storeErr(err)
+	}
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
+	for k, b := range t.usage {
+		if k.api == api && k.channel == channel && !b.Start.Before(since) {
+			sum += b.Units
+		}
+	}
+	return sum, nil
+}
+
+// usedSince returns the units a channel spent on an API since an instant
+// (a window's last reset), from the store's usage buckets, which are split
+// at resets (recordUsage).
+func usedSince(tx quotad.Tx, channel, api string, since time.Time) (int64, error) {
+	since = since.UTC().Truncate(time.Second) // buckets split at resets (recordUsage)
+	buckets, err := tx.Usage(quotad.UsageFilter{API: api, Channel: channel, Since: since})
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, b := range buckets {
+		sum += b.Units
+	}
+	return sum, nil
+}
