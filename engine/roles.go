@@ -38,23 +38,19 @@ func (e *Engine) Ping(ctx context.Context) error { return e.store.Ping(ctx) }
 // and the events of runs. What fn writes is applied only when it returns
 // nil, and acknowledged once committed; its events are published.
 func (e *Engine) UpdateJobs(ctx context.Context, fn func(quotad.JobTx) error) error {
-	_, err := e.do(ctx, func(t *txn) (any, error) {
-		r := &roleTx{t: t, ReadTx: t.tx}
-		if err := fn(r); err != nil {
-			return nil, err
-		}
-		return nil, r.apply()
-	})
-	if err != nil {
-		return fmt.Errorf("jobs: %w", err)
-	}
-	return nil
+	return e.updateRole(ctx, "jobs", func(r *roleTx) error { return fn(r) })
 }
 
 // UpdateOutbox runs fn in one of the engine's transactions, as UpdateJobs
 // does, for the notification dispatcher: it reads due notifications and
 // saves their state and the events of giving one up.
 func (e *Engine) UpdateOutbox(ctx context.Context, fn func(quotad.OutboxTx) error) error {
+	return e.updateRole(ctx, "notifications", func(r *roleTx) error { return fn(r) })
+}
+
+// updateRole runs fn over a roleTx of one of the engine's transactions and
+// applies what it saved when it returns nil.
+func (e *Engine) updateRole(ctx context.Context, what string, fn func(*roleTx) error) error {
 	_, err := e.do(ctx, func(t *txn) (any, error) {
 		r := &roleTx{t: t, ReadTx: t.tx}
 		if err := fn(r); err != nil {
@@ -63,7 +59,7 @@ func (e *Engine) UpdateOutbox(ctx context.Context, fn func(quotad.OutboxTx) erro
 		return nil, r.apply()
 	})
 	if err != nil {
-		return fmt.Errorf("notifications: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -91,14 +87,7 @@ func (r *roleTx) API(name string) (quotad.API, error) {
 
 func (r *roleTx) APIs() ([]quotad.API, error) {
 	list, err := r.t.allAPIList()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]quotad.API, len(list))
-	for i, a := range list {
-		out[i] = *cloneAPI(a)
-	}
-	return out, nil
+	return copies(list, cloneAPI), err
 }
 
 func (r *roleTx) Channel(name string) (quotad.Channel, error) {
@@ -111,14 +100,20 @@ func (r *roleTx) Channel(name string) (quotad.Channel, error) {
 
 func (r *roleTx) Channels() ([]quotad.Channel, error) {
 	list, err := r.t.allChannels()
-	if err != nil {
-		return nil, err
+	return copies(list, cloneChannel), err
+}
+
+// copies returns deep copies of the rows of a transaction, for a reader
+// that must not change them.
+func copies[T any](rows []*T, clone func(*T) *T) []T {
+	if rows == nil {
+		return nil
 	}
-	out := make([]quotad.Channel, len(list))
-	for i, c := range list {
-		out[i] = *cloneChannel(c)
+	out := make([]T, len(rows))
+	for i, row := range rows {
+		out[i] = *clone(row)
 	}
-	return out, nil
+	return out
 }
 
 func (r *roleTx) SaveJobState(s quotad.JobState) error {
