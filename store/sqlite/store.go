@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -35,9 +36,11 @@ const DriverName = "sqlite"
 const BusyTimeoutMillis = 5000
 
 const (
+	// The writer leaves checkpoints to the checkpointer (checkpoint.go).
 	writerParams = "_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(%s)&_pragma=foreign_keys(1)"
-	readerParams = "_txlock=deferred&_pragma=busy_timeout(%d)&_pragma=query_only(1)"
+		"&_pragma=synchronous(%s)&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)"
+	checkpointParams = "_pragma=busy_timeout(%d)"
+	readerParams     = "_txlock=deferred&_pragma=busy_timeout(%d)&_pragma=query_only(1)"
 )
 
 // Durability says what a commit the store acknowledged survives.
@@ -100,8 +103,9 @@ type Store struct {
 	durability Durability
 	writer     *sql.DB
 	reader     *sql.DB
-	wstmts     stmtSet // every statement, prepared on the writer
-	rstmts     stmtSet // read statements, prepared on the reader pool
+	ckpt       *checkpointer // its own connection; see checkpoint.go
+	wstmts     stmtSet       // every statement, prepared on the writer
+	rstmts     stmtSet       // read statements, prepared on the reader pool
 	// adopted is set for a file adopted from the seed's daemon (Adopt);
 	// logZone is then the zone of its zone-less logs.timestamp text.
 	adopted bool
@@ -164,6 +168,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	ckdb, err := sql.Open(DriverName, path+"?"+fmt.Sprintf(checkpointParams, busy))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s (checkpoints): %w", path, err)
+	}
+	ckdb.SetMaxOpenConns(1)
+	s.ckpt = newCheckpointer(ckdb, slog.Default().With("db", path))
 	return s, nil
 }
 
@@ -276,6 +287,9 @@ func (s *Store) run(ctx context.Context, db *sql.DB, set *stmtSet, write bool, f
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: %s: commit: %w", what, classify(err))
 	}
+	if write && s.ckpt != nil {
+		s.ckpt.committed()
+	}
 	return nil
 }
 
@@ -294,6 +308,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.ckpt != nil {
+			s.ckpt.close()
+			errs = append(errs, s.ckpt.db.Close())
+		}
 		for _, set := range []*stmtSet{&s.wstmts, &s.rstmts} {
 			for _, st := range set {
 				if st != nil {
