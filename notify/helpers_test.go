@@ -97,15 +97,26 @@ type harness struct {
 	clock   *clock.Fake
 	d       *notify.Dispatcher
 	results chan notify.Result
+	given   chan quotad.Event // "notification given up" events the engine published
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
 
 func start(t *testing.T, st quotad.Store, cfg config.Config, fc *clock.Fake, senders map[string]notify.Sender) *harness {
 	t.Helper()
-	h := &harness{t: t, st: st, clock: fc, results: make(chan notify.Result, 100), done: make(chan struct{})}
+	h := &harness{t: t, st: st, clock: fc, results: make(chan notify.Result, 100), given: make(chan quotad.Event, 100), done: make(chan struct{})}
 	e := engine.New(st, engine.Options{Clock: fc}) // the dispatcher writes through the engine
 	t.Cleanup(func() { _ = e.Close() })
+	e.Subscribe(func(evs []quotad.Event) {
+		for _, ev := range evs {
+			if ev.Category == notify.CategoryNotify {
+				select {
+				case h.given <- ev:
+				default:
+				}
+			}
+		}
+	})
 	d, err := notify.NewDispatcher(e, notifiers(cfg), notify.Options{
 		Clock: fc, PollInterval: time.Second, Jitter: func() float64 { return 0.5 }, Senders: senders,
 		OnResult: func(r notify.Result) { h.results <- r },
@@ -119,6 +130,22 @@ func start(t *testing.T, st quotad.Store, cfg config.Config, fc *clock.Fake, sen
 	go func() { defer close(h.done); d.Run(ctx) }()
 	t.Cleanup(h.stop)
 	return h
+}
+
+// published returns the "notification given up" events the engine has
+// published so far: written through the engine, they reach its subscribers
+// (the dashboard's stream, the console) before the dispatcher reports the
+// result.
+func (h *harness) published() []quotad.Event {
+	var out []quotad.Event
+	for {
+		select {
+		case ev := <-h.given:
+			out = append(out, ev)
+		default:
+			return out
+		}
+	}
 }
 
 // stop cancels the dispatcher and waits for it to return.

@@ -385,6 +385,9 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 	if err != nil || !slices.Equal(stats, []notify.Stat{{Notifier: "hook", State: "dead", Count: 1}}) {
 		t.Errorf("Stats() = %+v, %v", stats, err)
 	}
+	if evs := h.published(); len(evs) != 1 || evs[0].Fields["attempts"] != "8" {
+		t.Errorf("events published to the engine's subscribers %+v, want the one giving up", evs)
+	}
 }
 
 func TestPermanentFailureAndRetryAfter(t *testing.T) {
@@ -518,6 +521,9 @@ func TestUnconfiguredNotifier(t *testing.T) {
 	}
 	if evs := events(t, st, notify.CategoryNotify); len(evs) != 1 {
 		t.Errorf("events %+v", evs)
+	}
+	if evs := h.published(); len(evs) != 1 || evs[0].Fields["notifier"] != "gone" {
+		t.Errorf("events published to the engine's subscribers %+v, want the one giving up", evs)
 	}
 }
 
