@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -30,11 +31,15 @@ const benchClients = 64
 // BenchmarkSpend measures POST /api/v1/apis/{api}/spend on a real engine
 // over SQLite (each spend acknowledged only once its transaction commits)
 // beside a bare net/http handler, with the same load: 64 concurrent
-// keep-alive clients over loopback. The two alternate in rounds, so that a
-// busy machine slows both alike; b.N requests go to each. It reports each
-// side's requests per second and p50/p99 latency, their ratio, and the CPU
-// time this process spent per request on each (with the client in another
-// process, QUOTAD_BENCH_CLIENT_PROCESS=1, that is the servers' own cost):
+// keep-alive clients over loopback. Between the two, the same server over
+// a service that answers at once (layer: routing, auth, JSON, metrics) and
+// over one that hands each spend to a batching goroutine like the engine's
+// writer but has no store (handoff), so that each step's cost shows. The
+// four alternate in rounds, so that a busy machine slows all alike; b.N
+// requests go to each. It reports each one's requests per second, its ratio
+// to bare, p50/p99 latency, and the CPU time this process spent per request
+// on each (with the client in another process,
+// QUOTAD_BENCH_CLIENT_PROCESS=1, that is the servers' own cost):
 //
 //	go test ./server -run '^$' -bench Spend -benchtime 50000x
 func BenchmarkSpend(b *testing.B) {
@@ -69,10 +74,20 @@ func BenchmarkSpend(b *testing.B) {
 	layer := httptest.NewServer(New(stubService{res: res}, Options{Token: testToken, Logger: slog.New(slog.DiscardHandler)}))
 	defer layer.Close()
 
+	// The HTTP layer and a hand-off: this server over a service that hands
+	// every spend to a batching goroutine, as the engine does, which
+	// answers without a store.
+	handoff := httptest.NewServer(New(newHandoffService(res), Options{Token: testToken, Logger: slog.New(slog.DiscardHandler)}))
+	defer handoff.Close()
+
 	body := []byte(`{"units": 1, "channel": "bench"}`)
 	const rounds = 10
-	var bareRun, layerRun, spendRun run
-	var cpuBare, cpuLayer, cpuSpend time.Duration // this process's CPU in each
+	servers := []struct {
+		name string
+		url  string
+		run  run
+		cpu  time.Duration // this process's CPU in the server's rounds
+	}{{name: "bare", url: bare.URL}, {name: "layer", url: layer.URL}, {name: "handoff", url: handoff.URL}, {name: "spend", url: srv.URL}}
 	*ts = timedStore{Store: st}
 	b.ResetTimer()
 	for i := range rounds {
@@ -80,36 +95,31 @@ func BenchmarkSpend(b *testing.B) {
 		if i == rounds-1 {
 			n = b.N - n*(rounds-1)
 		}
-		c0 := processCPU()
-		bareRun.add(loadFrom(b, bare.URL+"/api/v1/apis/bench/spend", body, n))
-		c1 := processCPU()
-		layerRun.add(loadFrom(b, layer.URL+"/api/v1/apis/bench/spend", body, n))
-		c2 := processCPU()
-		spendRun.add(loadFrom(b, srv.URL+"/api/v1/apis/bench/spend", body, n))
-		c3 := processCPU()
-		cpuBare += c1 - c0
-		cpuLayer += c2 - c1
-		cpuSpend += c3 - c2
+		for j := range servers {
+			c0 := processCPU()
+			servers[j].run.add(loadFrom(b, servers[j].url+"/api/v1/apis/bench/spend", body, n))
+			servers[j].cpu += processCPU() - c0
+		}
 	}
 	b.StopTimer()
 	if a, err := e.API(ctx, "bench"); err != nil || a.Windows[0].Used != int64(b.N)+1 {
 		b.Fatalf("used %d after %d spends (%v)", a.Windows[0].Used, b.N, err)
 	}
-	b.ReportMetric(bareRun.rate(), "bare-req/s")
+	bareRun, spendRun := &servers[0].run, &servers[3].run
+	for _, s := range servers {
+		b.ReportMetric(s.run.rate(), s.name+"-req/s")
+		b.ReportMetric(float64(s.cpu.Microseconds())/float64(b.N), s.name+"-cpu-µs/req")
+		if s.name != "bare" {
+			b.ReportMetric(s.run.rate()/bareRun.rate(), s.name+"/bare")
+		}
+	}
 	b.ReportMetric(bareRun.pct(0.50), "bare-p50-µs")
 	b.ReportMetric(bareRun.pct(0.99), "bare-p99-µs")
-	b.ReportMetric(layerRun.rate(), "layer-req/s")
-	b.ReportMetric(layerRun.rate()/bareRun.rate(), "layer/bare")
-	b.ReportMetric(spendRun.rate(), "spend-req/s")
 	b.ReportMetric(spendRun.pct(0.50), "spend-p50-µs")
 	b.ReportMetric(spendRun.pct(0.99), "spend-p99-µs")
-	b.ReportMetric(spendRun.rate()/bareRun.rate(), "spend/bare")
 	if txs, ops, _ := e.Stats(); txs > 0 {
 		b.ReportMetric(float64(ops)/float64(txs), "spends/commit")
 	}
-	b.ReportMetric(float64(cpuBare.Microseconds())/float64(b.N), "bare-cpu-µs/req")
-	b.ReportMetric(float64(cpuLayer.Microseconds())/float64(b.N), "layer-cpu-µs/req")
-	b.ReportMetric(float64(cpuSpend.Microseconds())/float64(b.N), "spend-cpu-µs/req")
 	if n := ts.commits.Load(); n > 0 {
 		// The writer's time per commit, and the share of the spend rounds it
 		// was busy: well under 1 means the writer waits for requests.
@@ -143,6 +153,47 @@ func (s *timedStore) Update(ctx context.Context, fn func(quotad.Tx) error) error
 		s.commits.Add(1)
 	}
 	return err
+}
+
+// handoffService answers spends the way the engine does without its
+// store: each caller queues its spend and waits; one goroutine takes what
+// is queued (after yielding once, as the engine's writer does) and answers
+// it. What it costs beyond stubService is the hand-off alone: parking and
+// waking the callers, the writer and net/http's background read.
+type handoffService struct {
+	quotad.Service
+	res quotad.SpendResult
+	ops chan chan quotad.SpendResult
+}
+
+func newHandoffService(res quotad.SpendResult) *handoffService {
+	h := &handoffService{res: res, ops: make(chan chan quotad.SpendResult, 2048)}
+	go func() {
+		for o := range h.ops {
+			batch := []chan quotad.SpendResult{o}
+			runtime.Gosched()
+			for len(h.ops) > 0 {
+				batch = append(batch, <-h.ops)
+			}
+			for _, c := range batch {
+				c <- h.res
+			}
+		}
+	}()
+	return h
+}
+
+func (h *handoffService) Spend(ctx context.Context, _ string, _ int64, _ string) (quotad.SpendResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // the engine bounds every wait too
+	defer cancel()
+	c := make(chan quotad.SpendResult, 1)
+	h.ops <- c
+	select {
+	case r := <-c:
+		return r, nil
+	case <-ctx.Done():
+		return quotad.SpendResult{}, ctx.Err()
+	}
 }
 
 // stubService answers every spend with a fixed result: it measures the
