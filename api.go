@@ -166,6 +166,26 @@ func (w Window) Until() time.Time {
 // its api_quotas row.
 func (w Window) Key() string { return WindowKey(w.Model, w.Name, w.Scope) }
 
+// HasKey reports whether key is the window's Key, without building it (a
+// window of a model or a scope would allocate its key on every comparison).
+func (w Window) HasKey(key string) bool {
+	if w.Scope != "" {
+		n := len(key) - len(w.Scope) - 1
+		if n < 0 || key[n] != '@' || key[n+1:] != w.Scope {
+			return false
+		}
+		key = key[:n]
+	}
+	if w.Model != "" {
+		n := len(w.Model)
+		if len(key) <= n || key[n] != '/' || key[:n] != w.Model {
+			return false
+		}
+		key = key[n+1:]
+	}
+	return key == w.Name
+}
+
 // WindowKey returns the key of the window name of a model ("" none) in a
 // scope ("" the default).
 func WindowKey(model, name, scope string) string {
@@ -199,8 +219,8 @@ func (a API) UnitOf(w Window) string {
 
 // WindowByKey returns the index of the window with the given key, or -1.
 func (a API) WindowByKey(key string) int {
-	for i, w := range a.Windows {
-		if w.Key() == key {
+	for i := range a.Windows {
+		if a.Windows[i].HasKey(key) {
 			return i
 		}
 	}

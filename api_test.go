@@ -140,3 +140,47 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// HasKey agrees with comparing Key for every window and key.
+func TestWindowHasKey(t *testing.T) {
+	ws := []quotad.Window{
+		{Name: "tpd"},
+		{Name: "tpd", Model: "llama-3.3-70b-versatile"},
+		{Name: "tpd", Model: "meta-llama/llama-4-scout-17b-16e-instruct"},
+		{Name: "daily", Scope: "shorts"},
+		{Name: "rpm", Model: "m", Scope: "s"},
+		{Name: "a@b", Model: "x/y"},
+	}
+	keys := []string{"", "tpd", "tpd@", "/tpd", "llama-3.3-70b-versatile/tpd", "llama-3.3-70b-versatile/tpd@s",
+		"meta-llama/llama-4-scout-17b-16e-instruct/tpd", "meta-llama/tpd", "daily@shorts", "daily@short", "daily",
+		"m/rpm@s", "m/rpm", "rpm@s", "x/y/a@b", "x/y/a", "@"}
+	for _, w := range ws {
+		matched := 0
+		for _, k := range keys {
+			if got, want := w.HasKey(k), w.Key() == k; got != want {
+				t.Errorf("%+v.HasKey(%q) = %v, want %v", w, k, got, want)
+			} else if got {
+				matched++
+			}
+		}
+		if matched != 1 {
+			t.Errorf("%+v matched %d keys of the table, want its own once", w, matched)
+		}
+	}
+}
+
+// FuzzWindowHasKey: HasKey(k) is Key() == k.
+func FuzzWindowHasKey(f *testing.F) {
+	f.Add("tpd", "llama/x", "s", "llama/x/tpd@s")
+	f.Add("daily", "", "shorts", "daily@shorts")
+	f.Add("a", "b", "", "b/a")
+	f.Fuzz(func(t *testing.T, name, model, scope, key string) {
+		w := quotad.Window{Name: name, Model: model, Scope: scope}
+		if got, want := w.HasKey(key), w.Key() == key; got != want {
+			t.Fatalf("%+v.HasKey(%q) = %v, Key() %q", w, key, got, w.Key())
+		}
+		if !w.HasKey(w.Key()) {
+			t.Fatalf("%+v.HasKey(its own key %q) = false", w, w.Key())
+		}
+	})
+}

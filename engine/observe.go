@@ -210,7 +210,7 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 	}
 	tg := quotad.Target{API: m.API, Model: m.Model, Scope: m.Scope}
 	for w := range m.Charges {
-		if a.WindowByKey(w) < 0 && !slices.ContainsFunc(m.Learn, func(l quotad.Window) bool { return l.Key() == w }) &&
+		if a.WindowByKey(w) < 0 && !slices.ContainsFunc(m.Learn, func(l quotad.Window) bool { return l.HasKey(w) }) &&
 			!(m.Scope != "" && !a.HasScope(m.Scope)) {
 			return meterOut{}, quotad.Invalidf("API %s has no window %q", a.Name, w)
 		}
@@ -246,16 +246,26 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 			channel = "" // removed meanwhile: the units still count
 		}
 	}
-	obs := map[string]provider.Observation{}
+	// The observation and the charge of each window, by its index: keys
+	// are matched once here, not built for every window of a model.
+	obs := make([]*provider.Observation, len(a.Windows))
+	charges := make([]int64, len(a.Windows))
 	firstEvent := len(t.events)
 	out := meterOut{MeterResult: MeterResult{Adopted: []Adoption{}, Skipped: []string{}}}
-	for _, o := range m.Observations {
-		if a.WindowByKey(o.Window) < 0 {
+	for k := range m.Observations {
+		o := &m.Observations[k]
+		i := a.WindowByKey(o.Window)
+		if i < 0 {
 			out.Skipped = append(out.Skipped, o.Window)
 			continue
 		}
-		if _, dup := obs[o.Window]; !dup {
-			obs[o.Window] = o
+		if obs[i] == nil {
+			obs[i] = o
+		}
+	}
+	for key, units := range m.Charges {
+		if i := a.WindowByKey(key); i >= 0 {
+			charges[i] = units
 		}
 	}
 	type zero struct {
@@ -270,12 +280,17 @@ func (t *txn) meter(m Metered, ds *driftSet) (meterOut, error) {
 	for i := range a.Windows {
 		w := &a.Windows[i]
 		before := w.Used
-		used := addSat(before, m.Charges[w.Key()])
+		used := addSat(before, charges[i])
 		charged = charged || used != before
-		o, seen := obs[w.Key()]
-		moved := false
-		ad := Adoption{Window: w.Key(), QuotadUsed: used, ProviderUsed: -1}
+		seen := obs[i] != nil
+		var o provider.Observation
 		if seen {
+			o = *obs[i]
+		}
+		moved := false
+		var ad Adoption
+		if seen {
+			ad = Adoption{Window: w.Key(), QuotadUsed: used, ProviderUsed: -1}
 			provLimit := o.Limit
 			if provLimit <= 0 {
 				provLimit = w.Limit

@@ -214,11 +214,14 @@ func (t *txn) flush() error {
 		if t.dirtyAPI[api] || t.deleted[api] {
 			continue
 		}
-		a := t.apis[api]
+		a, dirty := t.apis[api], t.dirtyWin[api]
 		for _, w := range a.Windows {
-			if t.dirtyWin[api][w.Key()] {
-				if err := t.tx.SaveWindow(api, w); err != nil {
-					return err
+			for key := range dirty {
+				if w.HasKey(key) {
+					if err := t.tx.SaveWindow(api, w); err != nil {
+						return err
+					}
+					break
 				}
 			}
 		}

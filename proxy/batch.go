@@ -54,7 +54,7 @@ func (b *batcher) add(m engine.Metered) {
 		agg.Observations = replaceObservation(agg.Observations, o)
 	}
 	for _, w := range m.Learn {
-		if !slices.ContainsFunc(agg.Learn, func(l quotad.Window) bool { return l.Key() == w.Key() }) {
+		if !slices.ContainsFunc(agg.Learn, func(l quotad.Window) bool { return l.HasKey(w.Key()) }) {
 			agg.Learn = append(agg.Learn, w)
 		}
 	}
