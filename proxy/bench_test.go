@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quotad/quotad/internal/gctune"
 	"github.com/quotad/quotad/proxy"
 )
 
@@ -101,6 +103,10 @@ func TestProxyOverhead(t *testing.T) {
 	if os.Getenv("QUOTAD_PROXY_BENCH") == "" {
 		t.Skip("set QUOTAD_PROXY_BENCH=1 to measure the proxy's overhead")
 	}
+	// The collector's pace quotad runs with (in this process the caller
+	// and the upstream too; both paths are timed with it).
+	defer debug.SetGCPercent(debug.SetGCPercent(gctune.Current()))
+	gogc := gctune.Apply()
 	ev, c := benchEnv(t)
 	direct, proxied := targets(ev)
 	for i := 0; i < 300; i++ { // warm up connections, caches, the SQLite file
@@ -145,7 +151,7 @@ func TestProxyOverhead(t *testing.T) {
 	td, tp := throughput(direct), throughput(proxied)
 	report += fmt.Sprintf("throughput, 16 callers: direct %.0f calls/s, proxied %.0f calls/s (%.0f%%)\n", td, tp, 100*tp/td)
 	b, ops, _ := ev.e.Stats()
-	report += fmt.Sprintf("engine: %d operations in %d transactions\n", ops, b)
+	report += fmt.Sprintf("engine: %d operations in %d transactions; GOGC %d\n", ops, b, gogc)
 	t.Log("\n" + report)
 	if st := ev.px.Stats(); st.AccountingErrors != 0 || st.Refused != 0 {
 		t.Fatalf("stats %+v", st)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/quotad/quotad"
 	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/internal/gctune"
 	"github.com/quotad/quotad/store/sqlite"
 )
 
@@ -44,6 +46,9 @@ const benchClients = 64
 //	go test ./server -run '^$' -bench Spend -benchtime 50000x
 func BenchmarkSpend(b *testing.B) {
 	ctx := context.Background()
+	// The collector's pace quotad runs with; a client process keeps Go's.
+	defer debug.SetGCPercent(debug.SetGCPercent(gctune.Current()))
+	gogc := gctune.Apply()
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -105,6 +110,7 @@ func BenchmarkSpend(b *testing.B) {
 	if a, err := e.API(ctx, "bench"); err != nil || a.Windows[0].Used != int64(b.N)+1 {
 		b.Fatalf("used %d after %d spends (%v)", a.Windows[0].Used, b.N, err)
 	}
+	b.ReportMetric(float64(gogc), "gogc")
 	bareRun, spendRun := &servers[0].run, &servers[3].run
 	for _, s := range servers {
 		b.ReportMetric(s.run.rate(), s.name+"-req/s")

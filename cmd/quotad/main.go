@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/quotad/quotad"
+	"github.com/quotad/quotad/internal/gctune"
 )
 
 // Exit statuses.
@@ -26,6 +27,7 @@ const (
 )
 
 func main() {
+	gctune.Apply() // the collector's pace for a daemon with a small heap (GOGC decides when set)
 	os.Exit(run(os.Args[1:]))
 }
 
