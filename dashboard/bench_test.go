@@ -11,12 +11,12 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/quotad/quotad/config"
 	"github.com/quotad/quotad/dashboard"
+	"github.com/quotad/quotad/internal/benchkit"
 )
 
 // BenchmarkSpendWithStreams measures engine operations (64 concurrent
@@ -73,7 +73,7 @@ func benchStreams(b *testing.B, every, n int) {
 			}
 			chans := []string{"Shorts", "RankRiot", "Footage"}
 			b.SetParallelism(32) // 64 callers on 2 CPUs
-			cpu0 := processCPU()
+			cpu0 := benchkit.ProcessCPU()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
@@ -95,7 +95,7 @@ func benchStreams(b *testing.B, every, n int) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((benchkit.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 }
@@ -105,14 +105,13 @@ func benchStreams(b *testing.B, every, n int) {
 // TestStreamReaders), and returns once all are open; stop ends them.
 func openReaders(b *testing.B, ctx context.Context, url string, n int) (stop func()) {
 	if os.Getenv("QUOTAD_BENCH_READER_PROCESS") == "" {
-		var wg sync.WaitGroup
 		for range n {
 			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil || resp.StatusCode != 200 {
 				b.Fatalf("stream: %v", err)
 			}
-			wg.Go(func() { _, _ = io.Copy(io.Discard, resp.Body); resp.Body.Close() })
+			go func() { _, _ = io.Copy(io.Discard, resp.Body); resp.Body.Close() }() // until ctx ends
 		}
 		return func() {}
 	}
@@ -150,11 +149,4 @@ func TestStreamReaders(t *testing.T) {
 	}
 	fmt.Println("READY")
 	wg.Wait() // until the benchmark kills this process
-}
-
-// processCPU returns the CPU time this process has used (user and system).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

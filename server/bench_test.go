@@ -17,12 +17,11 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/engine"
+	"github.com/quotad/quotad/internal/benchkit"
 	"github.com/quotad/quotad/internal/gctune"
 	"github.com/quotad/quotad/store/sqlite"
 )
@@ -55,19 +54,8 @@ func BenchmarkSpend(b *testing.B) {
 		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
 	}))
 	defer bare.Close()
-	st, err := sqlite.Open(ctx, b.TempDir()+"/bench.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ts := &timedStore{Store: st}
-	e := engine.New(ts, engine.Options{Logger: slog.New(slog.DiscardHandler)})
-	defer e.Close()
-	api := quotad.API{Name: "bench", Unit: "units", AutoResume: true,
-		Windows: []quotad.Window{{Name: "daily", Limit: 1 << 60, Rule: "daily 00:00 UTC"}}}
-	if _, err := e.Configure(ctx, []quotad.API{api}, []quotad.Channel{{Name: "bench", APIs: []string{"bench"}}}); err != nil {
-		b.Fatal(err)
-	}
+	var ts *timedStore
+	e := benchkit.Engine(b, func(st *sqlite.Store) quotad.Store { ts = &timedStore{Store: st}; return ts })
 	srv := httptest.NewServer(New(e, Options{Token: testToken, Logger: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
 
@@ -93,7 +81,7 @@ func BenchmarkSpend(b *testing.B) {
 		run  run
 		cpu  time.Duration // this process's CPU in the server's rounds
 	}{{name: "bare", url: bare.URL}, {name: "layer", url: layer.URL}, {name: "handoff", url: handoff.URL}, {name: "spend", url: srv.URL}}
-	*ts = timedStore{Store: st}
+	*ts = timedStore{Store: ts.Store} // count the timed rounds only
 	b.ResetTimer()
 	for i := range rounds {
 		n := b.N / rounds
@@ -101,9 +89,9 @@ func BenchmarkSpend(b *testing.B) {
 			n = b.N - n*(rounds-1)
 		}
 		for j := range servers {
-			c0 := processCPU()
+			c0 := benchkit.ProcessCPU()
 			servers[j].run.add(loadFrom(b, servers[j].url+"/api/v1/apis/bench/spend", body, n))
-			servers[j].cpu += processCPU() - c0
+			servers[j].cpu += benchkit.ProcessCPU() - c0
 		}
 	}
 	b.StopTimer()
@@ -312,13 +300,4 @@ func load(b testing.TB, url string, body []byte, n int) ([]time.Duration, time.D
 	}
 	wg.Wait()
 	return slices.Concat(lat...), time.Since(start)
-}
-
-// processCPU returns the CPU time this process (the servers, not a client
-// process) has used: per request, it tells what each server costs beside
-// the load generator on the same machine.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

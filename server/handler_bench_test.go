@@ -8,9 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/quotad/quotad"
-	"github.com/quotad/quotad/engine"
-	"github.com/quotad/quotad/store/sqlite"
+	"github.com/quotad/quotad/internal/benchkit"
 )
 
 // BenchmarkSpendHandler measures the server's own cost of a spend — routing,
@@ -20,18 +18,7 @@ import (
 //	go test ./server -run '^$' -bench SpendHandler -benchmem -cpuprofile cpu.out
 func BenchmarkSpendHandler(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, b.TempDir()+"/bench.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	e := engine.New(st, engine.Options{Logger: slog.New(slog.DiscardHandler)})
-	defer e.Close()
-	api := quotad.API{Name: "bench", Unit: "units", AutoResume: true,
-		Windows: []quotad.Window{{Name: "daily", Limit: 1 << 60, Rule: "daily 00:00 UTC"}}}
-	if _, err := e.Configure(ctx, []quotad.API{api}, []quotad.Channel{{Name: "bench", APIs: []string{"bench"}}}); err != nil {
-		b.Fatal(err)
-	}
+	e := benchkit.Engine(b, nil)
 	res, err := e.Spend(ctx, "bench", 1, "bench")
 	if err != nil {
 		b.Fatal(err)
